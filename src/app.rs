@@ -1,0 +1,154 @@
+//! Assembling the provider: stores chosen by configuration, keys, pages, router; and serving
+//! it with graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::config::{Config, Mode};
+use crate::crypto::{Kek, KeyService};
+use crate::http::{self, AppState};
+use crate::oidc::{Provider, discovery};
+use crate::store::memory::MemoryStore;
+use crate::store::redis::RedisStore;
+use crate::store::sql::SqlStore;
+use crate::store::{Durable, Ephemeral};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("database: {0}")]
+    Database(crate::store::StoreError),
+    #[error("redis: {0}")]
+    Redis(crate::store::StoreError),
+    #[error("keys: {0}")]
+    Keys(String),
+    #[error("startup: {0}")]
+    Startup(String),
+}
+
+pub struct App {
+    pub router: Router,
+    pub provider: Arc<Provider>,
+}
+
+/// The key-encryption key for admin commands (same rules as `serve`).
+pub fn load_kek_for_admin(cfg: &Config) -> Result<Kek, AppError> {
+    load_kek(cfg)
+}
+
+fn load_kek(cfg: &Config) -> Result<Kek, AppError> {
+    if let Some(secret) = &cfg.kek {
+        return Kek::from_b64(&secret.0, false).map_err(|e| AppError::Keys(e.to_string()));
+    }
+    if cfg.mode == Mode::Production {
+        return Err(AppError::Keys(
+            "production refuses development keys: set EIDP_KEK (32 random bytes, base64url)".into(),
+        ));
+    }
+    let (kek, created) =
+        Kek::load_or_create_dev(&cfg.keys_dir).map_err(|e| AppError::Keys(e.to_string()))?;
+    if created {
+        tracing::info!(dir = %cfg.keys_dir.display(), "generated a development key-encryption key");
+    }
+    Ok(kek)
+}
+
+pub async fn connect_durable(cfg: &Config) -> Result<Arc<SqlStore>, AppError> {
+    Ok(Arc::new(
+        SqlStore::connect(&cfg.database_url)
+            .await
+            .map_err(AppError::Database)?,
+    ))
+}
+
+/// Build the application on the configured stores. Tests call this with their own clock.
+pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+    let db: Arc<dyn Durable> = connect_durable(&cfg).await?;
+    let eph: Arc<dyn Ephemeral> = match &cfg.redis_url {
+        Some(url) => Arc::new(
+            RedisStore::connect(url, "eidp:")
+                .await
+                .map_err(AppError::Redis)?,
+        ),
+        None => Arc::new(MemoryStore::new()),
+    };
+    let kek = Arc::new(load_kek(&cfg)?);
+    let keys = Arc::new(KeyService::new(kek.clone()));
+    let made = keys
+        .ensure_keys(db.as_ref(), clock.now())
+        .await
+        .map_err(|e| AppError::Keys(e.to_string()))?;
+    if made > 0 {
+        tracing::info!(count = made, "generated signing keys");
+    }
+    let doc = discovery::metadata(&cfg).map_err(AppError::Startup)?;
+    let ui = http::ui::Ui::new().map_err(AppError::Startup)?;
+    // One TLS crypto provider for the process (ring), whoever asks first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| AppError::Startup(e.to_string()))?;
+    let provider = Arc::new(Provider {
+        cfg: Arc::new(cfg),
+        db,
+        eph,
+        keys,
+        kek,
+        clock,
+        http: http_client,
+    });
+    let state = AppState {
+        p: provider.clone(),
+        ui: Arc::new(ui),
+        discovery: Arc::new(
+            serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Startup(e.to_string()))?,
+        ),
+    };
+    Ok(App {
+        router: http::router(state),
+        provider,
+    })
+}
+
+/// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let p = app.provider.clone();
+    // Keys rotated on any node reach this one within the interval, without a restart.
+    let reload = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(e) = p.keys.reload(p.db.as_ref()).await {
+                tracing::warn!(error = %e, "key reload failed");
+            }
+        }
+    });
+    let result = axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    reload.abort();
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

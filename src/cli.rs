@@ -1,0 +1,277 @@
+//! The command line: `eidp serve` and the `eidp admin …` provisioning contract (DESIGN.md).
+//! Admin commands work on the same configuration and stores as `serve`, without a server.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::oidc::clients::{self, NewClient};
+use crate::store::Durable;
+
+#[derive(Parser)]
+#[command(
+    name = "eidp",
+    version,
+    about = "OpenID Connect provider for national electronic identity"
+)]
+struct Cli {
+    /// TOML configuration file (EIDP_* environment variables override it).
+    #[arg(long, global = true, env = "EIDP_CONFIG")]
+    config: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the provider.
+    Serve,
+    /// Provision accounts, clients and keys.
+    Admin {
+        #[command(subcommand)]
+        what: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    Accounts {
+        #[command(subcommand)]
+        cmd: Accounts,
+    },
+    Clients {
+        #[command(subcommand)]
+        cmd: Clients,
+    },
+}
+
+#[derive(Subcommand)]
+enum Accounts {
+    /// Create an active Level-1 account (creating the register record when absent).
+    Create(CreateAccount),
+}
+
+#[derive(Args)]
+struct CreateAccount {
+    #[arg(long)]
+    id_number: String,
+    #[arg(long)]
+    phone: String,
+    /// Read the password from standard input (first line).
+    #[arg(long)]
+    password_stdin: bool,
+    #[arg(long)]
+    full_name: Option<String>,
+    /// YYYY-MM-DD
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// male | female
+    #[arg(long)]
+    sex: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Clients {
+    /// Register a relying party; prints client_id (and client_secret, once).
+    Create(CreateClient),
+}
+
+#[derive(Args)]
+struct CreateClient {
+    #[arg(long)]
+    name: String,
+    /// portal | bank | hospital | other
+    #[arg(long)]
+    kind: String,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret; PKCE only).
+    #[arg(long)]
+    public: bool,
+    /// client_secret_basic | client_secret_post | private_key_jwt | none
+    #[arg(long)]
+    auth_method: Option<String>,
+    #[arg(long)]
+    jwks_uri: Option<String>,
+    /// Inline JWK set (JSON) for private_key_jwt.
+    #[arg(long)]
+    jwks: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    min_account_level: i64,
+    #[arg(long)]
+    min_acr: Option<String>,
+    /// Comma-separated: authorization_code,refresh_token,client_credentials
+    #[arg(long, value_delimiter = ',')]
+    grant_types: Option<Vec<String>>,
+    /// ES256 (default) | EdDSA | RS256 | PS256
+    #[arg(long)]
+    id_token_alg: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let cfg = match Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("eidp: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eidp: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(cfg).await,
+            Command::Admin { what } => admin(cfg, what).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eidp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("EIDP_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(cfg: Config) -> Result<(), String> {
+    let listen = cfg.listen.clone();
+    let demo = cfg.demo;
+    let keys_dir = cfg.keys_dir.clone();
+    let app = crate::app::build_app(cfg, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    if demo {
+        let d = crate::bootstrap::ensure_demo(&app.provider, &keys_dir).await?;
+        println!("{}", crate::bootstrap::instructions(&app.provider, &d));
+    }
+    tracing::info!(%listen, issuer = %app.provider.issuer(), "eidp listening");
+    crate::app::serve(app, listener)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
+    let db = crate::app::connect_durable(&cfg)
+        .await
+        .map_err(|e| e.to_string())?;
+    match what {
+        Admin::Accounts {
+            cmd: Accounts::Create(a),
+        } => create_account(db.as_ref(), a).await,
+        Admin::Clients {
+            cmd: Clients::Create(c),
+        } => create_client(&cfg, db.as_ref(), c).await,
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    if !from_stdin {
+        return Err("give the password on standard input with --password-stdin".into());
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| e.to_string())?;
+    Ok(s.lines().next().unwrap_or_default().to_string())
+}
+
+async fn create_account(db: &dyn Durable, a: CreateAccount) -> Result<(), String> {
+    let password = read_password(a.password_stdin)?;
+    let input = crate::identity::NewAccount {
+        id_number: a.id_number,
+        phone: a.phone,
+        full_name: a.full_name,
+        birth_date: a.birth_date,
+        sex: a.sex,
+        email: a.email,
+    };
+    let hash = |p: &str| crate::authn::password::hash(p);
+    let (acc, person) =
+        crate::identity::create_account(db, &input, &password, hash, SystemClock.now())
+            .await
+            .map_err(|e| e.to_string())?;
+    if a.json {
+        println!(
+            "{}",
+            json!({"sub": acc.sub, "id_number": acc.id_number, "level": acc.level, "state": acc.state, "full_name": person.full_name})
+        );
+    } else {
+        println!(
+            "created Level-{} account for {} (sub {})",
+            acc.level, acc.id_number, acc.sub
+        );
+    }
+    Ok(())
+}
+
+async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Result<(), String> {
+    let kek = crate::app::load_kek_for_admin(cfg).map_err(|e| e.to_string())?;
+    let n = NewClient {
+        name: c.name,
+        kind: c.kind,
+        redirect_uris: c.redirect_uris,
+        post_logout_redirect_uris: c.post_logout_redirect_uris,
+        public: c.public,
+        auth_method: c.auth_method,
+        jwks: c.jwks,
+        jwks_uri: c.jwks_uri,
+        grant_types: c.grant_types,
+        id_token_alg: c.id_token_alg,
+        min_account_level: c.min_account_level,
+        min_acr: c.min_acr,
+    };
+    let (rec, secret) = clients::build(&n, &kek, SystemClock.now()).map_err(|e| e.to_string())?;
+    db.insert_client(&rec).await.map_err(|e| e.to_string())?;
+    if c.json {
+        println!(
+            "{}",
+            json!({"client_id": rec.client_id, "client_secret": secret, "token_endpoint_auth_method": rec.auth_method,
+                   "redirect_uris": rec.redirect_uris, "grant_types": rec.grant_types})
+        );
+    } else {
+        println!("client_id: {}", rec.client_id);
+        if let Some(s) = secret {
+            println!("client_secret: {s}\n(shown once; only a keyed hash is stored)");
+        }
+    }
+    Ok(())
+}

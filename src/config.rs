@@ -1,0 +1,241 @@
+//! Typed configuration: defaults < TOML file < `EIDP_*` environment. Validated once at start;
+//! everything else reads the resulting [`Config`] and never the environment.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// Lifetimes in seconds. Short codes and access tokens keep a stolen one of little use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Lifetimes {
+    pub authorization_code: i64,
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+    pub session: i64,
+    pub authorization_request: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            authorization_code: 60,
+            access_token: 600,
+            id_token: 600,
+            refresh_token: 30 * 24 * 3600,
+            session: 8 * 3600,
+            authorization_request: 15 * 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub listen: String,
+    pub issuer: String,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub mode: Mode,
+    /// Where the key-encryption key lives (and, in development, the demo credentials).
+    pub keys_dir: PathBuf,
+    /// Production normally refuses an `http://` issuer that is not loopback; this overrides it.
+    pub allow_insecure_issuer: bool,
+    /// Create the demo citizen and demo client at start (development only).
+    pub demo: bool,
+    /// The key-encryption key (32 bytes, base64url). Required in production; in development
+    /// it is generated into `keys_dir` when absent.
+    #[serde(skip)]
+    pub kek: Option<Secret>,
+    pub lifetimes: Lifetimes,
+}
+
+/// A configured secret: never printed.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            issuer: "http://127.0.0.1:8080".into(),
+            database_url: "sqlite://data/eidp.db".into(),
+            redis_url: None,
+            mode: Mode::Development,
+            keys_dir: PathBuf::from("keys"),
+            allow_insecure_issuer: false,
+            demo: true,
+            kek: None,
+            lifetimes: Lifetimes::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if any), then `EIDP_*` variables from `env`.
+    pub fn load(
+        file: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: path.into(),
+                    source,
+                })?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env("EIDP_LISTEN") {
+            cfg.listen = v;
+        }
+        if let Some(v) = env("EIDP_ISSUER") {
+            cfg.issuer = v;
+        }
+        if let Some(v) = env("EIDP_DATABASE_URL") {
+            cfg.database_url = v;
+        }
+        if let Some(v) = env("EIDP_REDIS_URL") {
+            cfg.redis_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = env("EIDP_KEYS_DIR") {
+            cfg.keys_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("EIDP_MODE") {
+            cfg.mode = match v.as_str() {
+                "production" => Mode::Production,
+                "development" => Mode::Development,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "EIDP_MODE",
+                        reason: format!("must be production or development, not {other:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env("EIDP_KEK") {
+            cfg.kek = (!v.is_empty()).then_some(Secret(v));
+        }
+        if let Some(v) = env("EIDP_DEMO") {
+            cfg.demo = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("EIDP_ALLOW_INSECURE_ISSUER") {
+            cfg.allow_insecure_issuer = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if cfg.mode == Mode::Production {
+            cfg.demo = false;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(&self.issuer).map_err(|e| ConfigError::Invalid {
+            name: "issuer",
+            reason: e.to_string(),
+        })?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(ConfigError::Invalid {
+                name: "issuer",
+                reason: "must not have a query or fragment (OpenID Connect Discovery §3)".into(),
+            });
+        }
+        self.issuer = self.issuer.trim_end_matches('/').to_string();
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if self.mode == Mode::Production
+            && url.scheme() != "https"
+            && !loopback
+            && !self.allow_insecure_issuer
+        {
+            return Err(ConfigError::Invalid {
+                name: "issuer",
+                reason:
+                    "production needs an https:// issuer (set allow_insecure_issuer to override)"
+                        .into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// An absolute URL under the issuer for a path like `/token`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults() {
+        let cfg = Config::load(None, |k| match k {
+            "EIDP_ISSUER" => Some("https://id.example.vn/".into()),
+            "EIDP_REDIS_URL" => Some("redis://127.0.0.1:6379".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(cfg.issuer, "https://id.example.vn");
+        assert_eq!(cfg.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(cfg.database_url, "sqlite://data/eidp.db");
+    }
+
+    #[test]
+    fn production_refuses_plain_http_issuer() {
+        let err = Config::load(None, |k| match k {
+            "EIDP_MODE" => Some("production".into()),
+            "EIDP_ISSUER" => Some("http://id.example.vn".into()),
+            _ => None,
+        });
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid { name: "issuer", .. })
+        ));
+    }
+
+    #[test]
+    fn issuer_with_query_is_refused() {
+        let err = Config::load(None, |k| {
+            (k == "EIDP_ISSUER").then(|| "https://a.vn/?x=1".into())
+        });
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! Per-node cache of the signing key set, loaded from the durable store and refreshed, so a
+//! rotation made on any node reaches every node without a restart.
+
+use std::sync::{Arc, RwLock};
+
+use jsonwebtoken::Algorithm;
+
+use super::keyset::{self, KeySet, SUPPORTED_ALGS};
+use super::{CryptoError, Kek};
+use crate::clock::UnixTime;
+use crate::store::{KeyStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct KeyService {
+    kek: Arc<Kek>,
+    current: RwLock<Arc<KeySet>>,
+}
+
+impl KeyService {
+    pub fn new(kek: Arc<Kek>) -> KeyService {
+        KeyService {
+            kek,
+            current: RwLock::new(Arc::new(KeySet::default())),
+        }
+    }
+
+    pub fn current(&self) -> Arc<KeySet> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub async fn reload(&self, db: &dyn KeyStore) -> Result<(), KeyError> {
+        let set = KeySet::from_records(&db.keys().await?, &self.kek)?;
+        match self.current.write() {
+            Ok(mut g) => *g = Arc::new(set),
+            Err(p) => *p.into_inner() = Arc::new(set),
+        }
+        Ok(())
+    }
+
+    /// First start: make sure every supported algorithm has a key. Returns how many were made.
+    pub async fn ensure_keys(&self, db: &dyn KeyStore, now: UnixTime) -> Result<usize, KeyError> {
+        let existing = db.keys().await?;
+        let mut made = 0;
+        for alg in SUPPORTED_ALGS {
+            if existing.iter().any(|k| k.alg == keyset::alg_name(alg)) {
+                continue;
+            }
+            let kek = self.kek.clone();
+            let rec = tokio::task::spawn_blocking(move || keyset::generate(alg, &kek, now, now))
+                .await
+                .map_err(|e| CryptoError::Key(e.to_string()))??;
+            match db.insert_key(&rec).await {
+                Ok(()) => made += 1,
+                // Another node starting at the same time made one: fine, use theirs too.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.reload(db).await?;
+        Ok(made)
+    }
+
+    /// Rotation step one: publish a successor for `alg` now that signs from `activate_at`;
+    /// the current signer retires then and stays published for `keep_published` seconds.
+    pub async fn rotate(
+        &self,
+        db: &dyn KeyStore,
+        alg: Algorithm,
+        now: UnixTime,
+        activate_at: UnixTime,
+    ) -> Result<String, KeyError> {
+        let rec = keyset::generate(alg, &self.kek, now, activate_at)?;
+        let kid = rec.kid.clone();
+        db.insert_key(&rec).await?;
+        self.reload(db).await?;
+        Ok(kid)
+    }
+}

@@ -1,0 +1,129 @@
+//! Request parsing shared by the endpoints: form and query parameters (duplicates refused,
+//! RFC 6749 §3.1), HTTP Basic client credentials (RFC 6749 §2.3.1) and cookies.
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::oidc::OAuthError;
+
+/// Parse `application/x-www-form-urlencoded` bytes into a struct of optional strings.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, OAuthError> {
+    let mut map = Map::new();
+    for (k, v) in url::form_urlencoded::parse(bytes) {
+        if map
+            .insert(k.to_string(), Value::String(v.into_owned()))
+            .is_some()
+        {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {k} is repeated"
+            )));
+        }
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| OAuthError::invalid_request(format!("malformed parameters: {e}")))
+}
+
+/// Client id and secret from `Authorization: Basic`, each form-urlencoded before base64.
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
+    let Some((scheme, rest)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let bad = || OAuthError::invalid_client("malformed Basic credentials");
+    let decoded = STANDARD.decode(rest.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| -> String {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}
+
+/// A bearer token from the Authorization header (RFC 6750 §2.1); the scheme is
+/// case-insensitive.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A `Set-Cookie` value: always `HttpOnly`, `SameSite=Lax`, `Path=/`; `Secure` on https.
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct P {
+        a: Option<String>,
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        assert!(parse::<P>(b"a=1&a=2").is_err());
+        assert_eq!(
+            parse::<P>(b"a=x%20y&b=2").unwrap().a.as_deref(),
+            Some("x y")
+        );
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut h = HeaderMap::new();
+        let v = format!("Basic {}", STANDARD.encode("my%3Aclient:p%40ss+word"));
+        h.insert("authorization", HeaderValue::from_str(&v).unwrap());
+        assert_eq!(
+            basic_credentials(&h).unwrap(),
+            Some(("my:client".into(), "p@ss word".into()))
+        );
+        h.insert("authorization", HeaderValue::from_static("Basic !!!"));
+        assert!(basic_credentials(&h).is_err());
+    }
+
+    #[test]
+    fn cookies_and_bearer() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", HeaderValue::from_static("a=1; eidp_session=xyz"));
+        h.insert("authorization", HeaderValue::from_static("bearer abc"));
+        assert_eq!(cookie(&h, "eidp_session").as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "missing"), None);
+        assert_eq!(bearer(&h).as_deref(), Some("abc"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Discovery, JWKS and operational endpoints.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+
+pub async fn discovery(State(s): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        s.discovery.as_ref().clone(),
+    )
+        .into_response()
+}
+
+pub async fn jwks(State(s): State<AppState>) -> Response {
+    let body = s.p.keys.current().jwks(s.p.now()).to_string();
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            // Short: a rotated key must reach relying parties before it signs.
+            (header::CACHE_CONTROL, "public, max-age=60"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    let db = s.p.db.ping().await;
+    let eph = s.p.eph.ping().await;
+    match (db, eph) {
+        (Ok(()), Ok(())) => (StatusCode::OK, "ready").into_response(),
+        (db, eph) => {
+            let why = format!(
+                "not ready: database {}, ephemeral store {}",
+                if db.is_ok() { "ok" } else { "unreachable" },
+                if eph.is_ok() { "ok" } else { "unreachable" }
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+        }
+    }
+}
+
+pub async fn index(State(s): State<AppState>) -> String {
+    format!(
+        "eidp OpenID Connect provider\nissuer: {}\ndiscovery: {}\n",
+        s.p.issuer(),
+        s.p.cfg.url(crate::oidc::paths::DISCOVERY)
+    )
+}
+
+pub async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "not found")
+}

@@ -1,0 +1,57 @@
+//! The axum adapter: routes, parameter extraction, and mapping of domain outcomes to HTTP.
+//! Handlers are thin: parse, call one domain function, render.
+
+mod authorize;
+pub mod form;
+mod login;
+mod logout;
+mod meta;
+mod respond;
+mod token;
+pub mod ui;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::oidc::{Provider, paths};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub p: Arc<Provider>,
+    pub ui: Arc<ui::Ui>,
+    /// Discovery document, serialised once.
+    pub discovery: Arc<Vec<u8>>,
+}
+
+pub const SESSION_COOKIE: &str = "eidp_session";
+/// A random per-browser value that CSRF tokens are bound to.
+pub const BROWSER_COOKIE: &str = "eidp_browser";
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(paths::DISCOVERY, get(meta::discovery))
+        .route(paths::JWKS, get(meta::jwks))
+        .route(paths::HEALTHZ, get(meta::healthz))
+        .route(paths::READYZ, get(meta::readyz))
+        .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
+        .route(paths::AUTHORIZE_RESUME, get(authorize::resume))
+        .route(paths::LOGIN, get(login::form).post(login::submit))
+        .route(
+            paths::CONSENT,
+            get(login::consent_form).post(login::consent_submit),
+        )
+        .route(paths::TOKEN, post(token::token))
+        .route(
+            paths::USERINFO,
+            get(token::userinfo_get).post(token::userinfo_post),
+        )
+        .route(paths::INTROSPECT, post(token::introspect))
+        .route(paths::REVOKE, post(token::revoke))
+        .route(paths::LOGOUT, get(logout::get).post(logout::post))
+        .route("/", get(meta::index))
+        .fallback(meta::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}

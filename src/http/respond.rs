@@ -1,0 +1,88 @@
+//! Responders: OAuth JSON errors (RFC 6749 §5.2), Bearer errors (RFC 6750 §3), redirects, and
+//! no-store JSON.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::oidc::OAuthError;
+
+fn status(e: &OAuthError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+/// Token-style error. `basic` marks a failed Basic authentication, which gets a challenge.
+pub fn oauth_error(e: &OAuthError, basic: bool) -> Response {
+    let mut resp = (
+        status(e),
+        no_store(),
+        axum::Json(Body {
+            error: e.error,
+            error_description: &e.description,
+        }),
+    )
+        .into_response();
+    if e.error == "invalid_client" && basic {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"eidp\""),
+        );
+    }
+    if e.error == "temporarily_unavailable" {
+        *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    resp
+}
+
+/// Protected-resource error with a `WWW-Authenticate: Bearer` challenge.
+pub fn bearer_error(e: &OAuthError) -> Response {
+    let challenge = format!(
+        "Bearer realm=\"eidp\", error=\"{}\", error_description=\"{}\"",
+        e.error,
+        e.description.replace('"', "'")
+    );
+    let mut resp = oauth_error(e, false);
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+pub fn no_store() -> [(header::HeaderName, &'static str); 2] {
+    [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+    ]
+}
+
+pub fn json<T: Serialize>(v: &T) -> Response {
+    (StatusCode::OK, no_store(), axum::Json(v)).into_response()
+}
+
+/// 303 so a form POST is followed by a GET.
+pub fn see_other(location: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub fn with_cookies(mut resp: Response, cookies: &[String]) -> Response {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}

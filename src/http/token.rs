@@ -1,0 +1,120 @@
+//! Token, UserInfo, introspection and revocation endpoints.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::respond::{bearer_error, json, no_store, oauth_error};
+use super::{AppState, form};
+use crate::oidc::client_auth::{self, Presented};
+use crate::oidc::grants::{self, TokenParams};
+use crate::oidc::{OAuthError, introspect as intro, paths, userinfo as ui};
+use crate::store::ClientRecord;
+
+pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let basic = match form::basic_credentials(&headers) {
+        Ok(b) => b,
+        Err(e) => return oauth_error(&e, true),
+    };
+    let used_basic = basic.is_some();
+    let params: TokenParams = match form::parse(&body) {
+        Ok(p) => p,
+        Err(e) => return oauth_error(&e, false),
+    };
+    match grants::token(&s.p, &params, basic).await {
+        Ok(resp) => json(&resp),
+        Err(e) => oauth_error(&e, used_basic),
+    }
+}
+
+pub async fn userinfo_get(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    match form::bearer(&headers) {
+        Some(t) => userinfo(&s, &t).await,
+        None => bearer_error(&OAuthError::invalid_token("an access token is required")),
+    }
+}
+
+#[derive(Deserialize)]
+struct BodyToken {
+    access_token: Option<String>,
+}
+
+/// RFC 6750 §2.2: the token may come in the form body instead of the header (not both).
+pub async fn userinfo_post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let from_body = form::parse::<BodyToken>(&body)
+        .ok()
+        .and_then(|b| b.access_token);
+    match (form::bearer(&headers), from_body) {
+        (Some(_), Some(_)) => bearer_error(&OAuthError::invalid_request("send the token once")),
+        (Some(t), None) | (None, Some(t)) => userinfo(&s, &t).await,
+        (None, None) => bearer_error(&OAuthError::invalid_token("an access token is required")),
+    }
+}
+
+async fn userinfo(s: &AppState, token: &str) -> Response {
+    match ui::userinfo(&s.p, token).await {
+        Ok(claims) => json(&claims),
+        Err(e) => bearer_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: Option<String>,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// Authenticate the client of an introspection or revocation request.
+async fn client_and_token(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    path: &str,
+) -> Result<(ClientRecord, String), Response> {
+    let basic = form::basic_credentials(headers).map_err(|e| oauth_error(&e, true))?;
+    let used_basic = basic.is_some();
+    let f: TokenForm = form::parse(body).map_err(|e| oauth_error(&e, false))?;
+    let presented = Presented {
+        basic,
+        client_id: f.client_id,
+        client_secret: f.client_secret,
+        assertion_type: f.client_assertion_type,
+        assertion: f.client_assertion,
+    };
+    let client = client_auth::authenticate(&s.p, &presented, &grants::audiences(&s.p, path))
+        .await
+        .map_err(|e| oauth_error(&e, used_basic))?;
+    let token = f.token.filter(|t| !t.is_empty());
+    let token = token
+        .ok_or_else(|| oauth_error(&OAuthError::invalid_request("token is missing"), false))?;
+    Ok((client, token))
+}
+
+pub async fn introspect(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, token) = match client_and_token(&s, &headers, &body, paths::INTROSPECT).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match intro::introspect(&s.p, &client, &token).await {
+        Ok(v) => json(&v),
+        Err(e) => oauth_error(&e, false),
+    }
+}
+
+pub async fn revoke(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (client, token) = match client_and_token(&s, &headers, &body, paths::REVOKE).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match intro::revoke(&s.p, &client, &token).await {
+        Ok(()) => (StatusCode::OK, no_store()).into_response(),
+        Err(e) => oauth_error(&e, false),
+    }
+}

@@ -1,0 +1,12 @@
+//! The identity domain: personal ID numbers, population-register records, e-ID accounts and
+//! their levels (1: self-enrolled; 2: proofed in person) and lifecycle states.
+
+pub mod accounts;
+pub mod id_number;
+pub mod password_policy;
+
+pub use accounts::{IdentityError, NewAccount, create_account};
+pub use id_number::{IdNumber, IdNumberError, Sex};
+
+pub const STATE_ACTIVE: &str = "active";
+pub const STATE_LOCKED: &str = "locked";

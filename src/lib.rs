@@ -1,0 +1,24 @@
+//! eidp — an OpenID Connect provider for national electronic identity.
+//!
+//! The dependency rule (arrows point down only; nothing depends on `http`):
+//!
+//! ```text
+//! main → app → http → oidc → identity, authn, consent → crypto → store, config, clock
+//! ```
+//!
+//! Only `store/` knows sqlx and redis; only `http/` knows axum. The protocol rules in `oidc/`
+//! take plain data and a `now`, and return typed results or RFC-shaped errors.
+
+pub mod app;
+pub mod authn;
+pub mod bootstrap;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod identity;
+pub mod oidc;
+pub mod store;
+
+pub use app::{App, build_app};

@@ -1,0 +1,412 @@
+//! The authorization endpoint (OIDC Core §3.1.2, RFC 6749 §4.1, RFC 7636, RFC 9207).
+//!
+//! Raw parameters become a [`AuthRequest`] through ordered checks. Until the client and its
+//! redirect URI are proven, errors go to a page ([`Rejection::Page`]); after that, to the
+//! client ([`Rejection::Redirect`], RFC 6749 §4.1.2.1).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use super::{OAuthError, Provider, claims, split_spaces};
+use crate::authn::{Session, acr_rank};
+use crate::clock::UnixTime;
+use crate::crypto::{self, jwt};
+use crate::store::{ClientRecord, ConsentRecord, typed};
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AuthorizeParams {
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    pub id_token_hint: Option<String>,
+    pub acr_values: Option<String>,
+    pub claims: Option<String>,
+    pub request: Option<String>,
+    pub request_uri: Option<String>,
+    pub display: Option<String>,
+}
+
+/// A validated authorization request, kept in the ephemeral store while the person signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Vec<String>,
+    pub hint_sub: Option<String>,
+    pub acr_values: Vec<String>,
+    pub claims: Option<Value>,
+    pub created_at: UnixTime,
+    /// Set when the person signed in (or consented) for this very request, so `prompt=login`
+    /// and `prompt=consent` are satisfied once and not in a loop.
+    #[serde(default)]
+    pub login_done: bool,
+    #[serde(default)]
+    pub consent_done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// The client or redirect URI is not proven: never redirect, show a page.
+    Page(OAuthError),
+    Redirect {
+        redirect_uri: String,
+        error: OAuthError,
+        state: Option<String>,
+    },
+}
+
+impl From<OAuthError> for Rejection {
+    fn from(e: OAuthError) -> Self {
+        Rejection::Page(e)
+    }
+}
+
+/// The URL the client receives: `code` or `error`, plus `state` and `iss` (RFC 9207).
+pub fn response_url(
+    redirect_uri: &str,
+    pairs: &[(&str, &str)],
+    state: Option<&str>,
+    iss: &str,
+) -> String {
+    let Ok(mut url) = Url::parse(redirect_uri) else {
+        return redirect_uri.to_string();
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+        if let Some(s) = state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", iss);
+    }
+    url.to_string()
+}
+
+pub fn error_url(p: &Provider, r: &Rejection) -> Option<String> {
+    match r {
+        Rejection::Page(_) => None,
+        Rejection::Redirect {
+            redirect_uri,
+            error,
+            state,
+        } => Some(response_url(
+            redirect_uri,
+            &[
+                ("error", error.error),
+                ("error_description", &error.description),
+            ],
+            state.as_deref(),
+            p.issuer(),
+        )),
+    }
+}
+
+async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRecord, Rejection> {
+    let id = params.client_id.as_deref().filter(|s| !s.is_empty());
+    let id = id.ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+    let client = p.db.client(id).await.map_err(OAuthError::from)?;
+    let client = client.ok_or_else(|| OAuthError::invalid_client("unknown client_id"))?;
+    if !super::clients::allows_grant(&client, "authorization_code") {
+        return Err(OAuthError::unauthorized_client("client may not use the code flow").into());
+    }
+    Ok(client)
+}
+
+/// Exact string match against the registered URIs (OIDC Core §3.1.2.1, RFC 9700 §4.1.3).
+fn check_redirect_uri(
+    client: &ClientRecord,
+    params: &AuthorizeParams,
+) -> Result<String, Rejection> {
+    let uri = params.redirect_uri.as_deref().filter(|s| !s.is_empty());
+    let uri = uri.ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+    if !client.redirect_uris.iter().any(|r| r == uri) {
+        return Err(
+            OAuthError::invalid_request("redirect_uri is not registered for this client").into(),
+        );
+    }
+    Ok(uri.to_string())
+}
+
+fn check_pkce(params: &AuthorizeParams) -> Result<String, OAuthError> {
+    let challenge = params.code_challenge.as_deref().filter(|s| !s.is_empty());
+    let challenge = challenge
+        .ok_or_else(|| OAuthError::invalid_request("code_challenge is required (PKCE)"))?;
+    // A missing method means `plain` (RFC 7636 §4.3), which we do not accept.
+    if params.code_challenge_method.as_deref() != Some("S256") {
+        return Err(OAuthError::invalid_request(
+            "code_challenge_method must be S256",
+        ));
+    }
+    let ok = challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(OAuthError::invalid_request(
+            "code_challenge must be a base64url SHA-256 value",
+        ));
+    }
+    Ok(challenge.to_string())
+}
+
+fn check_prompt(params: &AuthorizeParams) -> Result<Vec<String>, OAuthError> {
+    let prompt = split_spaces(params.prompt.as_deref());
+    for v in &prompt {
+        if !matches!(v.as_str(), "none" | "login" | "consent" | "select_account") {
+            return Err(OAuthError::invalid_request(format!(
+                "unsupported prompt value {v:?}"
+            )));
+        }
+    }
+    if prompt.len() > 1 && prompt.iter().any(|v| v == "none") {
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    Ok(prompt)
+}
+
+fn check_scope(params: &AuthorizeParams, client: &ClientRecord) -> Result<Vec<String>, OAuthError> {
+    let requested = split_spaces(params.scope.as_deref());
+    if !requested.iter().any(|s| s == "openid") {
+        return Err(OAuthError::invalid_scope("scope must include openid"));
+    }
+    // OIDC Core §3.1.2.1: scope values the server does not understand are ignored.
+    Ok(requested
+        .into_iter()
+        .filter(|s| client.scopes.contains(s))
+        .collect())
+}
+
+fn check_id_token_hint(p: &Provider, hint: Option<&str>) -> Result<Option<String>, OAuthError> {
+    let Some(hint) = hint.filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    #[derive(Deserialize)]
+    struct Sub {
+        sub: String,
+    }
+    let expect = jwt::Expect {
+        issuer: p.issuer(),
+        typ: None,
+        check_exp: false,
+    };
+    let s: Sub = jwt::verify(&p.keys.current(), hint, &expect, p.now())
+        .map_err(|_| OAuthError::invalid_request("id_token_hint is not an ID token issued here"))?;
+    Ok(Some(s.sub))
+}
+
+/// Validate a request. Parameters are checked in the order the specs' error rules need.
+pub async fn validate(
+    p: &Provider,
+    params: &AuthorizeParams,
+) -> Result<(ClientRecord, AuthRequest), Rejection> {
+    let client = check_client(p, params).await?;
+    let redirect_uri = check_redirect_uri(&client, params)?;
+    let state = params.state.clone();
+    let to_client = |error: OAuthError| Rejection::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        error,
+        state: state.clone(),
+    };
+    if params.request.is_some() {
+        return Err(to_client(OAuthError::request_not_supported(
+            "request objects are not supported",
+        )));
+    }
+    if params.request_uri.is_some() {
+        return Err(to_client(OAuthError::request_uri_not_supported(
+            "request_uri is not supported",
+        )));
+    }
+    match params.response_type.as_deref() {
+        None | Some("") => {
+            return Err(to_client(OAuthError::invalid_request(
+                "response_type is missing",
+            )));
+        }
+        Some("code") => {}
+        Some(_) => {
+            return Err(to_client(OAuthError::unsupported_response_type(
+                "only response_type=code is supported",
+            )));
+        }
+    }
+    if params
+        .response_mode
+        .as_deref()
+        .is_some_and(|m| m != "query")
+    {
+        return Err(to_client(OAuthError::invalid_request(
+            "only response_mode=query is supported",
+        )));
+    }
+    let scopes = check_scope(params, &client).map_err(to_client)?;
+    let code_challenge = check_pkce(params).map_err(to_client)?;
+    let prompt = check_prompt(params).map_err(to_client)?;
+    let max_age = match params.max_age.as_deref() {
+        None | Some("") => None,
+        Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            to_client(OAuthError::invalid_request(
+                "max_age must be a non-negative integer",
+            ))
+        })?),
+    };
+    let claims = match params.claims.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(
+            claims::parse_claims_param(raw)
+                .map_err(|e| to_client(OAuthError::invalid_request(e)))?,
+        ),
+    };
+    let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref()).map_err(to_client)?;
+    let req = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        scopes,
+        state: state.clone(),
+        nonce: params.nonce.clone().filter(|n| !n.is_empty()),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: params.login_hint.clone().filter(|h| !h.is_empty()),
+        ui_locales: split_spaces(params.ui_locales.as_deref()),
+        hint_sub,
+        acr_values: split_spaces(params.acr_values.as_deref()),
+        claims,
+        created_at: p.now(),
+        login_done: false,
+        consent_done: false,
+    };
+    Ok((client, req))
+}
+
+/// What the browser must do next for this request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    Login,
+    Consent,
+    Issue,
+}
+
+/// The interaction rules (OIDC Core §3.1.2.1, §3.1.2.3): sign-in when there is no usable
+/// session, consent when scopes lack it; with `prompt=none` each of those is an error.
+pub fn decide(
+    req: &AuthRequest,
+    client: &ClientRecord,
+    session: Option<&Session>,
+    consent: Option<&ConsentRecord>,
+    now: UnixTime,
+) -> Result<Next, OAuthError> {
+    let silent = req.prompt.iter().any(|p| p == "none");
+    let need_login = match session {
+        None => true,
+        Some(s) => {
+            (req.prompt.iter().any(|p| p == "login") && !req.login_done)
+                || req.max_age.is_some_and(|m| now - s.auth_time > m)
+                || req.hint_sub.as_deref().is_some_and(|h| h != s.sub)
+        }
+    };
+    if need_login {
+        return if silent {
+            Err(OAuthError::login_required("the person must sign in"))
+        } else {
+            Ok(Next::Login)
+        };
+    }
+    if let (Some(min), Some(s)) = (client.min_acr.as_deref(), session)
+        && acr_rank(&s.acr) < acr_rank(min)
+    {
+        return Err(OAuthError::unmet_authentication_requirements(
+            "this service requires a stronger sign-in than is available",
+        ));
+    }
+    let wanted = claims::consent_scopes(&req.scopes, req.claims.as_ref());
+    let covered = consent.is_some_and(|c| wanted.iter().all(|w| c.scopes.contains(w)));
+    let forced = req.prompt.iter().any(|p| p == "consent") && !req.consent_done;
+    if (!covered || forced) && !req.consent_done {
+        return if silent {
+            Err(OAuthError::consent_required("the person must consent"))
+        } else {
+            Ok(Next::Consent)
+        };
+    }
+    Ok(Next::Issue)
+}
+
+/// Authorization code contents, stored under the code's digest until redeemed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub sub: String,
+    pub sid: String,
+    pub auth_time: UnixTime,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub claims: Option<Value>,
+    pub expires_at: UnixTime,
+}
+
+pub fn code_key(code: &str) -> String {
+    format!("code:{}", crypto::digest_hex(code))
+}
+
+/// Issue a code and return the client's redirect URL with `code`, `state` and `iss`.
+pub async fn issue_code(
+    p: &Provider,
+    req: &AuthRequest,
+    s: &Session,
+) -> Result<String, OAuthError> {
+    let code = crypto::random_token()?;
+    let ttl = p.cfg.lifetimes.authorization_code;
+    let grant = CodeGrant {
+        client_id: req.client_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        code_challenge: req.code_challenge.clone(),
+        scopes: req.scopes.clone(),
+        nonce: req.nonce.clone(),
+        sub: s.sub.clone(),
+        sid: s.sid.clone(),
+        auth_time: s.auth_time,
+        acr: s.acr.clone(),
+        amr: s.amr.clone(),
+        claims: req.claims.clone(),
+        expires_at: p.now() + ttl,
+    };
+    // The entry outlives `expires_at` a little so an expired code is told apart from a
+    // made-up one in logs; validity is decided by `expires_at`.
+    typed::put(p.eph.as_ref(), &code_key(&code), &grant, (ttl + 60) as u64).await?;
+    Ok(response_url(
+        &req.redirect_uri,
+        &[("code", &code)],
+        req.state.as_deref(),
+        p.issuer(),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post` (RFC 6749 §2.3.1), `private_key_jwt`
+//! (OIDC Core §9, RFC 7523) and `none` for public clients (RFC 7636).
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{OAuthError, Provider, clients};
+use crate::crypto::keyset::parse_alg;
+use crate::store::ClientRecord;
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Algorithms accepted on client assertions.
+pub const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
+
+/// What the request presented, already decoded by the HTTP layer.
+#[derive(Debug, Default, Clone)]
+pub struct Presented {
+    pub basic: Option<(String, String)>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub assertion_type: Option<String>,
+    pub assertion: Option<String>,
+}
+
+fn bad(msg: &str) -> OAuthError {
+    OAuthError::invalid_client(msg)
+}
+
+/// Authenticate the caller. `audiences` are the values a client assertion may name in `aud`
+/// (the issuer and the endpoint URL).
+pub async fn authenticate(
+    p: &Provider,
+    c: &Presented,
+    audiences: &[String],
+) -> Result<ClientRecord, OAuthError> {
+    let methods = [
+        c.basic.is_some(),
+        c.client_secret.is_some(),
+        c.assertion.is_some(),
+    ];
+    if methods.iter().filter(|m| **m).count() > 1 {
+        // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+        return Err(OAuthError::invalid_request(
+            "more than one client authentication method",
+        ));
+    }
+    if let Some((id, secret)) = &c.basic {
+        if c.client_id.as_ref().is_some_and(|b| b != id) {
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the Authorization header",
+            ));
+        }
+        return by_secret(p, id, secret).await;
+    }
+    if let Some(secret) = &c.client_secret {
+        let id = c
+            .client_id
+            .as_deref()
+            .ok_or_else(|| bad("client_id is missing"))?;
+        return by_secret(p, id, secret).await;
+    }
+    if let Some(assertion) = &c.assertion {
+        if c.assertion_type.as_deref() != Some(JWT_BEARER) {
+            return Err(bad("client_assertion_type must be jwt-bearer"));
+        }
+        return by_assertion(p, c.client_id.as_deref(), assertion, audiences).await;
+    }
+    let id = c
+        .client_id
+        .as_deref()
+        .ok_or_else(|| bad("client authentication is missing"))?;
+    let client =
+        p.db.client(id)
+            .await?
+            .ok_or_else(|| bad("unknown client"))?;
+    if !clients::is_public(&client) {
+        return Err(bad("this client must authenticate"));
+    }
+    Ok(client)
+}
+
+async fn by_secret(p: &Provider, id: &str, secret: &str) -> Result<ClientRecord, OAuthError> {
+    let client = p.db.client(id).await?;
+    // Same answer for an unknown client and a wrong secret.
+    let ok = client.as_ref().is_some_and(|c| {
+        matches!(
+            c.auth_method.as_str(),
+            "client_secret_basic" | "client_secret_post"
+        ) && c
+            .secret_hash
+            .as_ref()
+            .is_some_and(|h| p.kek.secret_matches(secret, h))
+    });
+    match client {
+        Some(c) if ok => Ok(c),
+        _ => Err(bad("client authentication failed")),
+    }
+}
+
+#[derive(Deserialize)]
+struct AssertionClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Value>,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    jti: Option<String>,
+}
+
+async fn by_assertion(
+    p: &Provider,
+    client_id: Option<&str>,
+    assertion: &str,
+    audiences: &[String],
+) -> Result<ClientRecord, OAuthError> {
+    let peek: AssertionClaims = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
+        .map_err(|_| bad("client_assertion is not a JWT"))?;
+    let sub = peek
+        .sub
+        .as_deref()
+        .ok_or_else(|| bad("client_assertion has no sub"))?;
+    if peek.iss.as_deref() != Some(sub) || client_id.is_some_and(|c| c != sub) {
+        return Err(bad("client_assertion iss and sub must be the client_id"));
+    }
+    let client =
+        p.db.client(sub)
+            .await?
+            .ok_or_else(|| bad("client authentication failed"))?;
+    if client.auth_method != "private_key_jwt" {
+        return Err(bad("client authentication failed"));
+    }
+    let header =
+        jsonwebtoken::decode_header(assertion).map_err(|_| bad("client_assertion header"))?;
+    let alg_name = crate::crypto::keyset::alg_name(header.alg);
+    if !ASSERTION_ALGS.contains(&alg_name) {
+        return Err(bad("client_assertion algorithm not accepted"));
+    }
+    let keys = client_keys(p, &client).await?;
+    let verified = keys
+        .keys
+        .iter()
+        .filter(|k| header.kid.is_none() || k.common.key_id == header.kid)
+        .any(|k| signature_ok(k, header.alg, assertion));
+    if !verified {
+        return Err(bad("client_assertion signature does not verify"));
+    }
+    let claims = peek;
+    let now = p.now();
+    let exp = claims
+        .exp
+        .ok_or_else(|| bad("client_assertion has no exp"))?;
+    if exp <= now {
+        return Err(bad("client_assertion expired"));
+    }
+    if claims.iat.is_some_and(|t| t > now + 60) || claims.nbf.is_some_and(|t| t > now + 60) {
+        return Err(bad("client_assertion is from the future"));
+    }
+    let aud_ok = match &claims.aud {
+        Some(Value::String(a)) => audiences.contains(a),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| audiences.iter().any(|x| x == a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(bad("client_assertion aud must be this provider"));
+    }
+    let jti = claims
+        .jti
+        .ok_or_else(|| bad("client_assertion has no jti"))?;
+    let ttl = (exp - now + 60).clamp(60, 24 * 3600) as u64;
+    if !p
+        .eph
+        .put_new(&format!("jti:{}:{jti}", client.client_id), b"1", ttl)
+        .await?
+    {
+        return Err(bad("client_assertion jti was already used"));
+    }
+    Ok(client)
+}
+
+fn signature_ok(jwk: &Jwk, alg: Algorithm, token: &str) -> bool {
+    if jwk
+        .common
+        .key_algorithm
+        .is_some_and(|a| a.to_string() != crate::crypto::keyset::alg_name(alg))
+    {
+        return false;
+    }
+    let Ok(key) = DecodingKey::from_jwk(jwk) else {
+        return false;
+    };
+    let mut v = Validation::new(alg);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(token, &key, &v).is_ok()
+}
+
+/// The client's registered keys: inline, or from `jwks_uri` (cached for five minutes).
+async fn client_keys(p: &Provider, client: &ClientRecord) -> Result<JwkSet, OAuthError> {
+    if let Some(inline) = &client.jwks {
+        return serde_json::from_str(inline).map_err(|_| bad("registered jwks is invalid"));
+    }
+    let uri = client
+        .jwks_uri
+        .as_deref()
+        .ok_or_else(|| bad("client has no keys"))?;
+    let cache_key = format!("jwks:{}", client.client_id);
+    if let Some(bytes) = p.eph.get(&cache_key).await?
+        && let Ok(set) = serde_json::from_slice::<JwkSet>(&bytes)
+    {
+        return Ok(set);
+    }
+    let resp = p
+        .http
+        .get(uri)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .map_err(|_| bad("client jwks_uri cannot be fetched"))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|_| bad("client jwks_uri cannot be read"))?;
+    let set: JwkSet =
+        serde_json::from_slice(&bytes).map_err(|_| bad("client jwks_uri is not a JWK set"))?;
+    p.eph.put(&cache_key, &bytes, 300).await?;
+    Ok(set)
+}
+
+/// `alg` names a client may register for assertions, for discovery.
+pub fn assertion_algs() -> Vec<&'static str> {
+    ASSERTION_ALGS
+        .iter()
+        .copied()
+        .filter(|a| parse_alg(a).is_some())
+        .collect()
+}

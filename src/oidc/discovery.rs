@@ -1,0 +1,130 @@
+//! OpenID Connect Discovery 1.0 metadata: every REQUIRED and RECOMMENDED field the provider
+//! supports, and nothing it does not. Built once at start; served as bytes.
+
+use openidconnect::core::{
+    CoreClaimName, CoreClientAuthMethod, CoreGrantType, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, EmptyAdditionalProviderMetadata, IssuerUrl,
+    JsonWebKeySetUrl, ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{claims, client_auth, paths};
+use crate::authn::ACR_VALUES;
+use crate::config::Config;
+
+/// Fields from RFC 8414, RFC 7636, RFC 9207, RFC 7662, RFC 7009 and RP-Initiated Logout that
+/// `CoreProviderMetadata` does not model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Extra {
+    pub code_challenge_methods_supported: Vec<String>,
+    pub authorization_response_iss_parameter_supported: bool,
+    pub introspection_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    pub end_session_endpoint: String,
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    pub ui_locales_supported: Vec<String>,
+    pub claims_locales_supported: Vec<String>,
+}
+impl AdditionalProviderMetadata for Extra {}
+
+const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+const CONFIDENTIAL_METHODS: [&str; 3] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
+    let url = |p: &str| cfg.url(p);
+    let e = |e: url::ParseError| e.to_string();
+    let algs = ["ES256", "EdDSA", "RS256", "PS256"];
+    let jws =
+        |a: &&str| serde_json::from_value::<CoreJwsSigningAlgorithm>(serde_json::json!(a)).ok();
+    let base = CoreProviderMetadata::new(
+        IssuerUrl::new(cfg.issuer.clone()).map_err(e)?,
+        AuthUrl::new(url(paths::AUTHORIZE)).map_err(e)?,
+        JsonWebKeySetUrl::new(url(paths::JWKS)).map_err(e)?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        algs.iter().filter_map(jws).collect(),
+        EmptyAdditionalProviderMetadata {},
+    )
+    .set_token_endpoint(Some(TokenUrl::new(url(paths::TOKEN)).map_err(e)?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(url(paths::USERINFO)).map_err(e)?))
+    .set_scopes_supported(Some(
+        claims::SUPPORTED_SCOPES
+            .iter()
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
+    ))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
+        CoreGrantType::ClientCredentials,
+    ]))
+    .set_acr_values_supported(Some(
+        ACR_VALUES
+            .iter()
+            .map(|a| openidconnect::AuthenticationContextClass::new(a.to_string()))
+            .collect(),
+    ))
+    .set_token_endpoint_auth_methods_supported(Some(
+        AUTH_METHODS
+            .iter()
+            .filter_map(|m| {
+                serde_json::from_value::<CoreClientAuthMethod>(serde_json::json!(m)).ok()
+            })
+            .collect(),
+    ))
+    .set_claims_supported(Some(
+        claims::supported_claims()
+            .into_iter()
+            .map(|c| CoreClaimName::new(c.to_string()))
+            .collect(),
+    ))
+    .set_claims_parameter_supported(Some(true))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false))
+    .set_require_request_uri_registration(Some(false));
+    let assertion_algs = strings(&client_auth::assertion_algs());
+    let extra = Extra {
+        code_challenge_methods_supported: strings(&["S256"]),
+        authorization_response_iss_parameter_supported: true,
+        introspection_endpoint: url(paths::INTROSPECT),
+        introspection_endpoint_auth_methods_supported: strings(&CONFIDENTIAL_METHODS),
+        revocation_endpoint: url(paths::REVOKE),
+        revocation_endpoint_auth_methods_supported: strings(&AUTH_METHODS),
+        end_session_endpoint: url(paths::LOGOUT),
+        token_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        introspection_endpoint_auth_signing_alg_values_supported: assertion_algs.clone(),
+        revocation_endpoint_auth_signing_alg_values_supported: assertion_algs,
+        ui_locales_supported: strings(&["vi", "en"]),
+        claims_locales_supported: strings(&["vi"]),
+    };
+    let mut v = serde_json::to_value(&base).map_err(|e| e.to_string())?;
+    let extra = serde_json::to_value(&extra).map_err(|e| e.to_string())?;
+    if let (Some(obj), Some(more)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, val) in more {
+            obj.insert(k.clone(), val.clone());
+        }
+        obj.retain(|_, val| !val.is_null());
+    }
+    Ok(v)
+}

@@ -1,0 +1,54 @@
+//! `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself. No person,
+//! so no ID token and no refresh token; `sub` is the client.
+
+use super::TokenParams;
+use crate::crypto;
+use crate::oidc::tokens::{self, TokenResponse};
+use crate::oidc::{OAuthError, Provider, clients, split_spaces};
+use crate::store::{ClientRecord, GrantRecord};
+
+pub async fn exchange(
+    p: &Provider,
+    client: &ClientRecord,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    if clients::is_public(client) {
+        return Err(OAuthError::unauthorized_client(
+            "a public client cannot use client_credentials",
+        ));
+    }
+    let asked = split_spaces(params.scope.as_deref());
+    // Person scopes mean nothing without a person.
+    let allowed = |s: &String| {
+        client.scopes.contains(s) && !matches!(s.as_str(), "openid" | "offline_access")
+    };
+    if let Some(bad) = asked.iter().find(|s| !allowed(s)) {
+        return Err(OAuthError::invalid_scope(format!(
+            "scope {bad:?} is not available to this client here"
+        )));
+    }
+    let now = p.now();
+    // Not stored: nothing refers back to a client-credentials grant except its token.
+    let grant = GrantRecord {
+        id: crypto::random_id()?,
+        client_id: client.client_id.clone(),
+        sub: None,
+        scope: asked.join(" "),
+        auth_time: None,
+        acr: None,
+        amr: Vec::new(),
+        sid: None,
+        claims: None,
+        created_at: now,
+        expires_at: now + p.cfg.lifetimes.access_token,
+        revoked_at: None,
+    };
+    Ok(TokenResponse {
+        access_token: tokens::access_token(p, &grant, now)?,
+        token_type: "Bearer",
+        expires_in: p.cfg.lifetimes.access_token,
+        refresh_token: None,
+        id_token: None,
+        scope: grant.scope,
+    })
+}

@@ -1,0 +1,92 @@
+//! `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). A code is taken atomically from the
+//! ephemeral store, so it is redeemed at most once even across nodes; a replay revokes what
+//! the first redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+
+use super::{TokenParams, required};
+use crate::crypto::{self, digest_hex};
+use crate::oidc::authorize::{CodeGrant, code_key};
+use crate::oidc::tokens::{self, TokenResponse};
+use crate::oidc::{OAuthError, Provider, clients};
+use crate::store::{ClientRecord, GrantRecord, typed};
+
+fn used_key(code: &str) -> String {
+    format!("codeused:{}", digest_hex(code))
+}
+
+pub async fn exchange(
+    p: &Provider,
+    client: &ClientRecord,
+    params: &TokenParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = required(&params.code, "code")?;
+    let now = p.now();
+    let Some(g) = typed::take::<CodeGrant>(p.eph.as_ref(), &code_key(code)).await? else {
+        if let Some(grant_id) = p.eph.get(&used_key(code)).await? {
+            let grant_id = String::from_utf8_lossy(&grant_id).to_string();
+            p.db.revoke_grant(&grant_id, now).await?;
+            tracing::warn!(client_id = %client.client_id, "authorization code replayed; grant revoked");
+            return Err(OAuthError::invalid_grant(
+                "authorization code was already used",
+            ));
+        }
+        return Err(OAuthError::invalid_grant(
+            "authorization code is invalid or expired",
+        ));
+    };
+    if g.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "authorization code was issued to another client",
+        ));
+    }
+    if g.expires_at <= now {
+        return Err(OAuthError::invalid_grant("authorization code expired"));
+    }
+    if params.redirect_uri.as_deref() != Some(g.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    let verifier = required(&params.code_verifier, "code_verifier")?;
+    if !(43..=128).contains(&verifier.len())
+        || !crypto::pkce_s256_matches(verifier, &g.code_challenge)
+    {
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match code_challenge",
+        ));
+    }
+    let grant = GrantRecord {
+        id: crypto::random_id()?,
+        client_id: client.client_id.clone(),
+        sub: Some(g.sub.clone()),
+        scope: g.scopes.join(" "),
+        auth_time: Some(g.auth_time),
+        acr: Some(g.acr.clone()),
+        amr: g.amr.clone(),
+        sid: Some(g.sid.clone()),
+        claims: g.claims.as_ref().map(|c| c.to_string()),
+        created_at: now,
+        expires_at: now + p.cfg.lifetimes.refresh_token,
+        revoked_at: None,
+    };
+    p.db.insert_grant(&grant).await?;
+    // Remember the redemption long enough to catch replays (RFC 6749 §10.5).
+    p.eph.put(&used_key(code), grant.id.as_bytes(), 600).await?;
+    let refresh_token = if clients::allows_grant(client, "refresh_token") {
+        let (token, rec) = tokens::new_refresh(p, &grant.id, now, grant.expires_at)?;
+        p.db.insert_refresh(&rec).await?;
+        Some(token)
+    } else {
+        None
+    };
+    let access_token = tokens::access_token(p, &grant, now)?;
+    let id_token =
+        tokens::id_token(p, client, &grant, g.nonce.as_deref(), &access_token, now).await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.cfg.lifetimes.access_token,
+        refresh_token,
+        id_token: Some(id_token),
+        scope: grant.scope,
+    })
+}

@@ -1,0 +1,70 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009). A client learns about and
+//! revokes only tokens issued to it; for anything else introspection says `active: false`.
+
+use serde_json::{Value, json};
+
+use super::userinfo::{check_access_token, revoked_key};
+use super::{OAuthError, Provider};
+use crate::crypto;
+use crate::store::ClientRecord;
+
+pub async fn introspect(
+    p: &Provider,
+    client: &ClientRecord,
+    token: &str,
+) -> Result<Value, OAuthError> {
+    let inactive = json!({ "active": false });
+    if let Ok((c, _)) = check_access_token(p, token).await {
+        if c.client_id != client.client_id {
+            return Ok(inactive);
+        }
+        let mut v = json!({
+            "active": true, "scope": c.scope, "client_id": c.client_id, "sub": c.sub,
+            "exp": c.exp, "iat": c.iat, "iss": c.iss, "aud": c.aud, "jti": c.jti,
+            "token_type": "Bearer",
+        });
+        if let Some(t) = c.auth_time {
+            v["auth_time"] = json!(t);
+        }
+        if let Some(acr) = c.acr {
+            v["acr"] = json!(acr);
+        }
+        return Ok(v);
+    }
+    let now = p.now();
+    let Some(r) = p.db.refresh(&crypto::digest(token)).await? else {
+        return Ok(inactive);
+    };
+    let Some(g) = p.db.grant(&r.grant_id).await? else {
+        return Ok(inactive);
+    };
+    let live = r.used_at.is_none() && r.expires_at > now && g.revoked_at.is_none();
+    if !live || g.client_id != client.client_id {
+        return Ok(inactive);
+    }
+    Ok(json!({
+        "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub,
+        "exp": r.expires_at, "iat": r.created_at, "iss": p.issuer(), "token_type": "refresh_token",
+    }))
+}
+
+/// RFC 7009 §2.2: the answer is 200 whether or not the token was known.
+pub async fn revoke(p: &Provider, client: &ClientRecord, token: &str) -> Result<(), OAuthError> {
+    let now = p.now();
+    if let Some(r) = p.db.refresh(&crypto::digest(token)).await? {
+        if let Some(g) = p.db.grant(&r.grant_id).await?
+            && g.client_id == client.client_id
+        {
+            // Revoking a refresh token ends its grant, and with it the grant's access tokens.
+            p.db.revoke_grant(&g.id, now).await?;
+        }
+        return Ok(());
+    }
+    if let Ok((c, _)) = check_access_token(p, token).await
+        && c.client_id == client.client_id
+    {
+        let ttl = (c.exp - now).max(1) as u64;
+        p.eph.put(&revoked_key(&c.jti), b"1", ttl).await?;
+    }
+    Ok(())
+}

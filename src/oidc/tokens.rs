@@ -1,0 +1,171 @@
+//! Minting tokens: ID tokens (OIDC Core §2), JWT access tokens (RFC 9068) and opaque refresh
+//! tokens (stored as digests, rotated on every use).
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::{OAuthError, Provider, claims, clients};
+use crate::clock::UnixTime;
+use crate::crypto::{self, jwt};
+use crate::store::{ClientRecord, GrantRecord, RefreshRecord};
+
+/// RFC 6749 §5.1 successful response.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+/// Claims of our access tokens. `gid` ties the token to its grant so revoking the grant
+/// (logout, replayed code, reused refresh token) kills the token too.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+}
+
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+pub fn access_token(p: &Provider, g: &GrantRecord, now: UnixTime) -> Result<String, OAuthError> {
+    let claims = AccessClaims {
+        iss: p.issuer().to_string(),
+        sub: g.sub.clone().unwrap_or_else(|| g.client_id.clone()),
+        aud: p.issuer().to_string(),
+        client_id: g.client_id.clone(),
+        exp: now + p.cfg.lifetimes.access_token,
+        iat: now,
+        jti: crypto::random_id()?,
+        scope: g.scope.clone(),
+        auth_time: g.auth_time,
+        acr: g.acr.clone(),
+        amr: g.amr.clone(),
+        // Only grants with a person are stored (and so can be revoked).
+        gid: g.sub.as_ref().map(|_| g.id.clone()),
+    };
+    Ok(jwt::sign(
+        &p.keys.current(),
+        jsonwebtoken::Algorithm::ES256,
+        ACCESS_TOKEN_TYP,
+        &claims,
+        now,
+    )?)
+}
+
+/// The ID token for a grant with a person behind it.
+pub async fn id_token(
+    p: &Provider,
+    client: &ClientRecord,
+    g: &GrantRecord,
+    nonce: Option<&str>,
+    access_token: &str,
+    now: UnixTime,
+) -> Result<String, OAuthError> {
+    let sub = g
+        .sub
+        .as_deref()
+        .ok_or_else(|| OAuthError::server_error("grant without subject"))?;
+    let alg = clients::id_token_alg(client);
+    let mut c = Map::new();
+    c.insert("iss".into(), json!(p.issuer()));
+    c.insert("sub".into(), json!(sub));
+    c.insert("aud".into(), json!(client.client_id));
+    c.insert("exp".into(), json!(now + p.cfg.lifetimes.id_token));
+    c.insert("iat".into(), json!(now));
+    if let Some(t) = g.auth_time {
+        c.insert("auth_time".into(), json!(t));
+    }
+    if let Some(n) = nonce {
+        c.insert("nonce".into(), json!(n));
+    }
+    if let Some(acr) = &g.acr {
+        c.insert("acr".into(), json!(acr));
+    }
+    if !g.amr.is_empty() {
+        c.insert("amr".into(), json!(g.amr));
+    }
+    c.insert("at_hash".into(), json!(jwt::half_hash(alg, access_token)));
+    if let Some(sid) = &g.sid {
+        c.insert("sid".into(), json!(sid));
+    }
+    for (k, v) in person_claims(p, g, "id_token").await? {
+        c.entry(k).or_insert(v);
+    }
+    Ok(jwt::sign(
+        &p.keys.current(),
+        alg,
+        "JWT",
+        &Value::Object(c),
+        now,
+    )?)
+}
+
+/// Person claims released for `target` under this grant, read fresh from the register.
+pub async fn person_claims(
+    p: &Provider,
+    g: &GrantRecord,
+    target: &str,
+) -> Result<Map<String, Value>, OAuthError> {
+    let scopes = super::split_spaces(Some(&g.scope));
+    let claims_param = g
+        .claims
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<Value>(c).ok());
+    let mut names = claims::released(&scopes, claims_param.as_ref(), target);
+    // The identity assertion itself (ID number, account level) also travels in the ID token.
+    if target == "id_token" && scopes.iter().any(|s| s == "eid") {
+        names.extend(["id_number", "eid_level"]);
+    }
+    if names.is_empty() {
+        return Ok(Map::new());
+    }
+    let Some(sub) = g.sub.as_deref() else {
+        return Ok(Map::new());
+    };
+    let account =
+        p.db.account_by_sub(sub)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("account no longer exists"))?;
+    let person =
+        p.db.person(&account.id_number)
+            .await?
+            .ok_or_else(|| OAuthError::server_error("account without register record"))?;
+    Ok(claims::values(&person, &account, &names))
+}
+
+/// A new refresh token for a grant; returns the token and its stored record.
+pub fn new_refresh(
+    p: &Provider,
+    grant_id: &str,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(String, RefreshRecord), OAuthError> {
+    let token = crypto::random_token()?;
+    let rec = RefreshRecord {
+        token_hash: crypto::digest(&token),
+        grant_id: grant_id.to_string(),
+        created_at: now,
+        expires_at: expires_at.min(now + p.cfg.lifetimes.refresh_token),
+        used_at: None,
+    };
+    Ok((token, rec))
+}

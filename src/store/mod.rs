@@ -1,0 +1,151 @@
+//! Storage behind small traits shaped by their users.
+//!
+//! * Durable (system of record): [`sql::SqlStore`] over SQLite (embedded default) or PostgreSQL.
+//! * Ephemeral (TTL state: sessions, codes, replay caches, counters): [`memory::MemoryStore`]
+//!   in-process, or [`redis::RedisStore`] so several nodes share it.
+//!
+//! Single-use items are taken atomically ([`Ephemeral::take`], conditional `UPDATE`s) so a
+//! replay across two nodes succeeds at most once. The same contract tests run on every backend.
+
+pub mod memory;
+pub mod model;
+pub mod redis;
+pub mod sql;
+
+use async_trait::async_trait;
+pub use model::*;
+
+use crate::clock::UnixTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached now; callers answer 503 / `temporarily_unavailable`.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule was broken (e.g. an ID number that already has an account).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data that does not parse: a bug or tampering, never the caller's fault.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// TTL key-value state. Keys are namespaced by the caller (`sess:…`, `code:…`).
+#[async_trait]
+pub trait Ephemeral: Send + Sync + 'static {
+    async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()>;
+    /// Set only when absent (replay caches); `true` when this call stored it.
+    async fn put_new(&self, key: &str, value: &[u8], ttl_secs: u64) -> StoreResult<bool>;
+    async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Read and delete in one atomic step: at most one caller ever sees the value.
+    async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+    /// Increment a counter, creating it with `ttl_secs` when new.
+    async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64>;
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait PersonStore: Send + Sync {
+    async fn upsert_person(&self, p: &PersonRecord) -> StoreResult<()>;
+    async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecord>>;
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn insert_account(&self, a: &AccountRecord) -> StoreResult<()>;
+    async fn account_by_sub(&self, sub: &str) -> StoreResult<Option<AccountRecord>>;
+    async fn account_by_id_number(&self, id_number: &str) -> StoreResult<Option<AccountRecord>>;
+    async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()>;
+    async fn set_level(&self, sub: &str, level: i64, now: UnixTime) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn insert_client(&self, c: &ClientRecord) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
+    async fn client_by_name(&self, name: &str) -> StoreResult<Option<ClientRecord>>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn insert_key(&self, k: &KeyRecord) -> StoreResult<()>;
+    async fn keys(&self) -> StoreResult<Vec<KeyRecord>>;
+}
+
+/// Outcome of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefreshUse {
+    /// First use: the token is now spent and its grant is returned.
+    Fresh(GrantRecord),
+    /// Already spent: someone replays it. Carries the grant to revoke (RFC 9700 §4.14.2).
+    Reused(String),
+    Unknown,
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>>;
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()>;
+    /// Spend a refresh token atomically (a conditional UPDATE), so two nodes cannot both use it.
+    async fn use_refresh(&self, hash: &[u8], now: UnixTime) -> StoreResult<RefreshUse>;
+    /// Spend one token and record its successor in one transaction: no half-rotated family.
+    async fn rotate_refresh(
+        &self,
+        old: &[u8],
+        new: &RefreshRecord,
+        now: UnixTime,
+    ) -> StoreResult<RefreshUse>;
+    async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn consent(&self, sub: &str, client_id: &str) -> StoreResult<Option<ConsentRecord>>;
+    async fn put_consent(&self, c: &ConsentRecord) -> StoreResult<()>;
+}
+
+/// Everything the system of record offers; [`sql::SqlStore`] implements it for both engines.
+#[async_trait]
+pub trait Durable:
+    PersonStore + AccountStore + ClientStore + KeyStore + GrantStore + ConsentStore + Send + Sync
+{
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Typed helpers over [`Ephemeral`] for serde values.
+pub mod typed {
+    use serde::{Serialize, de::DeserializeOwned};
+
+    use super::{Ephemeral, StoreError, StoreResult};
+
+    pub async fn put<T: Serialize + Sync>(
+        e: &dyn Ephemeral,
+        key: &str,
+        v: &T,
+        ttl: u64,
+    ) -> StoreResult<()> {
+        let bytes = serde_json::to_vec(v).map_err(|e| StoreError::Other(e.to_string()))?;
+        e.put(key, &bytes, ttl).await
+    }
+
+    fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> StoreResult<Option<T>> {
+        bytes
+            .map(|b| serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    pub async fn get<T: DeserializeOwned>(e: &dyn Ephemeral, key: &str) -> StoreResult<Option<T>> {
+        decode(e.get(key).await?)
+    }
+
+    pub async fn take<T: DeserializeOwned>(e: &dyn Ephemeral, key: &str) -> StoreResult<Option<T>> {
+        decode(e.take(key).await?)
+    }
+}

@@ -1,0 +1,236 @@
+//! Grants (one per authorization or client-credentials issue), their refresh-token families,
+//! and consents.
+
+use async_trait::async_trait;
+
+use super::{SqlStore, db_err, from_json, on, to_json};
+use crate::clock::UnixTime;
+use crate::store::{
+    ConsentRecord, ConsentStore, GrantRecord, GrantStore, RefreshRecord, RefreshUse, StoreResult,
+};
+
+type GrantRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
+    Ok(GrantRecord {
+        id: r.0,
+        client_id: r.1,
+        sub: r.2,
+        scope: r.3,
+        auth_time: r.4,
+        acr: r.5,
+        amr: from_json(&r.6)?,
+        sid: r.7,
+        claims: r.8,
+        created_at: r.9,
+        expires_at: r.10,
+        revoked_at: r.11,
+    })
+}
+
+const SPEND: &str = "UPDATE refresh_tokens SET used_at = $2 \
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, \
+     expires_at, used_at) VALUES ($1,$2,$3,$4,$5)";
+
+impl SqlStore {
+    /// After a failed spend: tell a replay (revoke the family) from an unknown or expired token.
+    async fn classify_unspent(&self, hash: &[u8]) -> StoreResult<RefreshUse> {
+        Ok(match self.refresh(hash).await? {
+            Some(r) if r.used_at.is_some() => RefreshUse::Reused(r.grant_id),
+            _ => RefreshUse::Unknown,
+        })
+    }
+
+    async fn grant_of(&self, hash: &[u8]) -> StoreResult<RefreshUse> {
+        let Some(r) = self.refresh(hash).await? else {
+            return Ok(RefreshUse::Unknown);
+        };
+        Ok(match self.grant(&r.grant_id).await? {
+            Some(g) => RefreshUse::Fresh(g),
+            None => RefreshUse::Unknown,
+        })
+    }
+}
+
+#[async_trait]
+impl GrantStore for SqlStore {
+    async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
+             claims, created_at, expires_at, revoked_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(&g.id)
+            .bind(&g.client_id)
+            .bind(&g.sub)
+            .bind(&g.scope)
+            .bind(g.auth_time)
+            .bind(&g.acr)
+            .bind(to_json(&g.amr))
+            .bind(&g.sid)
+            .bind(&g.claims)
+            .bind(g.created_at)
+            .bind(g.expires_at)
+            .bind(g.revoked_at)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
+        const SQL: &str = "SELECT id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
+             created_at, expires_at, revoked_at FROM grants WHERE id = $1";
+        let row = on!(self, |p| sqlx::query_as::<_, GrantRow>(SQL)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        row.map(grant).transpose()
+    }
+
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        const SQL: &str = "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()> {
+        on!(self, |p| sqlx::query(INSERT_REFRESH)
+            .bind(&r.token_hash)
+            .bind(&r.grant_id)
+            .bind(r.created_at)
+            .bind(r.expires_at)
+            .bind(r.used_at)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn use_refresh(&self, hash: &[u8], now: UnixTime) -> StoreResult<RefreshUse> {
+        let spent = on!(self, |p| sqlx::query(SPEND)
+            .bind(hash)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_err))?;
+        if spent == 1 {
+            self.grant_of(hash).await
+        } else {
+            self.classify_unspent(hash).await
+        }
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: &[u8],
+        new: &RefreshRecord,
+        now: UnixTime,
+    ) -> StoreResult<RefreshUse> {
+        let spent = on!(self, |p| async {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(SPEND)
+                .bind(old)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                sqlx::query(INSERT_REFRESH)
+                    .bind(&new.token_hash)
+                    .bind(&new.grant_id)
+                    .bind(new.created_at)
+                    .bind(new.expires_at)
+                    .bind(new.used_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n == 1)
+        }
+        .await
+        .map_err(db_err))?;
+        if spent {
+            self.grant_of(old).await
+        } else {
+            self.classify_unspent(old).await
+        }
+    }
+
+    async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>> {
+        const SQL: &str = "SELECT token_hash, grant_id, created_at, expires_at, used_at \
+             FROM refresh_tokens WHERE token_hash = $1";
+        let row = on!(self, |p| sqlx::query_as::<
+            _,
+            (Vec<u8>, String, i64, i64, Option<i64>),
+        >(SQL)
+        .bind(hash)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))?;
+        Ok(row.map(|r| RefreshRecord {
+            token_hash: r.0,
+            grant_id: r.1,
+            created_at: r.2,
+            expires_at: r.3,
+            used_at: r.4,
+        }))
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqlStore {
+    async fn consent(&self, sub: &str, client_id: &str) -> StoreResult<Option<ConsentRecord>> {
+        const SQL: &str =
+            "SELECT scopes, granted_at FROM consents WHERE sub = $1 AND client_id = $2";
+        let row = on!(self, |p| sqlx::query_as::<_, (String, i64)>(SQL)
+            .bind(sub)
+            .bind(client_id)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        row.map(|(scopes, granted_at)| {
+            Ok(ConsentRecord {
+                sub: sub.to_string(),
+                client_id: client_id.to_string(),
+                scopes: from_json(&scopes)?,
+                granted_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_consent(&self, c: &ConsentRecord) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO consents (sub, client_id, scopes, granted_at) \
+             VALUES ($1,$2,$3,$4) ON CONFLICT (sub, client_id) \
+             DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(&c.sub)
+            .bind(&c.client_id)
+            .bind(to_json(&c.scopes))
+            .bind(c.granted_at)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+}

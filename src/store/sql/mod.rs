@@ -1,0 +1,176 @@
+//! The durable store on SQLite (embedded default) or PostgreSQL, with one set of SQL.
+//!
+//! Each query is written once and run on whichever pool is configured ([`on!`]); both engines
+//! accept `$n` placeholders, `ON CONFLICT` and `RETURNING`. Columns keep types both engines
+//! share (text, 64-bit integers, bytes); lists are JSON text. Migrations differ only in DDL.
+
+mod accounts;
+mod clients;
+mod grants;
+mod keys;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
+use super::{Durable, StoreError, StoreResult};
+
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+pub struct SqlStore {
+    pool: Pool,
+}
+
+/// Run the same statement on whichever engine backs the store.
+macro_rules! on {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::sql::Pool::Sqlite($p) => $body,
+            $crate::store::sql::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on;
+
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(d.to_string()),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+pub(crate) fn to_json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn from_json(s: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("list column: {e}")))
+}
+
+fn migrator(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = sources
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                AssertSqlSafe(*sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "core",
+    include_str!("../migrations/sqlite/0001_core.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "core",
+    include_str!("../migrations/postgres/0001_core.sql"),
+)];
+
+impl SqlStore {
+    /// Connect and apply migrations. On PostgreSQL the migrator holds an advisory lock, so
+    /// several nodes starting at once apply each migration exactly once.
+    pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(3))
+                .connect_with(opts)
+                .await
+                .map_err(db_err)?;
+            migrator(POSTGRES_MIGRATIONS)
+                .run(&pool)
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            Pool::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            create_parent_dir(url)?;
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(db_err)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            let in_memory = url.contains(":memory:");
+            let pool = SqlitePoolOptions::new()
+                // An in-memory database lives in one connection; a file shares several.
+                .max_connections(if in_memory { 1 } else { 8 })
+                .connect_with(opts)
+                .await
+                .map_err(db_err)?;
+            migrator(SQLITE_MIGRATIONS)
+                .run(&pool)
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            Pool::Sqlite(pool)
+        } else {
+            return Err(StoreError::Other(format!(
+                "database URL must start with sqlite: or postgres:// (got {:?})",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        Ok(SqlStore { pool })
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on!(self, |p| p.close().await)
+    }
+}
+
+fn create_parent_dir(url: &str) -> StoreResult<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Durable for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        on!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+}
