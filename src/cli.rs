@@ -34,7 +34,7 @@ enum Command {
     /// Provision accounts, clients and keys.
     Admin {
         #[command(subcommand)]
-        what: Admin,
+        what: Box<Admin>,
     },
 }
 
@@ -144,7 +144,7 @@ pub fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             Command::Serve => serve(cfg).await,
-            Command::Admin { what } => admin(cfg, what).await,
+            Command::Admin { what } => admin(cfg, *what).await,
         }
     });
     match result {

@@ -253,7 +253,7 @@ mod tests {
     fn jwks_entries_carry_kid_alg_use() {
         let kek = kek();
         let rec = generate(Algorithm::EdDSA, &kek, 0, 0).unwrap();
-        let set = KeySet::from_records(&[rec.clone()], &kek).unwrap();
+        let set = KeySet::from_records(std::slice::from_ref(&rec), &kek).unwrap();
         let jwk = &set.jwks(1)["keys"][0];
         assert_eq!(jwk["kid"], rec.kid);
         assert_eq!(jwk["alg"], "EdDSA");

@@ -191,7 +191,11 @@ fn century_start(g: u8) -> u16 {
 }
 
 fn sex_of(g: u8) -> Sex {
-    if g % 2 == 0 { Sex::Male } else { Sex::Female }
+    if g.is_multiple_of(2) {
+        Sex::Male
+    } else {
+        Sex::Female
+    }
 }
 
 /// First non-ASCII-digit as (1-based char position, char). Full-width or other Unicode digits

@@ -81,7 +81,7 @@ pub trait KeyStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshUse {
     /// First use: the token is now spent and its grant is returned.
-    Fresh(GrantRecord),
+    Fresh(Box<GrantRecord>),
     /// Already spent: someone replays it. Carries the grant to revoke (RFC 9700 §4.14.2).
     Reused(String),
     Unknown,

@@ -51,7 +51,7 @@ pub async fn exchange(
     }
     let (new_token, new_rec) = tokens::new_refresh(p, &grant.id, now, grant.expires_at)?;
     let grant = match p.db.rotate_refresh(&hash, &new_rec, now).await? {
-        RefreshUse::Fresh(g) => g,
+        RefreshUse::Fresh(g) => *g,
         RefreshUse::Reused(grant_id) => {
             p.db.revoke_grant(&grant_id, now).await?;
             tracing::warn!(client_id = %client.client_id, "refresh token reused; family revoked");

@@ -60,7 +60,7 @@ impl SqlStore {
             return Ok(RefreshUse::Unknown);
         };
         Ok(match self.grant(&r.grant_id).await? {
-            Some(g) => RefreshUse::Fresh(g),
+            Some(g) => RefreshUse::Fresh(Box::new(g)),
             None => RefreshUse::Unknown,
         })
     }

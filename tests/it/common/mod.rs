@@ -1,0 +1,225 @@
+//! Test harness: the provider in-process on a free port (SQLite in a temp dir + memory store by
+//! default; PostgreSQL/Redis when `EIDP_TEST_DATABASE_URL` / `EIDP_TEST_REDIS_URL` are set),
+//! a clock the tests can move, and a scripted browser that fills in the provider's forms.
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod services;
+
+use std::sync::Arc;
+
+use eidp::clock::OffsetClock;
+use eidp::config::Config;
+use eidp::identity::NewAccount;
+use eidp::oidc::Provider;
+use eidp::oidc::clients::{self, NewClient};
+use eidp::store::ClientRecord;
+
+pub use browser::Browser;
+
+pub struct TestServer {
+    pub base: String,
+    pub provider: Arc<Provider>,
+    pub clock: OffsetClock,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub struct Citizen {
+    pub id_number: String,
+    pub password: String,
+    pub sub: String,
+}
+
+pub const PASSWORD: &str = "Mật-khẩu-2026!";
+
+pub struct Options {
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(Options {
+            database_url: None,
+            redis_url: None,
+        })
+        .await
+    }
+
+    pub async fn start_with(o: Options) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let database_url = o
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("eidp.db").display()));
+        let cfg = Config {
+            issuer: format!("http://127.0.0.1:{port}"),
+            listen: format!("127.0.0.1:{port}"),
+            keys_dir: dir.path().join("keys"),
+            database_url,
+            redis_url: o.redis_url,
+            demo: false,
+            ..Config::default()
+        };
+        let clock = OffsetClock::default();
+        let app = eidp::build_app(cfg, Arc::new(clock.clone())).await.unwrap();
+        let provider = app.provider.clone();
+        let server = tokio::spawn(async move {
+            let _ = eidp::app::serve(app, listener).await;
+        });
+        TestServer {
+            base: format!("http://127.0.0.1:{port}"),
+            provider,
+            clock,
+            _dir: dir,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A Level-1 citizen with a register record; `n` varies the ID number.
+    pub async fn citizen(&self, n: u32) -> Citizen {
+        let id_number = format!("079190{:06}", 100_000 + n);
+        let input = NewAccount {
+            id_number: id_number.clone(),
+            phone: "0987654321".into(),
+            full_name: Some("Trần Thị Bình".into()),
+            birth_date: Some("1990-03-08".into()),
+            sex: Some("female".into()),
+            email: Some("binh@example.vn".into()),
+        };
+        let (acc, _) = eidp::identity::create_account(
+            self.provider.db.as_ref(),
+            &input,
+            PASSWORD,
+            eidp::authn::password::hash,
+            self.provider.now(),
+        )
+        .await
+        .unwrap();
+        Citizen {
+            id_number,
+            password: PASSWORD.into(),
+            sub: acc.sub,
+        }
+    }
+
+    pub async fn client(&self, n: NewClient) -> (ClientRecord, Option<String>) {
+        let (rec, secret) = clients::build(&n, &self.provider.kek, self.provider.now()).unwrap();
+        self.provider.db.insert_client(&rec).await.unwrap();
+        (rec, secret)
+    }
+
+    /// A confidential client_secret_basic client with one redirect URI.
+    pub async fn confidential(&self) -> (ClientRecord, String) {
+        let (rec, secret) = self
+            .client(NewClient {
+                name: "Cổng dịch vụ công".into(),
+                kind: "portal".into(),
+                redirect_uris: vec![REDIRECT_URI.into()],
+                post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
+                min_account_level: 1,
+                ..Default::default()
+            })
+            .await;
+        (rec, secret.unwrap())
+    }
+}
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
+pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/bye";
+
+/// A PKCE pair (RFC 7636): verifier and S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = eidp::crypto::random_token().unwrap();
+    let challenge = eidp::crypto::b64url(
+        ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref(),
+    );
+    (verifier, challenge)
+}
+
+/// An authorization URL with the usual parameters plus `extra`.
+pub fn authorize_url(
+    base: &str,
+    client_id: &str,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid profile")
+        .append_pair("state", "st-1")
+        .append_pair("nonce", "n-1")
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256");
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    format!("{base}/authorize?{}", q.finish())
+}
+
+pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// POST a form to the token endpoint with Basic credentials; returns status and JSON.
+pub async fn token_request(
+    base: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let http = reqwest::Client::new();
+    let mut req = http.post(format!("{base}/token")).form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Run the whole browser part and the code exchange; returns the token response JSON.
+pub async fn code_flow(
+    s: &TestServer,
+    who: &Citizen,
+    client: &ClientRecord,
+    secret: &str,
+) -> serde_json::Value {
+    let (verifier, challenge) = pkce();
+    let b = Browser::new();
+    let url = authorize_url(&s.base, &client.client_id, &challenge, &[]);
+    let cb = b
+        .sign_in(&url, &who.id_number, &who.password)
+        .await
+        .expect_redirect();
+    let code = query_param(&cb, "code").expect("code");
+    let (status, body) = token_request(
+        &s.base,
+        Some((&client.client_id, secret)),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}

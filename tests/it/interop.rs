@@ -1,0 +1,76 @@
+//! Other certified relying-party libraries complete the flow unchanged: Node's
+//! `openid-client` and Python's Authlib (scripts in tests/interop/). Their dependencies come
+//! from `tests/interop/install.sh`; without them the tests are skipped locally and fail in CI.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{REDIRECT_URI, TestServer};
+
+fn required() -> bool {
+    std::env::var("CI").is_ok() || std::env::var("EIDP_TEST_INTEROP").is_ok_and(|v| v == "1")
+}
+
+async fn run(n: u32, program: &str, script: &str, installed: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !root.join(installed).exists() {
+        assert!(
+            !required(),
+            "{installed} is missing: run tests/interop/install.sh"
+        );
+        eprintln!("SKIPPED ({script}): run tests/interop/install.sh to enable it");
+        return;
+    }
+    let s = TestServer::start().await;
+    let who = s.citizen(n).await;
+    let (c, secret) = s.confidential().await;
+    let program = root.join(program);
+    let program = if program.exists() {
+        program.into_os_string()
+    } else {
+        "node".into()
+    };
+    let mut cmd = Command::new(program);
+    cmd.arg(root.join(script))
+        .env("EIDP_ISSUER", &s.base)
+        .env("EIDP_CLIENT_ID", &c.client_id)
+        .env("EIDP_CLIENT_SECRET", &secret)
+        .env("EIDP_REDIRECT_URI", REDIRECT_URI)
+        .env("EIDP_ID_NUMBER", &who.id_number)
+        .env("EIDP_PASSWORD", &who.password);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{script}: last line is not JSON ({e}): {stdout}"));
+    assert_eq!(line["sub"], who.sub, "{script}: {line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_openid_client_completes_the_flow() {
+    run(
+        70,
+        "node",
+        "tests/interop/node/rp.mjs",
+        "tests/interop/node/node_modules/openid-client",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_authlib_completes_the_flow() {
+    run(
+        71,
+        "tests/interop/python/.venv/bin/python",
+        "tests/interop/python/rp.py",
+        "tests/interop/python/.venv/bin/python",
+    )
+    .await;
+}

@@ -1,0 +1,11 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! One integration binary: every test drives the provider over real HTTP.
+
+mod common;
+mod conformance;
+mod flow;
+mod interop;
+mod negative;
+mod store_contract;
+mod token_clients;
