@@ -117,9 +117,10 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
 /// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let p = app.provider.clone();
+    let every = Duration::from_secs(p.cfg.key_reload_secs.max(1));
     // Keys rotated on any node reach this one within the interval, without a restart.
     let reload = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             if let Err(e) = p.keys.reload(p.db.as_ref()).await {

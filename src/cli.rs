@@ -48,6 +48,31 @@ enum Admin {
         #[command(subcommand)]
         cmd: Clients,
     },
+    Keys {
+        #[command(subcommand)]
+        cmd: Keys,
+    },
+}
+
+#[derive(Subcommand)]
+enum Keys {
+    /// Publish a successor signing key now; it signs after the activation delay, and the key
+    /// it replaces stays published until the tokens it signed have expired.
+    Rotate {
+        /// ES256 | EdDSA | RS256 | PS256 | all
+        #[arg(long, default_value = "all")]
+        alg: String,
+        /// Seconds before the new key signs (default: key_activation_delay_secs, 3600).
+        #[arg(long)]
+        activate_after: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the signing keys and their schedule.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,6 +225,7 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
         Admin::Clients {
             cmd: Clients::Create(c),
         } => create_client(&cfg, db.as_ref(), c).await,
+        Admin::Keys { cmd } => keys(&cfg, db.as_ref(), cmd).await,
     }
 }
 
@@ -271,6 +297,68 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         println!("client_id: {}", rec.client_id);
         if let Some(s) = secret {
             println!("client_secret: {s}\n(shown once; only a keyed hash is stored)");
+        }
+    }
+    Ok(())
+}
+
+async fn keys(cfg: &Config, db: &dyn Durable, cmd: Keys) -> Result<(), String> {
+    use crate::crypto::keyset::{SUPPORTED_ALGS, alg_name, parse_alg};
+    let kek = Arc::new(crate::app::load_kek_for_admin(cfg).map_err(|e| e.to_string())?);
+    let service = crate::crypto::KeyService::new(kek);
+    let now = SystemClock.now();
+    match cmd {
+        Keys::Rotate {
+            alg,
+            activate_after,
+            json,
+        } => {
+            let algs = match alg.as_str() {
+                "all" => SUPPORTED_ALGS.to_vec(),
+                one => vec![
+                    parse_alg(one).ok_or_else(|| format!("--alg: unknown algorithm {one:?}"))?,
+                ],
+            };
+            let activate_at = now
+                + activate_after
+                    .unwrap_or(cfg.key_activation_delay_secs)
+                    .max(0);
+            // Old keys stay published while tokens they signed may still be presented.
+            let keep = cfg.lifetimes.id_token.max(cfg.lifetimes.access_token) + 300;
+            let mut made = Vec::new();
+            for a in algs {
+                let kid = service
+                    .rotate(db, a, now, activate_at, keep)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                made.push(json!({"alg": alg_name(a), "kid": kid, "signs_from": activate_at}));
+            }
+            if json {
+                println!("{}", json!({"rotated": made}));
+            } else {
+                for m in made {
+                    println!(
+                        "published {} key {} (signs from {})",
+                        m["alg"], m["kid"], m["signs_from"]
+                    );
+                }
+            }
+        }
+        Keys::List { json } => {
+            let rows: Vec<_> = db
+                .keys()
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|k| json!({"kid": k.kid, "alg": k.alg, "activate_at": k.activate_at, "retire_at": k.retire_at, "remove_at": k.remove_at}))
+                .collect();
+            if json {
+                println!("{}", json!({"keys": rows}));
+            } else {
+                for r in rows {
+                    println!("{r}");
+                }
+            }
         }
     }
     Ok(())

@@ -67,6 +67,10 @@ pub struct Config {
     pub allow_insecure_issuer: bool,
     /// Create the demo citizen and demo client at start (development only).
     pub demo: bool,
+    /// How often each node re-reads the signing keys (a rotation reaches every node within it).
+    pub key_reload_secs: u64,
+    /// How long a rotated-in key is published before it signs (relying parties' JWKS caches).
+    pub key_activation_delay_secs: i64,
     /// The key-encryption key (32 bytes, base64url). Required in production; in development
     /// it is generated into `keys_dir` when absent.
     #[serde(skip)]
@@ -95,6 +99,8 @@ impl Default for Config {
             keys_dir: PathBuf::from("keys"),
             allow_insecure_issuer: false,
             demo: true,
+            key_reload_secs: 30,
+            key_activation_delay_secs: 3600,
             kek: None,
             lifetimes: Lifetimes::default(),
         }
@@ -149,6 +155,16 @@ impl Config {
         }
         if let Some(v) = env("EIDP_KEK") {
             cfg.kek = (!v.is_empty()).then_some(Secret(v));
+        }
+        if let Some(v) = env("EIDP_KEY_RELOAD_SECS") {
+            cfg.key_reload_secs =
+                v.parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name: "EIDP_KEY_RELOAD_SECS",
+                        reason: "must be a positive number of seconds".into(),
+                    })?;
         }
         if let Some(v) = env("EIDP_DEMO") {
             cfg.demo = matches!(v.as_str(), "1" | "true" | "yes");

@@ -3,7 +3,7 @@
 //! The dependency rule (arrows point down only; nothing depends on `http`):
 //!
 //! ```text
-//! main → app → http → oidc → identity, authn, consent → crypto → store, config, clock
+//! main → app → http → oidc → identity, authn → crypto → store, config, clock, metrics
 //! ```
 //!
 //! Only `store/` knows sqlx and redis; only `http/` knows axum. The protocol rules in `oidc/`
@@ -18,6 +18,7 @@ pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod oidc;
 pub mod store;
 

@@ -144,4 +144,26 @@ mod tests {
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }
+
+    mod properties {
+        use super::*;
+        use crate::crypto::{Kek, keyset};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            // Tokens from the outside (bearer tokens, id_token_hint) never panic the verifier and
+            // never verify unless we signed them.
+            #[test]
+            fn garbage_never_verifies(a in "[A-Za-z0-9_-]{0,60}", b in "[A-Za-z0-9_-]{0,60}", c in "[A-Za-z0-9_-]{0,90}") {
+                let kek = Kek::from_bytes(&[5u8; 32], true).unwrap();
+                let rec = keyset::generate(Algorithm::ES256, &kek, 0, 0).unwrap();
+                let keys = KeySet::from_records(&[rec], &kek).unwrap();
+                let e = Expect { issuer: "https://id.vn", typ: None, check_exp: false };
+                for t in [format!("{a}.{b}.{c}"), a.clone(), format!("{a}.{b}")] {
+                    prop_assert!(verify::<serde_json::Value>(&keys, &t, &e, 0).is_err());
+                }
+            }
+        }
+    }
 }

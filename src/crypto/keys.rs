@@ -70,18 +70,31 @@ impl KeyService {
         Ok(made)
     }
 
-    /// Rotation step one: publish a successor for `alg` now that signs from `activate_at`;
-    /// the current signer retires then and stays published for `keep_published` seconds.
+    /// Rotate `alg`: publish a successor now that signs from `activate_at`; the current signer
+    /// retires then and stays published `keep_published` seconds longer, so every token it
+    /// signed can still be verified. Keys whose publication ended are deleted.
     pub async fn rotate(
         &self,
         db: &dyn KeyStore,
         alg: Algorithm,
         now: UnixTime,
         activate_at: UnixTime,
+        keep_published: i64,
     ) -> Result<String, KeyError> {
-        let rec = keyset::generate(alg, &self.kek, now, activate_at)?;
+        let current = KeySet::from_records(&db.keys().await?, &self.kek)?;
+        let retiring = current.signer(alg, now).ok().map(|k| k.kid.clone());
+        let kek = self.kek.clone();
+        let rec =
+            tokio::task::spawn_blocking(move || keyset::generate(alg, &kek, now, activate_at))
+                .await
+                .map_err(|e| CryptoError::Key(e.to_string()))??;
         let kid = rec.kid.clone();
         db.insert_key(&rec).await?;
+        if let Some(old) = retiring {
+            db.set_key_schedule(&old, Some(activate_at), Some(activate_at + keep_published))
+                .await?;
+        }
+        db.delete_removed_keys(now).await?;
         self.reload(db).await?;
         Ok(kid)
     }

@@ -126,4 +126,34 @@ mod tests {
         assert_eq!(cookie(&h, "missing"), None);
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Any {
+            grant_type: Option<String>,
+            code: Option<String>,
+        }
+
+        proptest! {
+            // Form bodies and headers are attacker-controlled: never a panic, only Ok or an error.
+            #[test]
+            fn form_parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = parse::<Any>(&bytes);
+            }
+
+            #[test]
+            fn basic_header_never_panics(v in "[ -~]{0,80}") {
+                let mut h = HeaderMap::new();
+                if let Ok(value) = axum::http::HeaderValue::from_str(&v) {
+                    h.insert("authorization", value);
+                    let _ = basic_credentials(&h);
+                    let _ = bearer(&h);
+                }
+            }
+        }
+    }
 }

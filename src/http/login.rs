@@ -94,9 +94,21 @@ pub async fn submit(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
         &f.password.unwrap_or_default(),
     )
     .await;
+    let m = &crate::metrics::METRICS;
     let account = match outcome {
-        Ok(a) => a,
+        Ok(a) => {
+            m.signin("pwd", "success");
+            a
+        }
         Err(e) => {
+            m.signin(
+                "pwd",
+                match e {
+                    AuthnError::InvalidCredentials => "invalid",
+                    AuthnError::Locked => "locked",
+                    _ => "error",
+                },
+            );
             let key = match e {
                 AuthnError::InvalidCredentials => "error_invalid_credentials",
                 AuthnError::Locked => "error_account_locked",

@@ -32,6 +32,14 @@ pub async fn jwks(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
+pub async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::METRICS.render(),
+    )
+        .into_response()
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

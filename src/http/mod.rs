@@ -6,6 +6,7 @@ pub mod form;
 mod login;
 mod logout;
 mod meta;
+mod middleware;
 mod respond;
 mod token;
 pub mod ui;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::JWKS, get(meta::jwks))
         .route(paths::HEALTHZ, get(meta::healthz))
         .route(paths::READYZ, get(meta::readyz))
+        .route(paths::METRICS, get(meta::metrics))
         .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
         .route(paths::AUTHORIZE_RESUME, get(authorize::resume))
         .route(paths::LOGIN, get(login::form).post(login::submit))
@@ -53,5 +55,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(meta::index))
         .fallback(meta::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .route_layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state)
 }

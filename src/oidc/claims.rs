@@ -207,4 +207,20 @@ mod tests {
         assert!(parse_claims_param("{").is_err());
         assert!(parse_claims_param(r#"{"userinfo": {}}"#).is_ok());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn claims_param_never_panics(s in "\\PC{0,80}") {
+                if let Ok(v) = parse_claims_param(&s) {
+                    let scopes = vec!["openid".to_string()];
+                    let _ = released(&scopes, Some(&v), "userinfo");
+                    let _ = consent_scopes(&scopes, Some(&v));
+                }
+            }
+        }
+    }
 }

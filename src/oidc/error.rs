@@ -65,10 +65,16 @@ impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(detail) => {
+                crate::metrics::METRICS.store_error("unavailable");
                 tracing::warn!(%detail, "store unavailable");
                 OAuthError::temporarily_unavailable("a storage service is unavailable; try again")
             }
             other => {
+                crate::metrics::METRICS.store_error(match other {
+                    StoreError::Conflict(_) => "conflict",
+                    StoreError::Corrupt(_) => "corrupt",
+                    _ => "other",
+                });
                 tracing::error!(error = %other, "store error");
                 OAuthError::server_error("internal error")
             }

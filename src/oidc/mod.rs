@@ -62,6 +62,7 @@ pub mod paths {
     pub const LOGOUT: &str = "/logout";
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
+    pub const METRICS: &str = "/metrics";
 }
 
 /// Split a space-delimited parameter (scope, prompt, acr_values) into its values.

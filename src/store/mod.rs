@@ -75,6 +75,14 @@ pub trait ClientStore: Send + Sync {
 pub trait KeyStore: Send + Sync {
     async fn insert_key(&self, k: &KeyRecord) -> StoreResult<()>;
     async fn keys(&self) -> StoreResult<Vec<KeyRecord>>;
+    async fn set_key_schedule(
+        &self,
+        kid: &str,
+        retire_at: Option<UnixTime>,
+        remove_at: Option<UnixTime>,
+    ) -> StoreResult<()>;
+    /// Forget keys whose publication ended; returns how many.
+    async fn delete_removed_keys(&self, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// Outcome of presenting a refresh token.

@@ -2,10 +2,13 @@
 
 //! One integration binary: every test drives the provider over real HTTP.
 
+mod algorithms;
+mod cli;
 mod common;
 mod conformance;
 mod flow;
 mod interop;
 mod negative;
+mod nodes;
 mod store_contract;
 mod token_clients;

@@ -60,11 +60,13 @@ pub async fn token(
             "client may not use {grant_type}"
         )));
     }
-    match grant_type {
+    let resp = match grant_type {
         "authorization_code" => code::exchange(p, &client, params).await,
         "refresh_token" => refresh::exchange(p, &client, params).await,
         _ => client_credentials::exchange(p, &client, params).await,
-    }
+    }?;
+    crate::metrics::METRICS.token_issued(grant_type);
+    Ok(resp)
 }
 
 pub fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, OAuthError> {

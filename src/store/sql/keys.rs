@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, db_err, on};
+use crate::clock::UnixTime;
 use crate::store::{KeyRecord, KeyStore, StoreResult};
 
 type KeyRow = (
@@ -56,5 +57,33 @@ impl KeyStore for SqlStore {
                 remove_at: r.7,
             })
             .collect())
+    }
+
+    async fn set_key_schedule(
+        &self,
+        kid: &str,
+        retire_at: Option<UnixTime>,
+        remove_at: Option<UnixTime>,
+    ) -> StoreResult<()> {
+        const SQL: &str = "UPDATE signing_keys SET retire_at = $2, remove_at = $3 WHERE kid = $1";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(kid)
+            .bind(retire_at)
+            .bind(remove_at)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn delete_removed_keys(&self, now: UnixTime) -> StoreResult<u64> {
+        const SQL: &str =
+            "DELETE FROM signing_keys WHERE remove_at IS NOT NULL AND remove_at <= $1";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_err))
     }
 }

@@ -1,0 +1,176 @@
+//! The provisioning contract through the real binary: `eidp admin accounts create` and
+//! `eidp admin clients create` with `--json`, on a fresh SQLite database.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn eidp(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eidp"))
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "EIDP_DATABASE_URL",
+            format!("sqlite://{}", dir.join("data/eidp.db").display()),
+        )
+        .env("EIDP_KEYS_DIR", dir.join("keys"))
+        .env_remove("EIDP_REDIS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn admin_creates_accounts_and_clients_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "admin",
+        "accounts",
+        "create",
+        "--id-number",
+        "048195000123",
+        "--phone",
+        "0905123456",
+        "--full-name",
+        "Lê Văn Cường",
+        "--birth-date",
+        "1995-07-01",
+        "--password-stdin",
+        "--json",
+    ];
+    let (ok, out, err) = eidp(dir.path(), &args, Some("Mật-khẩu-2026!\n"));
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (
+            v["id_number"].as_str(),
+            v["level"].as_i64(),
+            v["state"].as_str()
+        ),
+        (Some("048195000123"), Some(1), Some("active"))
+    );
+    let (ok, _, err) = eidp(dir.path(), &args, Some("Mật-khẩu-2026!\n"));
+    assert!(
+        !ok && err.contains("already exists"),
+        "duplicate refused: {err}"
+    );
+    // The ID number's century/sex digit says male born 1995; a mismatching birth year is named.
+    let bad = [
+        "admin",
+        "accounts",
+        "create",
+        "--id-number",
+        "048195000124",
+        "--phone",
+        "0905123456",
+        "--full-name",
+        "X",
+        "--birth-date",
+        "1994-07-01",
+        "--password-stdin",
+    ];
+    let (ok, _, err) = eidp(dir.path(), &bad, Some("Mật-khẩu-2026!\n"));
+    assert!(!ok && err.contains("id_number"), "{err}");
+    let weak = [
+        "admin",
+        "accounts",
+        "create",
+        "--id-number",
+        "048195000125",
+        "--phone",
+        "0905123456",
+        "--full-name",
+        "X",
+        "--birth-date",
+        "1995-07-01",
+        "--password-stdin",
+    ];
+    let (ok, _, err) = eidp(dir.path(), &weak, Some("password\n"));
+    assert!(!ok && err.contains("password"), "{err}");
+
+    let (ok, out, err) = eidp(
+        dir.path(),
+        &[
+            "admin",
+            "clients",
+            "create",
+            "--name",
+            "Bệnh viện",
+            "--kind",
+            "hospital",
+            "--redirect-uri",
+            "https://bv.example.vn/cb",
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["client_id"].is_string());
+    assert!(
+        v["client_secret"].as_str().unwrap().len() >= 43,
+        "high-entropy secret"
+    );
+    assert_eq!(v["token_endpoint_auth_method"], "client_secret_basic");
+    let (ok, _, err) = eidp(
+        dir.path(),
+        &[
+            "admin", "clients", "create", "--name", "X", "--kind", "shop", "--json",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("kind"), "{err}");
+}
+
+#[test]
+fn production_refuses_development_keys_and_plain_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_eidp"));
+        c.arg("serve")
+            .current_dir(dir.path())
+            .env("EIDP_DATABASE_URL", "sqlite::memory:")
+            .env("EIDP_LISTEN", "127.0.0.1:0");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, err) = run(&[
+        ("EIDP_MODE", "production"),
+        ("EIDP_ISSUER", "https://id.example.vn"),
+    ]);
+    assert!(
+        !ok && err.contains("EIDP_KEK"),
+        "no dev keys in production: {err}"
+    );
+    let kek = eidp::crypto::b64url(&[7u8; 32]);
+    let (ok, err) = run(&[
+        ("EIDP_MODE", "production"),
+        ("EIDP_ISSUER", "http://id.example.vn"),
+        ("EIDP_KEK", &kek),
+    ]);
+    assert!(
+        !ok && err.contains("https"),
+        "no plain-http issuer in production: {err}"
+    );
+}
