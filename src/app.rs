@@ -92,6 +92,20 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| AppError::Startup(e.to_string()))?;
+    let sms: Arc<dyn crate::notify::SmsSender> = match &cfg.sms_webhook_url {
+        Some(url) => Arc::new(crate::notify::Webhook::new(
+            url.clone(),
+            http_client.clone(),
+        )),
+        None => {
+            if cfg.mode == Mode::Production {
+                tracing::warn!(
+                    "no EIDP_SMS_WEBHOOK_URL: one-time codes go to the development outbox file"
+                );
+            }
+            Arc::new(crate::notify::Outbox::new(cfg.outbox_path.clone()))
+        }
+    };
     let provider = Arc::new(Provider {
         cfg: Arc::new(cfg),
         db,
@@ -100,6 +114,7 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         kek,
         clock,
         http: http_client,
+        sms,
     });
     let state = AppState {
         p: provider.clone(),
@@ -128,10 +143,26 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
             }
         }
     });
-    let result = axum::serve(listener, app.router)
+    let prune = app.provider.clone();
+    // Usage history is kept five years, then dropped.
+    let retention = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            let before = prune.now() - crate::audit::RETENTION_SECS;
+            if let Err(e) = prune.db.prune_audit(before).await {
+                tracing::warn!(error = %e, "audit retention pass failed");
+            }
+        }
+    });
+    let service = app
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     reload.abort();
+    retention.abort();
     result
 }
 

@@ -71,6 +71,12 @@ pub struct Config {
     pub key_reload_secs: u64,
     /// How long a rotated-in key is published before it signs (relying parties' JWKS caches).
     pub key_activation_delay_secs: i64,
+    /// Where SMS codes go: an HTTP webhook in front of the SMS gateway, or (unset) the
+    /// development outbox file.
+    pub sms_webhook_url: Option<String>,
+    pub outbox_path: PathBuf,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
     /// The key-encryption key (32 bytes, base64url). Required in production; in development
     /// it is generated into `keys_dir` when absent.
     #[serde(skip)]
@@ -100,6 +106,9 @@ impl Default for Config {
             allow_insecure_issuer: false,
             demo: true,
             key_reload_secs: 30,
+            sms_webhook_url: None,
+            outbox_path: PathBuf::from("data/outbox.jsonl"),
+            trust_forwarded_for: false,
             key_activation_delay_secs: 3600,
             kek: None,
             lifetimes: Lifetimes::default(),
@@ -165,6 +174,15 @@ impl Config {
                         name: "EIDP_KEY_RELOAD_SECS",
                         reason: "must be a positive number of seconds".into(),
                     })?;
+        }
+        if let Some(v) = env("EIDP_SMS_WEBHOOK_URL") {
+            cfg.sms_webhook_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = env("EIDP_OUTBOX_PATH") {
+            cfg.outbox_path = PathBuf::from(v);
+        }
+        if let Some(v) = env("EIDP_TRUST_FORWARDED_FOR") {
+            cfg.trust_forwarded_for = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("EIDP_DEMO") {
             cfg.demo = matches!(v.as_str(), "1" | "true" | "yes");

@@ -10,6 +10,7 @@
 //! take plain data and a `now`, and return typed results or RFC-shaped errors.
 
 pub mod app;
+pub mod audit;
 pub mod authn;
 pub mod bootstrap;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod crypto;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod notify;
 pub mod oidc;
 pub mod store;
 

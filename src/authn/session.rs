@@ -17,6 +17,9 @@ pub struct Session {
     pub acr: String,
     pub amr: Vec<String>,
     pub expires_at: UnixTime,
+    /// The account's session epoch at sign-in (see `AccountRecord::session_epoch`).
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 fn key(cookie: &str) -> String {
@@ -35,7 +38,7 @@ pub enum SessionError {
 pub async fn start(
     eph: &dyn Ephemeral,
     previous: Option<&str>,
-    sub: &str,
+    account: &crate::store::AccountRecord,
     acr: &str,
     amr: Vec<String>,
     now: UnixTime,
@@ -47,11 +50,12 @@ pub async fn start(
     let cookie = crypto::random_token()?;
     let s = Session {
         sid: crypto::random_id()?,
-        sub: sub.to_string(),
+        sub: account.sub.clone(),
         auth_time: now,
         acr: acr.to_string(),
         amr,
         expires_at: now + ttl,
+        epoch: account.session_epoch,
     };
     typed::put(eph, &key(&cookie), &s, ttl.max(1) as u64).await?;
     Ok((cookie, s))

@@ -9,12 +9,11 @@ use serde::Deserialize;
 
 use super::respond::see_other;
 use super::ui::choose_lang;
-use super::{AppState, SESSION_COOKIE, form};
-use crate::authn::{Session, session};
-use crate::identity::STATE_ACTIVE;
+use super::{AppState, form};
+use crate::authn::Session;
 use crate::oidc::authorize::{self, AuthRequest, AuthorizeParams, Next, Rejection};
 use crate::oidc::{OAuthError, paths};
-use crate::store::{ClientRecord, typed};
+use crate::store::{AccountRecord, ClientRecord, typed};
 
 pub fn ar_key(ar: &str) -> String {
     format!("ar:{ar}")
@@ -109,16 +108,6 @@ pub async fn resume(
     }
 }
 
-pub async fn current_session(
-    s: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Session>, OAuthError> {
-    match form::cookie(headers, SESSION_COOKIE) {
-        Some(c) => Ok(session::load(s.p.eph.as_ref(), &c, s.p.now()).await?),
-        None => Ok(None),
-    }
-}
-
 /// Route the browser to the next interaction, or finish with a code.
 pub async fn proceed(
     s: &AppState,
@@ -133,28 +122,31 @@ pub async fn proceed(
         state: req.state.clone(),
     };
     let outcome = async {
-        let session = current_session(s, headers).await?;
-        let consent = match &session {
-            Some(sess) => s.p.db.consent(&sess.sub, &client.client_id).await?,
+        let current = super::pages::current_session(s, headers).await?;
+        let consent = match &current {
+            Some((sess, _)) => s.p.db.consent(&sess.sub, &client.client_id).await?,
             None => None,
         };
-        let next = authorize::decide(&req, client, session.as_ref(), consent.as_ref(), s.p.now())?;
-        Ok::<_, OAuthError>((next, session))
+        let session = current.as_ref().map(|(sess, _)| sess);
+        let next = authorize::decide(&req, client, session, consent.as_ref(), s.p.now())?;
+        Ok::<_, OAuthError>((next, current))
     }
     .await;
     match outcome {
         Ok((Next::Login, _)) => see_other(&format!("{}?ar={ar}", paths::LOGIN)),
         Ok((Next::Consent, _)) => see_other(&format!("{}?ar={ar}", paths::CONSENT)),
-        Ok((Next::Issue, Some(sess))) => match finish(s, &req, client, &sess).await {
-            Ok(url) => {
-                let _ = s.p.eph.delete(&ar_key(ar)).await;
-                see_other(&url)
+        Ok((Next::Issue, Some((sess, account)))) => {
+            match finish(s, &req, client, &sess, &account).await {
+                Ok(url) => {
+                    let _ = s.p.eph.delete(&ar_key(ar)).await;
+                    see_other(&url)
+                }
+                Err(e) => {
+                    let _ = s.p.eph.delete(&ar_key(ar)).await;
+                    reject(s, headers, &req.ui_locales, to_client(e))
+                }
             }
-            Err(e) => {
-                let _ = s.p.eph.delete(&ar_key(ar)).await;
-                reject(s, headers, &req.ui_locales, to_client(e))
-            }
-        },
+        }
         Ok((Next::Issue, None)) => see_other(&format!("{}?ar={ar}", paths::LOGIN)),
         Err(e) if e.error == "temporarily_unavailable" || e.error == "server_error" => {
             reject(s, headers, &req.ui_locales, Rejection::Page(e))
@@ -166,17 +158,15 @@ pub async fn proceed(
     }
 }
 
-/// Account rules at the moment of issue: still active, and proofed to the client's minimum.
+/// Account rules at the moment of issue: proofed to the client's minimum (the session is
+/// only honoured while the account is active).
 async fn finish(
     s: &AppState,
     req: &AuthRequest,
     client: &ClientRecord,
     sess: &Session,
+    account: &AccountRecord,
 ) -> Result<String, OAuthError> {
-    let account = s.p.db.account_by_sub(&sess.sub).await?;
-    let account = account
-        .filter(|a| a.state == STATE_ACTIVE)
-        .ok_or_else(|| OAuthError::access_denied("the account is locked"))?;
     if account.level < client.min_account_level {
         return Err(OAuthError::access_denied(format!(
             "this service requires a Level-{} e-ID account",

@@ -1,55 +1,62 @@
-//! The sign-in and consent pages. Each form carries a CSRF token bound to the browser cookie
-//! and to the pending request; a session cookie is issued anew at every sign-in.
+//! The sign-in page. It serves an authorization request (`ar`) or the account page
+//! (`next=account`). Each form carries a CSRF token bound to the browser cookie and its
+//! purpose; a new session cookie is issued at every sign-in.
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::authorize::{ar_key, current_session, load_request, proceed, reject, save_request};
+use super::authorize::{load_request, reject, save_request};
+use super::pages::{self, csrf, csrf_ok, with_new_cookie};
 use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
-use super::{AppState, BROWSER_COOKIE, SESSION_COOKIE, form};
+use super::{AppState, SESSION_COOKIE, form};
+use crate::audit::{self, Event, actions};
 use crate::authn::{AuthnError, LOA1, password, session};
+use crate::metrics::METRICS;
 use crate::oidc::authorize::Rejection;
-use crate::oidc::{OAuthError, claims, paths};
-use crate::store::ConsentRecord;
+use crate::oidc::paths;
+use crate::store::AccountRecord;
 
 #[derive(Deserialize, Default)]
 pub struct PageParams {
-    ar: Option<String>,
-    csrf: Option<String>,
-    id_number: Option<String>,
-    password: Option<String>,
-    decision: Option<String>,
+    pub ar: Option<String>,
+    pub next: Option<String>,
+    pub csrf: Option<String>,
+    pub id_number: Option<String>,
+    pub password: Option<String>,
+    pub decision: Option<String>,
 }
 
-/// The browser id CSRF tokens bind to, and the cookie to set when it is new.
-fn browser(s: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
-    if let Some(b) = form::cookie(headers, BROWSER_COOKIE) {
-        return (b, None);
-    }
-    let b = crate::crypto::random_id().unwrap_or_default();
-    let cookie = form::set_cookie(
-        BROWSER_COOKIE,
-        &b,
-        365 * 24 * 3600,
-        s.p.cfg.issuer_is_https(),
-    );
-    (b, Some(cookie))
-}
-
-fn csrf_ok(s: &AppState, headers: &HeaderMap, purpose: &str, token: Option<&str>) -> bool {
-    match (form::cookie(headers, BROWSER_COOKIE), token) {
-        (Some(b), Some(t)) => s.p.kek.csrf_matches(&b, purpose, t),
-        _ => false,
-    }
-}
-
-fn query(q: Option<String>) -> PageParams {
+pub fn query(q: Option<String>) -> PageParams {
     form::parse(q.unwrap_or_default().as_bytes()).unwrap_or_default()
+}
+
+fn purpose(ar: &str) -> String {
+    if ar.is_empty() {
+        "login:account".into()
+    } else {
+        format!("login:{ar}")
+    }
+}
+
+/// The sign-in page for the account site (no authorization request).
+pub fn account_login_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let (token, cookie) = csrf(s, headers, &purpose(""));
+    let ctx = json!({"ar": "", "next": "account", "csrf": token, "login_hint": null, "error": error,
+                     "client_name": s.ui.t(lang, "product"), "enrol_link": true});
+    with_new_cookie(s.ui.page(status, "login.html", lang, ctx), cookie)
 }
 
 pub async fn form(
@@ -58,72 +65,132 @@ pub async fn form(
     RawQuery(q): RawQuery,
 ) -> Response {
     let ar = query(q).ar.unwrap_or_default();
+    if ar.is_empty() {
+        return account_login_page(&s, &headers, None, StatusCode::OK);
+    }
     let (req, client) = match load_request(&s, &headers, &ar).await {
         Ok(x) => x,
         Err(page) => return page,
     };
     let lang = choose_lang(&req.ui_locales, &headers);
-    let (bid, new_cookie) = browser(&s, &headers);
-    let ctx = json!({
-        "ar": ar,
-        "csrf": s.p.kek.csrf_token(&bid, &format!("login:{ar}")),
-        "login_hint": req.login_hint,
-        "error": null,
-        "client_name": client.name,
-    });
-    let page = s.ui.page(StatusCode::OK, "login.html", lang, ctx);
-    with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
+    let (token, cookie) = csrf(&s, &headers, &purpose(&ar));
+    let ctx = json!({"ar": ar, "csrf": token, "login_hint": req.login_hint, "error": null,
+                     "client_name": client.name, "enrol_link": true});
+    with_new_cookie(s.ui.page(StatusCode::OK, "login.html", lang, ctx), cookie)
 }
 
-pub async fn submit(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let lang = choose_lang(&[], &headers);
+/// Record the attempt in the person's usage history (when the ID number has an account).
+async fn audit_attempt(
+    s: &AppState,
+    id_number: &str,
+    ok: Option<&AccountRecord>,
+    client_id: Option<&str>,
+    ip: &str,
+) {
+    let account = match ok {
+        Some(a) => Some(a.clone()),
+        None => s.p.db.account_by_id_number(id_number).await.ok().flatten(),
+    };
+    let Some(account) = account else { return };
+    let event = Event {
+        actor: if ok.is_some() {
+            account.sub.clone()
+        } else {
+            "anonymous".into()
+        },
+        action: if ok.is_some() {
+            actions::SIGNIN
+        } else {
+            actions::SIGNIN_FAILED
+        },
+        subject: Some(account.sub.clone()),
+        client_id: client_id.map(String::from),
+        detail: json!({"method": "pwd"}),
+        ip: Some(ip.to_string()),
+    };
+    if let Err(e) = audit::record(s.p.db.as_ref(), event, s.p.now()).await {
+        tracing::warn!(error = %e, "could not record sign-in in the audit log");
+    }
+}
+
+/// The message for a refused sign-in; a locked account is told why (it has proven its
+/// password, so this reveals nothing to a stranger).
+async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> String {
+    match e {
+        AuthnError::Locked => {
+            let reason =
+                s.p.db
+                    .account_by_id_number(id_number)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|a| a.lock_reason);
+            let label = reason
+                .map(|r| s.ui.t(lang, &format!("lock_reason_{r}")))
+                .unwrap_or_default();
+            format!("{} {label}", s.ui.t(lang, "error_account_locked_reason"))
+        }
+        AuthnError::InvalidCredentials => s.ui.t(lang, "error_invalid_credentials"),
+        _ => s.ui.t(lang, "error_internal"),
+    }
+}
+
+pub async fn submit(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let f: PageParams = form::parse(&body).unwrap_or_default();
     let ar = f.ar.clone().unwrap_or_default();
-    if !csrf_ok(&s, &headers, &format!("login:{ar}"), f.csrf.as_deref()) {
+    let lang = choose_lang(&[], &headers);
+    if !csrf_ok(&s, &headers, &purpose(&ar), f.csrf.as_deref()) {
         return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
     }
-    let (mut req, client) = match load_request(&s, &headers, &ar).await {
-        Ok(x) => x,
-        Err(page) => return page,
+    let pending = if ar.is_empty() {
+        None
+    } else {
+        match load_request(&s, &headers, &ar).await {
+            Ok(x) => Some(x),
+            Err(page) => return page,
+        }
     };
-    let lang = choose_lang(&req.ui_locales, &headers);
-    let id_number = f.id_number.unwrap_or_default();
-    let outcome = password::sign_in(
-        s.p.db.as_ref(),
-        id_number.trim(),
-        &f.password.unwrap_or_default(),
-    )
-    .await;
-    let m = &crate::metrics::METRICS;
+    let locales = pending
+        .as_ref()
+        .map(|(r, _)| r.ui_locales.clone())
+        .unwrap_or_default();
+    let lang = choose_lang(&locales, &headers);
+    let client_id = pending.as_ref().map(|(_, c)| c.client_id.clone());
+    let ip = pages::ip(&s, &headers, peer);
+    let id_number = f.id_number.unwrap_or_default().trim().to_string();
+    let outcome =
+        password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await;
     let account = match outcome {
         Ok(a) => {
-            m.signin("pwd", "success");
+            METRICS.signin("pwd", "success");
+            audit_attempt(&s, &id_number, Some(&a), client_id.as_deref(), &ip).await;
             a
         }
+        Err(AuthnError::Store(st)) => {
+            return reject(&s, &headers, &locales, Rejection::Page(st.into()));
+        }
         Err(e) => {
-            m.signin(
+            METRICS.signin(
                 "pwd",
-                match e {
-                    AuthnError::InvalidCredentials => "invalid",
-                    AuthnError::Locked => "locked",
-                    _ => "error",
+                if matches!(e, AuthnError::Locked) {
+                    "locked"
+                } else {
+                    "invalid"
                 },
             );
-            let key = match e {
-                AuthnError::InvalidCredentials => "error_invalid_credentials",
-                AuthnError::Locked => "error_account_locked",
-                AuthnError::Store(st) => {
-                    return reject(&s, &headers, &req.ui_locales, Rejection::Page(st.into()));
-                }
-                AuthnError::Internal(m) => {
-                    tracing::error!(error = %m, "sign-in failed");
-                    "error_internal"
-                }
-            };
-            let ctx = json!({
-                "ar": ar, "csrf": f.csrf, "login_hint": id_number,
-                "error": s.ui.t(lang, key), "client_name": client.name,
-            });
+            audit_attempt(&s, &id_number, None, client_id.as_deref(), &ip).await;
+            let message = refusal(&s, lang, &e, &id_number).await;
+            let client_name = pending
+                .as_ref()
+                .map(|(_, c)| c.name.clone())
+                .unwrap_or_else(|| s.ui.t(lang, "product"));
+            let ctx = json!({"ar": ar, "next": f.next, "csrf": f.csrf, "login_hint": id_number, "error": message,
+                             "client_name": client_name, "enrol_link": true});
             return s.ui.page(StatusCode::UNAUTHORIZED, "login.html", lang, ctx);
         }
     };
@@ -131,7 +198,7 @@ pub async fn submit(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
     let started = session::start(
         s.p.eph.as_ref(),
         previous.as_deref(),
-        &account.sub,
+        &account,
         LOA1,
         vec!["pwd".into()],
         s.p.now(),
@@ -140,123 +207,23 @@ pub async fn submit(State(s): State<AppState>, headers: HeaderMap, body: Bytes) 
     .await;
     let (cookie, _) = match started {
         Ok(x) => x,
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+        Err(e) => return reject(&s, &headers, &locales, Rejection::Page(e.into())),
     };
-    req.login_done = true;
-    if let Err(e) = save_request(&s, &ar, &req).await {
-        return reject(&s, &headers, &req.ui_locales, Rejection::Page(e));
-    }
     let set = form::set_cookie(
         SESSION_COOKIE,
         &cookie,
         s.p.cfg.lifetimes.session,
         s.p.cfg.issuer_is_https(),
     );
+    let Some((mut req, _)) = pending else {
+        return with_cookies(see_other(paths::ACCOUNT), &[set]);
+    };
+    req.login_done = true;
+    if let Err(e) = save_request(&s, &ar, &req).await {
+        return reject(&s, &headers, &req.ui_locales, Rejection::Page(e));
+    }
     with_cookies(
         see_other(&format!("{}?ar={ar}", paths::AUTHORIZE_RESUME)),
         &[set],
     )
-}
-
-pub async fn consent_form(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let ar = query(q).ar.unwrap_or_default();
-    let (req, client) = match load_request(&s, &headers, &ar).await {
-        Ok(x) => x,
-        Err(page) => return page,
-    };
-    let lang = choose_lang(&req.ui_locales, &headers);
-    let sess = match current_session(&s, &headers).await {
-        Ok(Some(sess)) => sess,
-        Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
-    };
-    let who = async {
-        let account = s.p.db.account_by_sub(&sess.sub).await?;
-        let account = account.ok_or_else(|| OAuthError::login_required("account gone"))?;
-        let person = s.p.db.person(&account.id_number).await?;
-        Ok::<_, OAuthError>((account, person))
-    }
-    .await;
-    let (account, person) = match who {
-        Ok(x) => x,
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
-    };
-    let scopes = claims::consent_scopes(&req.scopes, req.claims.as_ref());
-    let labels: Vec<String> = claims::consent_label_keys(&scopes)
-        .iter()
-        .map(|k| s.ui.t(lang, k))
-        .collect();
-    let (bid, new_cookie) = browser(&s, &headers);
-    let ctx = json!({
-        "ar": ar,
-        "csrf": s.p.kek.csrf_token(&bid, &format!("consent:{ar}")),
-        "client_name": client.name,
-        "client_kind_label": s.ui.t(lang, &format!("kind_{}", client.kind)),
-        "account_level": account.level,
-        "claims": labels,
-        "person_name": person.map(|p| p.full_name).unwrap_or_default(),
-    });
-    let page = s.ui.page(StatusCode::OK, "consent.html", lang, ctx);
-    with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
-}
-
-pub async fn consent_submit(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let lang = choose_lang(&[], &headers);
-    let f: PageParams = form::parse(&body).unwrap_or_default();
-    let ar = f.ar.clone().unwrap_or_default();
-    if !csrf_ok(&s, &headers, &format!("consent:{ar}"), f.csrf.as_deref()) {
-        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
-    }
-    let (mut req, client) = match load_request(&s, &headers, &ar).await {
-        Ok(x) => x,
-        Err(page) => return page,
-    };
-    let to_client = |error| Rejection::Redirect {
-        redirect_uri: req.redirect_uri.clone(),
-        error,
-        state: req.state.clone(),
-    };
-    if f.decision.as_deref() != Some("approve") {
-        let _ = s.p.eph.delete(&ar_key(&ar)).await;
-        let denied = to_client(OAuthError::access_denied("the person declined"));
-        return reject(&s, &headers, &req.ui_locales, denied);
-    }
-    let sess = match current_session(&s, &headers).await {
-        Ok(Some(sess)) => sess,
-        Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
-    };
-    let saved = async {
-        let mut scopes = claims::consent_scopes(&req.scopes, req.claims.as_ref());
-        if let Some(prev) = s.p.db.consent(&sess.sub, &client.client_id).await? {
-            scopes.extend(
-                prev.scopes
-                    .into_iter()
-                    .filter(|p| !scopes.contains(p))
-                    .collect::<Vec<_>>(),
-            );
-        }
-        let rec = ConsentRecord {
-            sub: sess.sub.clone(),
-            client_id: client.client_id.clone(),
-            scopes,
-            granted_at: s.p.now(),
-        };
-        s.p.db.put_consent(&rec).await?;
-        req.consent_done = true;
-        save_request(&s, &ar, &req).await
-    }
-    .await;
-    if let Err(e) = saved {
-        return reject(&s, &headers, &req.ui_locales, Rejection::Page(e));
-    }
-    proceed(&s, &headers, &ar, req, &client).await
 }

@@ -1,12 +1,17 @@
 //! The axum adapter: routes, parameter extraction, and mapping of domain outcomes to HTTP.
 //! Handlers are thin: parse, call one domain function, render.
 
+mod account;
+mod admin;
 mod authorize;
+mod consent;
+mod enrol;
 pub mod form;
 mod login;
 mod logout;
 mod meta;
 mod middleware;
+mod pages;
 mod respond;
 mod token;
 pub mod ui;
@@ -42,8 +47,18 @@ pub fn router(state: AppState) -> Router {
         .route(paths::LOGIN, get(login::form).post(login::submit))
         .route(
             paths::CONSENT,
-            get(login::consent_form).post(login::consent_submit),
+            get(consent::consent_form).post(consent::consent_submit),
         )
+        .route(paths::ENROL, get(enrol::start_form).post(enrol::start))
+        .route(paths::ENROL_OTP, post(enrol::otp))
+        .route(paths::ENROL_RESEND, post(enrol::resend))
+        .route(paths::ENROL_PASSWORD, post(enrol::password))
+        .route(paths::ACCOUNT, get(account::page))
+        .route(paths::ACCOUNT_PASSWORD, post(account::change_password))
+        .route(paths::ACCOUNT_LOCK, post(account::lock))
+        .route(paths::ADMIN_VERIFY, post(admin::verify))
+        .route(paths::ADMIN_LOCK, post(admin::lock))
+        .route(paths::ADMIN_UNLOCK, post(admin::unlock))
         .route(paths::TOKEN, post(token::token))
         .route(
             paths::USERINFO,

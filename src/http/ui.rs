@@ -8,7 +8,25 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 12] = [
+    ("enrol.html", include_str!("../../templates/enrol.html")),
+    (
+        "enrol_otp.html",
+        include_str!("../../templates/enrol_otp.html"),
+    ),
+    (
+        "enrol_password.html",
+        include_str!("../../templates/enrol_password.html"),
+    ),
+    (
+        "enrol_done.html",
+        include_str!("../../templates/enrol_done.html"),
+    ),
+    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "account_locked.html",
+        include_str!("../../templates/account_locked.html"),
+    ),
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("consent.html", include_str!("../../templates/consent.html")),

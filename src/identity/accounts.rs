@@ -15,6 +15,8 @@ pub enum IdentityError {
     Invalid { field: &'static str, reason: String },
     #[error("id_number: an account already exists for this ID number")]
     AccountExists,
+    #[error("id_number: no account has this ID number")]
+    NoAccount,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -114,16 +116,19 @@ async fn person_for(
         None => id.sex(),
     };
     id.check_consistency(year, sex)?;
+    let full_name = super::names::check(full_name).map_err(|r| invalid("full_name", r))?;
     let p = PersonRecord {
         id_number: id.as_str().to_string(),
-        full_name: full_name.to_string(),
+        full_name,
         birth_date: birth_date.to_string(),
         sex: sex.as_str().to_string(),
         nationality: "VN".into(),
         phone: Some(phone.to_string()),
         email: input.email.clone(),
-        residence: None,
+        birth_place: Some(id.province_code().to_string()),
         created_at: now,
+        updated_at: now,
+        ..Default::default()
     };
     db.upsert_person(&p).await?;
     Ok(p)
@@ -151,9 +156,9 @@ pub async fn create_account(
         password_hash: hash(password).map_err(|e| invalid("password", e))?,
         level: 1,
         state: STATE_ACTIVE.into(),
-        lock_reason: None,
         created_at: now,
         updated_at: now,
+        ..Default::default()
     };
     db.insert_account(&account).await.map_err(|e| match e {
         StoreError::Conflict(_) => IdentityError::AccountExists,

@@ -2,8 +2,14 @@
 //! their levels (1: self-enrolled; 2: proofed in person) and lifecycle states.
 
 pub mod accounts;
+pub mod enrolment;
 pub mod id_number;
+pub mod level2;
+pub mod lifecycle;
+pub mod names;
 pub mod password_policy;
+pub mod register;
+pub mod synthetic;
 
 pub use accounts::{IdentityError, NewAccount, create_account};
 pub use id_number::{IdNumber, IdNumberError, Sex};

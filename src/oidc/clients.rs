@@ -7,7 +7,8 @@ use crate::clock::UnixTime;
 use crate::crypto::{self, Kek, keyset};
 use crate::store::ClientRecord;
 
-pub const KINDS: [&str; 4] = ["portal", "bank", "hospital", "other"];
+/// `admin` clients call the admin API with client_credentials and the `admin` scope.
+pub const KINDS: [&str; 5] = ["portal", "bank", "hospital", "other", "admin"];
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -123,7 +124,9 @@ pub fn build(
         serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(j)
             .map_err(|e| rule("jwks", format!("not a JWK set: {e}")))?;
     }
+    let admin = n.kind == "admin";
     let grant_types = match &n.grant_types {
+        _ if admin => vec!["client_credentials".into()],
         Some(g) => g.clone(),
         None if n.public => vec!["authorization_code".into(), "refresh_token".into()],
         None => GRANT_TYPES.iter().map(|s| s.to_string()).collect(),
@@ -178,7 +181,11 @@ pub fn build(
         redirect_uris: n.redirect_uris.clone(),
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
         grant_types,
-        scopes: SUPPORTED_SCOPES.iter().map(|s| s.to_string()).collect(),
+        scopes: if admin {
+            vec!["admin".into()]
+        } else {
+            SUPPORTED_SCOPES.iter().map(|s| s.to_string()).collect()
+        },
         jwks: n.jwks.clone(),
         jwks_uri: n.jwks_uri.clone(),
         id_token_alg,

@@ -35,6 +35,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     /// Outbound HTTP (clients' `jwks_uri`).
     pub http: reqwest::Client,
+    /// One-time codes by SMS.
+    pub sms: Arc<dyn crate::notify::SmsSender>,
 }
 
 impl Provider {
@@ -63,6 +65,16 @@ pub mod paths {
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
+    pub const ENROL: &str = "/enrol";
+    pub const ENROL_OTP: &str = "/enrol/otp";
+    pub const ENROL_RESEND: &str = "/enrol/resend";
+    pub const ENROL_PASSWORD: &str = "/enrol/password";
+    pub const ACCOUNT: &str = "/account";
+    pub const ACCOUNT_PASSWORD: &str = "/account/password";
+    pub const ACCOUNT_LOCK: &str = "/account/lock";
+    pub const ADMIN_VERIFY: &str = "/admin/v1/accounts/{id_number}/verify";
+    pub const ADMIN_LOCK: &str = "/admin/v1/accounts/{id_number}/lock";
+    pub const ADMIN_UNLOCK: &str = "/admin/v1/accounts/{id_number}/unlock";
 }
 
 /// Split a space-delimited parameter (scope, prompt, acr_values) into its values.

@@ -53,6 +53,36 @@ pub trait Ephemeral: Send + Sync + 'static {
 pub trait PersonStore: Send + Sync {
     async fn upsert_person(&self, p: &PersonRecord) -> StoreResult<()>;
     async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecord>>;
+    async fn add_alias(&self, a: &AliasRecord) -> StoreResult<()>;
+    /// Everyone an alias points at (an old CMND may have been issued twice).
+    async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>>;
+}
+
+#[async_trait]
+pub trait OfficerStore: Send + Sync {
+    async fn insert_officer(&self, o: &OfficerRecord) -> StoreResult<()>;
+    async fn officer(&self, officer_id: &str) -> StoreResult<Option<OfficerRecord>>;
+    async fn insert_verification(&self, v: &VerificationRecord) -> StoreResult<()>;
+}
+
+/// Computes an entry's hash from the previous entry's hash (the chain rule lives in `audit`).
+pub type ChainLink<'a> = &'a (dyn Fn(&[u8], &AuditRecord) -> Vec<u8> + Send + Sync);
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append under a lock so the chain never forks, even with several nodes.
+    async fn append_audit(&self, rec: &AuditRecord, link: ChainLink<'_>) -> StoreResult<i64>;
+    /// Newest first.
+    async fn audit_for_subject(
+        &self,
+        subject: &str,
+        since: UnixTime,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRecord>>;
+    /// Oldest first, from `since`.
+    async fn audit_since(&self, since: UnixTime, limit: i64) -> StoreResult<Vec<AuditRecord>>;
+    /// Drop entries older than the retention period; returns how many.
+    async fn prune_audit(&self, before: UnixTime) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -62,6 +92,16 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_id_number(&self, id_number: &str) -> StoreResult<Option<AccountRecord>>;
     async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()>;
     async fn set_level(&self, sub: &str, level: i64, now: UnixTime) -> StoreResult<()>;
+    /// Change the lifecycle state. Locking also increments `session_epoch` so every node
+    /// stops honouring the account's sessions at once.
+    async fn set_state(
+        &self,
+        sub: &str,
+        state: &str,
+        reason: Option<&str>,
+        note: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -111,6 +151,8 @@ pub trait GrantStore: Send + Sync {
         now: UnixTime,
     ) -> StoreResult<RefreshUse>;
     async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>>;
+    /// Revoke every live grant of a person (lock, death): their refresh and access tokens die.
+    async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -122,7 +164,16 @@ pub trait ConsentStore: Send + Sync {
 /// Everything the system of record offers; [`sql::SqlStore`] implements it for both engines.
 #[async_trait]
 pub trait Durable:
-    PersonStore + AccountStore + ClientStore + KeyStore + GrantStore + ConsentStore + Send + Sync
+    PersonStore
+    + AccountStore
+    + ClientStore
+    + KeyStore
+    + GrantStore
+    + ConsentStore
+    + OfficerStore
+    + AuditStore
+    + Send
+    + Sync
 {
     async fn ping(&self) -> StoreResult<()>;
 }

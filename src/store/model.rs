@@ -2,22 +2,82 @@
 
 use crate::clock::UnixTime;
 
-#[derive(Debug, Clone, PartialEq)]
+/// A population-register record, keyed by the personal ID number.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PersonRecord {
     pub id_number: String,
+    /// Unicode NFC, as registered.
     pub full_name: String,
     /// `YYYY-MM-DD`
     pub birth_date: String,
     /// `male` | `female`
     pub sex: String,
+    /// ISO 3166-1 alpha-2
     pub nationality: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// Permanent residence, as one line.
     pub residence: Option<String>,
+    /// Province code of birth registration.
+    pub birth_place: Option<String>,
+    pub household_id: Option<String>,
+    /// `head` | `spouse` | `child` | `parent` | `other`
+    pub household_relation: Option<String>,
+    /// `YYYY-MM-DD`; the register's card expiry locks the account automatically.
+    pub card_expires_on: Option<String>,
+    /// `YYYY-MM-DD`; a death in the register locks the account automatically.
+    pub deceased_on: Option<String>,
     pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// Historical identifiers that point at a person: never keys, and not always unique.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasRecord {
+    /// `cmnd` (old 9- or 12-digit ID card) | `bhyt` (15-character health-insurance code)
+    pub kind: String,
+    pub value: String,
+    pub id_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct OfficerRecord {
+    pub officer_id: String,
+    pub name: String,
+    /// `officer` (may verify in person) | `admin` (may lock and unlock)
+    pub roles: Vec<String>,
+    pub created_at: UnixTime,
+}
+
+/// The facts of an in-person check: results only, never biometric data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerificationRecord {
+    pub id_number: String,
+    pub officer_id: String,
+    pub evidence_ref: String,
+    pub chip_authentic: bool,
+    pub biometric_match: bool,
+    pub verified_at: UnixTime,
+}
+
+/// One entry of the append-only, hash-chained audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: UnixTime,
+    pub actor: String,
+    pub action: String,
+    /// The account's `sub` (or the ID number for register events).
+    pub subject: Option<String>,
+    pub client_id: Option<String>,
+    /// JSON object
+    pub detail: String,
+    pub ip: Option<String>,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AccountRecord {
     /// The stable, opaque `sub` claim.
     pub sub: String,
@@ -27,6 +87,10 @@ pub struct AccountRecord {
     /// `pending` | `active` | `locked`
     pub state: String,
     pub lock_reason: Option<String>,
+    /// The written reason given with a lock or unlock.
+    pub lock_note: Option<String>,
+    /// Sessions carry the epoch they began in; a lock increments it, ending them all.
+    pub session_epoch: i64,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod conformance;
 mod flow;
+mod identity;
 mod interop;
 mod negative;
 mod nodes;

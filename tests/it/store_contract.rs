@@ -81,6 +81,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
         email: None,
         residence: None,
         created_at: 1,
+        ..Default::default()
     };
     db.upsert_person(&person).await.unwrap();
     assert_eq!(
@@ -96,6 +97,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
         lock_reason: None,
         created_at: 1,
         updated_at: 1,
+        ..Default::default()
     };
     db.insert_account(&acc).await.unwrap();
     let dup = AccountRecord {

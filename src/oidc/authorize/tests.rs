@@ -50,6 +50,7 @@ fn session(auth_time: i64) -> Session {
         acr: crate::authn::LOA1.into(),
         amr: vec!["pwd".into()],
         expires_at: 99_999,
+        epoch: 0,
     }
 }
 

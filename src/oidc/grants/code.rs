@@ -81,6 +81,16 @@ pub async fn exchange(
     let access_token = tokens::access_token(p, &grant, now)?;
     let id_token =
         tokens::id_token(p, client, &grant, g.nonce.as_deref(), &access_token, now).await?;
+    // The usage history: what this service received about the person, and when.
+    let event = crate::audit::Event {
+        actor: format!("client:{}", client.client_id),
+        action: crate::audit::actions::TOKEN,
+        subject: Some(g.sub.clone()),
+        client_id: Some(client.client_id.clone()),
+        detail: serde_json::json!({"scope": grant.scope, "acr": g.acr}),
+        ip: None,
+    };
+    crate::audit::record(p.db.as_ref(), event, now).await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

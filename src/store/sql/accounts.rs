@@ -1,20 +1,33 @@
-//! Persons (population-register records) and e-ID accounts.
+//! Persons (population-register records), their aliases, and e-ID accounts.
 
 use async_trait::async_trait;
 
 use super::{SqlStore, db_err, on};
 use crate::clock::UnixTime;
-use crate::store::{AccountRecord, AccountStore, PersonRecord, PersonStore, StoreResult};
+use crate::store::{
+    AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreResult,
+};
 
+const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
+     residence, birth_place, household_id, household_relation, card_expires_on, deceased_on, \
+     created_at, updated_at";
+
+type Opt = Option<String>;
 type PersonRow = (
     String,
     String,
     String,
     String,
     String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
+    Opt,
+    Opt,
+    Opt,
+    Opt,
+    Opt,
+    Opt,
+    Opt,
+    Opt,
+    i64,
     i64,
 );
 
@@ -28,20 +41,20 @@ fn person(r: PersonRow) -> PersonRecord {
         phone: r.5,
         email: r.6,
         residence: r.7,
-        created_at: r.8,
+        birth_place: r.8,
+        household_id: r.9,
+        household_relation: r.10,
+        card_expires_on: r.11,
+        deceased_on: r.12,
+        created_at: r.13,
+        updated_at: r.14,
     }
 }
 
-type AccountRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    i64,
-    i64,
-);
+const ACCOUNT_COLS: &str = "sub, id_number, password_hash, level, state, lock_reason, lock_note, \
+     session_epoch, created_at, updated_at";
+
+type AccountRow = (String, String, String, i64, String, Opt, Opt, i64, i64, i64);
 
 fn account(r: AccountRow) -> AccountRecord {
     AccountRecord {
@@ -51,23 +64,40 @@ fn account(r: AccountRow) -> AccountRecord {
         level: r.3,
         state: r.4,
         lock_reason: r.5,
-        created_at: r.6,
-        updated_at: r.7,
+        lock_note: r.6,
+        session_epoch: r.7,
+        created_at: r.8,
+        updated_at: r.9,
     }
 }
 
-const ACCOUNT_COLS: &str =
-    "sub, id_number, password_hash, level, state, lock_reason, created_at, updated_at";
+impl SqlStore {
+    async fn account_where(&self, column: &str, value: &str) -> StoreResult<Option<AccountRecord>> {
+        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE {column} = $1");
+        let row = on!(self, |p| sqlx::query_as::<_, AccountRow>(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(value)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))?;
+        Ok(row.map(account))
+    }
+}
 
 #[async_trait]
 impl PersonStore for SqlStore {
     async fn upsert_person(&self, p: &PersonRecord) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO persons (id_number, full_name, birth_date, sex, nationality, \
-             phone, email, residence, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+        let sql = format!(
+            "INSERT INTO persons ({PERSON_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) \
              ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, \
              birth_date = excluded.birth_date, sex = excluded.sex, nationality = excluded.nationality, \
-             phone = excluded.phone, email = excluded.email, residence = excluded.residence";
-        on!(self, |p_| sqlx::query(SQL)
+             phone = excluded.phone, email = excluded.email, residence = excluded.residence, \
+             birth_place = excluded.birth_place, household_id = excluded.household_id, \
+             household_relation = excluded.household_relation, card_expires_on = excluded.card_expires_on, \
+             deceased_on = excluded.deceased_on, updated_at = excluded.updated_at"
+        );
+        on!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&p.id_number)
             .bind(&p.full_name)
             .bind(&p.birth_date)
@@ -76,7 +106,13 @@ impl PersonStore for SqlStore {
             .bind(&p.phone)
             .bind(&p.email)
             .bind(&p.residence)
+            .bind(&p.birth_place)
+            .bind(&p.household_id)
+            .bind(&p.household_relation)
+            .bind(&p.card_expires_on)
+            .bind(&p.deceased_on)
             .bind(p.created_at)
+            .bind(p.updated_at)
             .execute(p_)
             .await
             .map(|_| ())
@@ -84,29 +120,67 @@ impl PersonStore for SqlStore {
     }
 
     async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecord>> {
-        const SQL: &str = "SELECT id_number, full_name, birth_date, sex, nationality, phone, email, \
-             residence, created_at FROM persons WHERE id_number = $1";
-        let row = on!(self, |p| sqlx::query_as::<_, PersonRow>(SQL)
-            .bind(id_number)
-            .fetch_optional(p)
-            .await
-            .map_err(db_err))?;
+        let sql = format!("SELECT {PERSON_COLS} FROM persons WHERE id_number = $1");
+        let row = on!(self, |p| sqlx::query_as::<_, PersonRow>(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(id_number)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))?;
         Ok(row.map(person))
+    }
+
+    async fn add_alias(&self, a: &AliasRecord) -> StoreResult<()> {
+        const SQL: &str = "INSERT INTO person_aliases (kind, value, id_number) VALUES ($1,$2,$3) \
+             ON CONFLICT (kind, value, id_number) DO NOTHING";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(&a.kind)
+            .bind(&a.value)
+            .bind(&a.id_number)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>> {
+        let cols = PERSON_COLS
+            .split(", ")
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM persons p JOIN person_aliases a ON a.id_number = p.id_number \
+             WHERE a.kind = $1 AND a.value = $2 ORDER BY p.id_number"
+        );
+        let rows = on!(self, |p| sqlx::query_as::<_, PersonRow>(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .bind(kind)
+        .bind(value)
+        .fetch_all(p)
+        .await
+        .map_err(db_err))?;
+        Ok(rows.into_iter().map(person).collect())
     }
 }
 
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn insert_account(&self, a: &AccountRecord) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO accounts (sub, id_number, password_hash, level, state, \
-             lock_reason, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)";
-        on!(self, |p| sqlx::query(SQL)
+        let sql = format!(
+            "INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+        );
+        on!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&a.sub)
             .bind(&a.id_number)
             .bind(&a.password_hash)
             .bind(a.level)
             .bind(&a.state)
             .bind(&a.lock_reason)
+            .bind(&a.lock_note)
+            .bind(a.session_epoch)
             .bind(a.created_at)
             .bind(a.updated_at)
             .execute(p)
@@ -116,27 +190,11 @@ impl AccountStore for SqlStore {
     }
 
     async fn account_by_sub(&self, sub: &str) -> StoreResult<Option<AccountRecord>> {
-        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE sub = $1");
-        let row = on!(self, |p| sqlx::query_as::<_, AccountRow>(
-            sqlx::AssertSqlSafe(sql.as_str())
-        )
-        .bind(sub)
-        .fetch_optional(p)
-        .await
-        .map_err(db_err))?;
-        Ok(row.map(account))
+        self.account_where("sub", sub).await
     }
 
     async fn account_by_id_number(&self, id_number: &str) -> StoreResult<Option<AccountRecord>> {
-        let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id_number = $1");
-        let row = on!(self, |p| sqlx::query_as::<_, AccountRow>(
-            sqlx::AssertSqlSafe(sql.as_str())
-        )
-        .bind(id_number)
-        .fetch_optional(p)
-        .await
-        .map_err(db_err))?;
-        Ok(row.map(account))
+        self.account_where("id_number", id_number).await
     }
 
     async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()> {
@@ -156,6 +214,29 @@ impl AccountStore for SqlStore {
         on!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(level)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(db_err))
+    }
+
+    async fn set_state(
+        &self,
+        sub: &str,
+        state: &str,
+        reason: Option<&str>,
+        note: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        const SQL: &str = "UPDATE accounts SET state = $2, lock_reason = $3, lock_note = $4, \
+             updated_at = $5, session_epoch = CASE WHEN $2 = 'locked' THEN session_epoch + 1 \
+             ELSE session_epoch END WHERE sub = $1";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(sub)
+            .bind(state)
+            .bind(reason)
+            .bind(note)
             .bind(now)
             .execute(p)
             .await

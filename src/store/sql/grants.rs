@@ -176,6 +176,17 @@ impl GrantStore for SqlStore {
         }
     }
 
+    async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64> {
+        const SQL: &str = "UPDATE grants SET revoked_at = $2 WHERE sub = $1 AND revoked_at IS NULL";
+        on!(self, |p| sqlx::query(SQL)
+            .bind(sub)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_err))
+    }
+
     async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>> {
         const SQL: &str = "SELECT token_hash, grant_id, created_at, expires_at, used_at \
              FROM refresh_tokens WHERE token_hash = $1";

@@ -5,9 +5,11 @@
 //! share (text, 64-bit integers, bytes); lists are JSON text. Migrations differ only in DDL.
 
 mod accounts;
+mod audit;
 mod clients;
 mod grants;
 mod keys;
+mod officers;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -28,6 +30,8 @@ pub enum Pool {
 
 pub struct SqlStore {
     pool: Pool,
+    /// Serialises audit appends within this process (see `audit.rs`).
+    audit_lock: tokio::sync::Mutex<()>,
 }
 
 /// Run the same statement on whichever engine backs the store.
@@ -77,16 +81,30 @@ fn migrator(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../migrations/sqlite/0001_core.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../migrations/postgres/0001_core.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "core",
+        include_str!("../migrations/sqlite/0001_core.sql"),
+    ),
+    (
+        2,
+        "identity",
+        include_str!("../migrations/sqlite/0002_identity.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "core",
+        include_str!("../migrations/postgres/0001_core.sql"),
+    ),
+    (
+        2,
+        "identity",
+        include_str!("../migrations/postgres/0002_identity.sql"),
+    ),
+];
 
 impl SqlStore {
     /// Connect and apply migrations. On PostgreSQL the migrator holds an advisory lock, so
@@ -131,7 +149,10 @@ impl SqlStore {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        Ok(SqlStore { pool })
+        Ok(SqlStore {
+            pool,
+            audit_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn engine(&self) -> &'static str {

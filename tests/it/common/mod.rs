@@ -20,6 +20,7 @@ pub use browser::Browser;
 
 pub struct TestServer {
     pub base: String,
+    pub database_url: String,
     pub provider: Arc<Provider>,
     pub clock: OffsetClock,
     _dir: tempfile::TempDir,
@@ -65,8 +66,9 @@ impl TestServer {
             issuer: format!("http://127.0.0.1:{port}"),
             listen: format!("127.0.0.1:{port}"),
             keys_dir: dir.path().join("keys"),
-            database_url,
+            database_url: database_url.clone(),
             redis_url: o.redis_url,
+            outbox_path: dir.path().join("outbox.jsonl"),
             demo: false,
             ..Config::default()
         };
@@ -78,11 +80,57 @@ impl TestServer {
         });
         TestServer {
             base: format!("http://127.0.0.1:{port}"),
+            database_url,
             provider,
             clock,
             _dir: dir,
             server,
         }
+    }
+
+    /// The last one-time code the development outbox holds for `phone` (+84… form).
+    pub fn last_sms_code(&self, phone: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self._dir.path().join("outbox.jsonl")).ok()?;
+        text.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["to"] == phone)
+            .and_then(|v| v["text"].as_str().map(String::from))
+            .and_then(|t| {
+                t.split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 6)
+                    .map(String::from)
+            })
+    }
+
+    /// Run `eidp` (the real binary) on this server's database and keys.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eidp"))
+            .args(args)
+            .env("EIDP_DATABASE_URL", &self.database_url)
+            .env("EIDP_KEYS_DIR", self._dir.path().join("keys"))
+            .env_remove("EIDP_REDIS_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,6 +13,8 @@ use crate::config::Config;
 use crate::oidc::clients::{self, NewClient};
 use crate::store::Durable;
 
+mod identity;
+
 #[derive(Parser)]
 #[command(
     name = "eidp",
@@ -52,6 +54,21 @@ enum Admin {
         #[command(subcommand)]
         cmd: Keys,
     },
+    /// The population register.
+    Citizens {
+        #[command(subcommand)]
+        cmd: identity::Citizens,
+    },
+    /// Officers (admin users) and their roles.
+    Officers {
+        #[command(subcommand)]
+        cmd: identity::Officers,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: identity::Audit,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +96,12 @@ enum Keys {
 enum Accounts {
     /// Create an active Level-1 account (creating the register record when absent).
     Create(CreateAccount),
+    /// Record an in-person check by an officer: the account becomes Level 2.
+    Verify(identity::Verify),
+    /// Lock an account with a reason and a written note.
+    Lock(identity::Lock),
+    /// Unlock an account with a written decision.
+    Unlock(identity::Unlock),
 }
 
 #[derive(Args)]
@@ -222,6 +245,18 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
         Admin::Accounts {
             cmd: Accounts::Create(a),
         } => create_account(db.as_ref(), a).await,
+        Admin::Accounts {
+            cmd: Accounts::Verify(v),
+        } => identity::verify(db.as_ref(), v).await,
+        Admin::Accounts {
+            cmd: Accounts::Lock(l),
+        } => identity::lock(db.as_ref(), l).await,
+        Admin::Accounts {
+            cmd: Accounts::Unlock(u),
+        } => identity::unlock(db.as_ref(), u).await,
+        Admin::Citizens { cmd } => identity::citizens(db.as_ref(), cmd).await,
+        Admin::Officers { cmd } => identity::officers(db.as_ref(), cmd).await,
+        Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
         Admin::Clients {
             cmd: Clients::Create(c),
         } => create_client(&cfg, db.as_ref(), c).await,
@@ -255,6 +290,16 @@ async fn create_account(db: &dyn Durable, a: CreateAccount) -> Result<(), String
         crate::identity::create_account(db, &input, &password, hash, SystemClock.now())
             .await
             .map_err(|e| e.to_string())?;
+    let event = crate::audit::Event {
+        actor: "cli".into(),
+        action: crate::audit::actions::ACCOUNT_CREATED,
+        subject: Some(acc.sub.clone()),
+        detail: json!({"level": acc.level}),
+        ..Default::default()
+    };
+    crate::audit::record(db, event, SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
     if a.json {
         println!(
             "{}",

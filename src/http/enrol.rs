@@ -1,0 +1,261 @@
+//! Level-1 self-enrolment pages: declared data → code by SMS → password.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pages::{self, csrf, csrf_ok, with_new_cookie};
+use super::ui::choose_lang;
+use super::{AppState, form};
+use crate::identity::enrolment::{Declared, EnrolError, Enrolment};
+
+#[derive(Deserialize, Default)]
+pub struct EnrolForm {
+    csrf: Option<String>,
+    flow: Option<String>,
+    id_number: Option<String>,
+    full_name: Option<String>,
+    birth_date: Option<String>,
+    phone: Option<String>,
+    otp: Option<String>,
+    password: Option<String>,
+    password_confirm: Option<String>,
+}
+
+fn enrolment(s: &AppState) -> Enrolment<'_> {
+    Enrolment {
+        db: s.p.db.as_ref(),
+        eph: s.p.eph.as_ref(),
+        kek: &s.p.kek,
+        sms: s.p.sms.as_ref(),
+    }
+}
+
+/// Status and translated message for an enrolment error.
+fn message(s: &AppState, lang: &str, e: &EnrolError) -> (StatusCode, String) {
+    let t = |k: &str| s.ui.t(lang, k);
+    match e {
+        EnrolError::Mismatch => (StatusCode::BAD_REQUEST, t("error_register_mismatch")),
+        EnrolError::Throttled => (StatusCode::TOO_MANY_REQUESTS, t("error_too_many_attempts")),
+        EnrolError::AccountExists => (StatusCode::CONFLICT, t("error_account_exists")),
+        EnrolError::OtpInvalid => (StatusCode::BAD_REQUEST, t("error_otp_invalid")),
+        EnrolError::OtpExhausted => (StatusCode::TOO_MANY_REQUESTS, t("error_otp_exhausted")),
+        EnrolError::Expired => (StatusCode::BAD_REQUEST, t("error_session_expired")),
+        EnrolError::Invalid {
+            field: "birth_date",
+            ..
+        } => (StatusCode::BAD_REQUEST, t("error_birth_date")),
+        EnrolError::Invalid { field: "phone", .. } => (StatusCode::BAD_REQUEST, t("error_phone")),
+        EnrolError::Invalid {
+            field: "password_confirm",
+            ..
+        } => (StatusCode::BAD_REQUEST, t("error_password_mismatch")),
+        EnrolError::Invalid {
+            field: "password", ..
+        } => (StatusCode::BAD_REQUEST, t("error_password_policy")),
+        EnrolError::Invalid { reason, .. } => (StatusCode::BAD_REQUEST, reason.clone()),
+        EnrolError::Store(crate::store::StoreError::Unavailable(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, t("error_try_later"))
+        }
+        other => {
+            tracing::error!(error = %other, "enrolment failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, t("error_internal"))
+        }
+    }
+}
+
+fn first_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    values: Value,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let (token, cookie) = csrf(s, headers, "enrol");
+    let ctx = json!({"csrf": token, "error": error, "values": values});
+    with_new_cookie(s.ui.page(status, "enrol.html", lang, ctx), cookie)
+}
+
+fn otp_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    flow: &str,
+    masked: &str,
+    error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let (token, cookie) = csrf(s, headers, &format!("enrol:{flow}"));
+    let ctx = json!({"csrf": token, "flow": flow, "phone_masked": masked, "error": error, "notice": notice});
+    with_new_cookie(s.ui.page(status, "enrol_otp.html", lang, ctx), cookie)
+}
+
+fn password_page(
+    s: &AppState,
+    headers: &HeaderMap,
+    flow: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let (token, cookie) = csrf(s, headers, &format!("enrol:{flow}"));
+    let ctx = json!({"csrf": token, "flow": flow, "error": error});
+    with_new_cookie(s.ui.page(status, "enrol_password.html", lang, ctx), cookie)
+}
+
+pub async fn start_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let empty = json!({"id_number": "", "full_name": "", "birth_date": "", "phone": ""});
+    first_page(&s, &headers, StatusCode::OK, None, empty)
+}
+
+pub async fn start(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let f: EnrolForm = form::parse(&body).unwrap_or_default();
+    if !csrf_ok(&s, &headers, "enrol", f.csrf.as_deref()) {
+        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
+    }
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let declared = Declared {
+        id_number: &v(&f.id_number),
+        full_name: &v(&f.full_name),
+        birth_date: &v(&f.birth_date),
+        phone: &v(&f.phone),
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    match enrolment(&s).start(&declared, &ip, s.p.now()).await {
+        Ok((flow, masked)) => otp_page(&s, &headers, &flow, &masked, None, None, StatusCode::OK),
+        Err(e) => {
+            let (status, msg) = message(&s, lang, &e);
+            let values = json!({"id_number": declared.id_number, "full_name": declared.full_name,
+                                "birth_date": declared.birth_date, "phone": declared.phone});
+            first_page(&s, &headers, status, Some(msg), values)
+        }
+    }
+}
+
+/// The flow id of a posted step, with its CSRF token checked.
+fn step(s: &AppState, headers: &HeaderMap, f: &EnrolForm) -> Result<String, Response> {
+    let flow = f.flow.clone().unwrap_or_default();
+    if flow.is_empty() || !csrf_ok(s, headers, &format!("enrol:{flow}"), f.csrf.as_deref()) {
+        return Err(s.ui.error(
+            StatusCode::FORBIDDEN,
+            choose_lang(&[], headers),
+            "error_csrf",
+        ));
+    }
+    Ok(flow)
+}
+
+fn restart(s: &AppState, headers: &HeaderMap, status: StatusCode, msg: String) -> Response {
+    let empty = json!({"id_number": "", "full_name": "", "birth_date": "", "phone": ""});
+    first_page(s, headers, status, Some(msg), empty)
+}
+
+pub async fn otp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let f: EnrolForm = form::parse(&body).unwrap_or_default();
+    let flow = match step(&s, &headers, &f) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    match enrolment(&s)
+        .verify_otp(&flow, &f.otp.unwrap_or_default(), s.p.now())
+        .await
+    {
+        Ok(()) => password_page(&s, &headers, &flow, None, StatusCode::OK),
+        Err(e @ EnrolError::OtpInvalid) => {
+            let (status, msg) = message(&s, lang, &e);
+            otp_page(&s, &headers, &flow, "", Some(msg), None, status)
+        }
+        Err(e) => {
+            let (status, msg) = message(&s, lang, &e);
+            restart(&s, &headers, status, msg)
+        }
+    }
+}
+
+pub async fn resend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let f: EnrolForm = form::parse(&body).unwrap_or_default();
+    let flow = match step(&s, &headers, &f) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    match enrolment(&s).resend(&flow, s.p.now()).await {
+        Ok(masked) => otp_page(
+            &s,
+            &headers,
+            &flow,
+            &masked,
+            None,
+            Some(s.ui.t(lang, "otp_resent")),
+            StatusCode::OK,
+        ),
+        Err(EnrolError::Expired) => restart(
+            &s,
+            &headers,
+            StatusCode::BAD_REQUEST,
+            s.ui.t(lang, "error_session_expired"),
+        ),
+        Err(e) => {
+            let (status, msg) = message(&s, lang, &e);
+            otp_page(&s, &headers, &flow, "", Some(msg), None, status)
+        }
+    }
+}
+
+pub async fn password(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let f: EnrolForm = form::parse(&body).unwrap_or_default();
+    let flow = match step(&s, &headers, &f) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let (pw, confirm) = (
+        f.password.unwrap_or_default(),
+        f.password_confirm.unwrap_or_default(),
+    );
+    let hashed = {
+        let pw = pw.clone();
+        tokio::task::spawn_blocking(move || crate::authn::password::hash(&pw))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+    };
+    match enrolment(&s)
+        .finish(&flow, &pw, &confirm, |_| hashed, &ip, s.p.now())
+        .await
+    {
+        Ok(id_number) => s.ui.page(
+            StatusCode::OK,
+            "enrol_done.html",
+            lang,
+            json!({"id_number": id_number}),
+        ),
+        Err(e @ EnrolError::Invalid { .. }) => {
+            let (status, msg) = message(&s, lang, &e);
+            password_page(&s, &headers, &flow, Some(msg), status)
+        }
+        Err(e) => {
+            let (status, msg) = message(&s, lang, &e);
+            restart(&s, &headers, status, msg)
+        }
+    }
+}

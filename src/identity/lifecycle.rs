@@ -1,0 +1,172 @@
+//! Account lifecycle: active ⇄ locked, with a reason from the law's list and a written note.
+//! A lock takes effect on every node at once: the account's grants are revoked (refresh and
+//! access tokens die) and sessions begun before the lock are no longer honoured.
+
+use serde_json::json;
+
+use super::{IdentityError, STATE_ACTIVE, STATE_LOCKED};
+use crate::audit::{self, Event, actions};
+use crate::clock::UnixTime;
+use crate::store::{AccountRecord, Durable, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockReason {
+    HolderRequest,
+    TermsViolation,
+    CardRevoked,
+    Deceased,
+    AuthorityRequest,
+    CardExpired,
+}
+
+pub const REASONS: [LockReason; 6] = [
+    LockReason::HolderRequest,
+    LockReason::TermsViolation,
+    LockReason::CardRevoked,
+    LockReason::Deceased,
+    LockReason::AuthorityRequest,
+    LockReason::CardExpired,
+];
+
+impl LockReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockReason::HolderRequest => "holder_request",
+            LockReason::TermsViolation => "terms_violation",
+            LockReason::CardRevoked => "card_revoked",
+            LockReason::Deceased => "deceased",
+            LockReason::AuthorityRequest => "authority_request",
+            LockReason::CardExpired => "card_expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<LockReason, IdentityError> {
+        REASONS
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| IdentityError::Invalid {
+                field: "reason",
+                reason: format!(
+                    "must be one of {}",
+                    REASONS
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    }
+}
+
+/// Who acts, for the audit log: `sub` of the holder, `officer:ID`, `cli:NAME`, `register`.
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+pub async fn account_by_id_number(
+    db: &dyn Durable,
+    id_number: &str,
+) -> Result<AccountRecord, IdentityError> {
+    db.account_by_id_number(id_number)
+        .await?
+        .ok_or(IdentityError::NoAccount)
+}
+
+pub async fn lock(
+    db: &dyn Durable,
+    account: &AccountRecord,
+    reason: LockReason,
+    note: Option<&str>,
+    actor: &Actor<'_>,
+    now: UnixTime,
+) -> Result<(), IdentityError> {
+    db.set_state(&account.sub, STATE_LOCKED, Some(reason.as_str()), note, now)
+        .await?;
+    let revoked = db.revoke_grants_of(&account.sub, now).await?;
+    let event = Event {
+        actor: actor.id.to_string(),
+        action: actions::LOCKED,
+        subject: Some(account.sub.clone()),
+        detail: json!({"reason": reason.as_str(), "note": note, "grants_revoked": revoked, "previous_state": account.state}),
+        ip: actor.ip.map(String::from),
+        ..Default::default()
+    };
+    audit::record(db, event, now).await?;
+    Ok(())
+}
+
+/// Unlocking needs a written decision (DOMAIN.md: an authority unlock is a workflow).
+pub async fn unlock(
+    db: &dyn Durable,
+    account: &AccountRecord,
+    note: &str,
+    actor: &Actor<'_>,
+    now: UnixTime,
+) -> Result<(), IdentityError> {
+    if note.trim().is_empty() {
+        return Err(IdentityError::Invalid {
+            field: "note",
+            reason: "a written reason is required".into(),
+        });
+    }
+    if account.state != STATE_LOCKED {
+        return Err(IdentityError::Invalid {
+            field: "state",
+            reason: "the account is not locked".into(),
+        });
+    }
+    if account.lock_reason.as_deref() == Some(LockReason::Deceased.as_str()) {
+        return Err(IdentityError::Invalid {
+            field: "reason",
+            reason: "an account locked because the register records a death cannot be unlocked"
+                .into(),
+        });
+    }
+    db.set_state(&account.sub, STATE_ACTIVE, None, Some(note), now)
+        .await?;
+    let event = Event {
+        actor: actor.id.to_string(),
+        action: actions::UNLOCKED,
+        subject: Some(account.sub.clone()),
+        detail: json!({"note": note, "previous_reason": account.lock_reason}),
+        ip: actor.ip.map(String::from),
+        ..Default::default()
+    };
+    audit::record(db, event, now).await?;
+    Ok(())
+}
+
+/// A register update (death, card expiry) locks the account, if there is one and it is not
+/// already locked. Returns whether it locked.
+pub async fn lock_from_register(
+    db: &dyn Durable,
+    id_number: &str,
+    reason: LockReason,
+    now: UnixTime,
+) -> Result<bool, StoreError> {
+    let Some(account) = db.account_by_id_number(id_number).await? else {
+        return Ok(false);
+    };
+    if account.state == STATE_LOCKED {
+        return Ok(false);
+    }
+    let actor = Actor {
+        id: "register",
+        ip: None,
+    };
+    match lock(
+        db,
+        &account,
+        reason,
+        Some("population register update"),
+        &actor,
+        now,
+    )
+    .await
+    {
+        Ok(()) => Ok(true),
+        Err(IdentityError::Store(e)) => Err(e),
+        Err(other) => Err(StoreError::Other(other.to_string())),
+    }
+}
