@@ -137,6 +137,24 @@ async fn signed_in(
     }
 }
 
+/// A posted account form: CSRF checked, and the person still signed in.
+async fn posted(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(AccountForm, AccountRecord), Response> {
+    let f: AccountForm = form::parse(body).unwrap_or_default();
+    if !csrf_ok(s, headers, "account", f.csrf.as_deref()) {
+        return Err(s.ui.error(
+            StatusCode::FORBIDDEN,
+            choose_lang(&[], headers),
+            "error_csrf",
+        ));
+    }
+    let (_, account) = signed_in(s, headers).await?;
+    Ok((f, account))
+}
+
 pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     match signed_in(&s, &headers).await {
         Ok((_, account)) => render(&s, &headers, &account, None, None, StatusCode::OK).await,
@@ -151,11 +169,7 @@ pub async fn change_password(
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
-    let f: AccountForm = form::parse(&body).unwrap_or_default();
-    if !csrf_ok(&s, &headers, "account", f.csrf.as_deref()) {
-        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
-    }
-    let (_, account) = match signed_in(&s, &headers).await {
+    let (f, account) = match posted(&s, &headers, &body).await {
         Ok(x) => x,
         Err(page) => return page,
     };
@@ -233,11 +247,7 @@ pub async fn lock(
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
-    let f: AccountForm = form::parse(&body).unwrap_or_default();
-    if !csrf_ok(&s, &headers, "account", f.csrf.as_deref()) {
-        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
-    }
-    let (_, account) = match signed_in(&s, &headers).await {
+    let (f, account) = match posted(&s, &headers, &body).await {
         Ok(x) => x,
         Err(page) => return page,
     };

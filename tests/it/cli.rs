@@ -1,37 +1,21 @@
 //! The provisioning contract through the real binary: `eidp admin accounts create` and
 //! `eidp admin clients create` with `--json`, on a fresh SQLite database.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use crate::common::run_eidp;
 
 fn eidp(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eidp"))
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "EIDP_DATABASE_URL",
-            format!("sqlite://{}", dir.join("data/eidp.db").display()),
-        )
-        .env("EIDP_KEYS_DIR", dir.join("keys"))
-        .env_remove("EIDP_REDIS_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
+    let db = format!("sqlite://{}", dir.join("data/eidp.db").display());
+    let keys = dir.join("keys");
+    run_eidp(
+        &[
+            ("EIDP_DATABASE_URL", &db),
+            ("EIDP_KEYS_DIR", keys.to_str().unwrap()),
+        ],
+        Some(dir),
+        args,
+        stdin,
     )
 }
 

@@ -105,31 +105,15 @@ impl TestServer {
 
     /// Run `eidp` (the real binary) on this server's database and keys.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        use std::io::Write;
-        use std::process::{Command, Stdio};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_eidp"))
-            .args(args)
-            .env("EIDP_DATABASE_URL", &self.database_url)
-            .env("EIDP_KEYS_DIR", self._dir.path().join("keys"))
-            .env_remove("EIDP_REDIS_URL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-        }
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into(),
-            String::from_utf8_lossy(&out.stderr).into(),
+        let keys = self._dir.path().join("keys");
+        run_eidp(
+            &[
+                ("EIDP_DATABASE_URL", &self.database_url),
+                ("EIDP_KEYS_DIR", keys.to_str().unwrap()),
+            ],
+            None,
+            args,
+            stdin,
         )
     }
 
@@ -184,6 +168,44 @@ impl TestServer {
             .await;
         (rec, secret.unwrap())
     }
+}
+
+/// Run the `eidp` binary with `env` (and no Redis), feeding `stdin`; (success, stdout, stderr).
+pub fn run_eidp(
+    env: &[(&str, &str)],
+    cwd: Option<&std::path::Path>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eidp"));
+    cmd.args(args)
+        .env_remove("EIDP_REDIS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
