@@ -65,6 +65,29 @@ pub trait OfficerStore: Send + Sync {
     async fn insert_verification(&self, v: &VerificationRecord) -> StoreResult<()>;
 }
 
+/// Second factors: a TOTP secret (sealed) with the last accepted step, and recovery codes.
+#[async_trait]
+pub trait MfaStore: Send + Sync {
+    async fn put_totp(&self, sub: &str, secret_sealed: &[u8], now: UnixTime) -> StoreResult<()>;
+    /// The sealed secret and the last accepted time step.
+    async fn totp(&self, sub: &str) -> StoreResult<Option<(Vec<u8>, i64)>>;
+    /// Accept `step` only if it is later than any accepted before (RFC 6238 §5.2: a code is
+    /// accepted once); atomic, so two nodes cannot both accept it.
+    async fn use_totp_step(&self, sub: &str, step: i64) -> StoreResult<bool>;
+    async fn delete_totp(&self, sub: &str) -> StoreResult<()>;
+    /// Replace all recovery codes of the account with new digests.
+    async fn replace_recovery_codes(
+        &self,
+        sub: &str,
+        digests: &[Vec<u8>],
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// Spend one recovery code; `false` if unknown or already used.
+    async fn use_recovery_code(&self, sub: &str, digest: &[u8], now: UnixTime)
+    -> StoreResult<bool>;
+    async fn recovery_codes_left(&self, sub: &str) -> StoreResult<i64>;
+}
+
 /// Computes an entry's hash from the previous entry's hash (the chain rule lives in `audit`).
 pub type ChainLink<'a> = &'a (dyn Fn(&[u8], &AuditRecord) -> Vec<u8> + Send + Sync);
 
@@ -172,6 +195,7 @@ pub trait Durable:
     + ConsentStore
     + OfficerStore
     + AuditStore
+    + MfaStore
     + Send
     + Sync
 {

@@ -1,20 +1,29 @@
 //! Redis ephemeral store: what lets several nodes share sessions, codes and counters.
 //!
-//! Every key carries a prefix so several deployments (or test runs) can share one Redis.
-//! Timeouts are short on purpose: when Redis is gone, requests fail fast with 503 instead
-//! of hanging, and the connection manager reconnects by itself when it returns.
+//! A single Redis (`redis://host:6379`) or a Redis Cluster (`redis+cluster://h1:7000,h2:7001`).
+//! Every command touches one key, so cluster slots never matter. Keys carry a prefix so several
+//! deployments (or test runs) can share one Redis. Timeouts are short on purpose: when Redis is
+//! gone, requests fail fast with 503 instead of hanging, and the connection reconnects by
+//! itself when it returns.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Script};
 
 use super::{Ephemeral, StoreError, StoreResult};
 
 #[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+#[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
@@ -22,18 +31,46 @@ fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("redis: {e}"))
 }
 
+const TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// INCR and set the expiry on first use, atomically (a script runs as one unit).
+const INCR_WITH_TTL: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n";
+
 impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Other(e.to_string()))?;
-        let cfg = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(1000)))
-            .set_response_timeout(Some(Duration::from_millis(1000)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = client
-            .get_connection_manager_with_config(cfg)
-            .await
-            .map_err(unavailable)?;
+        let conn = match url.strip_prefix("redis+cluster://") {
+            Some(nodes) => {
+                let nodes: Vec<String> = nodes
+                    .split(',')
+                    .map(|n| format!("redis://{}", n.trim()))
+                    .collect();
+                let client = redis::cluster::ClusterClient::builder(nodes)
+                    .connection_timeout(TIMEOUT)
+                    .response_timeout(TIMEOUT)
+                    .retries(1)
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                Conn::Cluster(client.get_async_connection().await.map_err(unavailable)?)
+            }
+            None => {
+                let client =
+                    redis::Client::open(url).map_err(|e| StoreError::Other(e.to_string()))?;
+                let cfg = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(TIMEOUT))
+                    .set_response_timeout(Some(TIMEOUT))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(500));
+                Conn::Single(
+                    client
+                        .get_connection_manager_with_config(cfg)
+                        .await
+                        .map_err(unavailable)?,
+                )
+            }
+        };
         Ok(RedisStore {
             conn,
             prefix: prefix.to_string(),
@@ -43,76 +80,74 @@ impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }
+
+    async fn run<T: FromRedisValue>(&self, cmd: &Cmd) -> StoreResult<T> {
+        match &self.conn {
+            Conn::Single(c) => cmd.query_async(&mut c.clone()).await,
+            Conn::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+        }
+        .map_err(unavailable)
+    }
+
+    async fn script<T: FromRedisValue>(
+        &self,
+        script: &Script,
+        key: &str,
+        arg: u64,
+    ) -> StoreResult<T> {
+        let mut inv = script.key(key);
+        inv.arg(arg);
+        match &self.conn {
+            Conn::Single(c) => inv.invoke_async(&mut c.clone()).await,
+            Conn::Cluster(c) => inv.invoke_async(&mut c.clone()).await,
+        }
+        .map_err(unavailable)
+    }
 }
 
 #[async_trait]
 impl Ephemeral for RedisStore {
     async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let () = c
-            .set_ex(self.key(key), value, ttl_secs.max(1))
-            .await
-            .map_err(unavailable)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
+            .arg(value)
+            .arg("EX")
+            .arg(ttl_secs.max(1));
+        let _: String = self.run(&cmd).await?;
         Ok(())
     }
 
     async fn put_new(&self, key: &str, value: &[u8], ttl_secs: u64) -> StoreResult<bool> {
-        let mut c = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.key(key))
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
             .arg(value)
             .arg("NX")
             .arg("EX")
-            .arg(ttl_secs.max(1))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+            .arg(ttl_secs.max(1));
+        let set: Option<String> = self.run(&cmd).await?;
         Ok(set.is_some())
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conn.clone();
-        c.get(self.key(key)).await.map_err(unavailable)
+        self.run(redis::cmd("GET").arg(self.key(key))).await
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut c = self.conn.clone();
-        redis::cmd("GETDEL")
-            .arg(self.key(key))
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)
+        self.run(redis::cmd("GETDEL").arg(self.key(key))).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let _: i64 = c.del(self.key(key)).await.map_err(unavailable)?;
+        let _: i64 = self.run(redis::cmd("DEL").arg(self.key(key))).await?;
         Ok(())
     }
 
     async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64> {
-        let mut c = self.conn.clone();
-        let k = self.key(key);
-        // MULTI/EXEC so the counter never lives on without its expiry.
-        let (n, _): (i64, i64) = redis::pipe()
-            .atomic()
-            .incr(&k, 1)
-            .cmd("EXPIRE")
-            .arg(&k)
-            .arg(ttl_secs.max(1))
-            .arg("NX")
-            .query_async(&mut c)
+        self.script(&Script::new(INCR_WITH_TTL), &self.key(key), ttl_secs.max(1))
             .await
-            .map_err(unavailable)?;
-        Ok(n)
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        let mut c = self.conn.clone();
-        let _: String = redis::cmd("PING")
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+        let _: String = self.run(&redis::cmd("PING")).await?;
         Ok(())
     }
 }

@@ -209,6 +209,19 @@ async fn ephemeral_redis() {
     ephemeral_contract(Arc::new(store)).await;
 }
 
+/// A three-node Redis Cluster made by the test itself (Redis Cluster for large deployments).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_redis_cluster() {
+    if services::redis_url().is_none() {
+        return services::skip("ephemeral_redis_cluster");
+    }
+    let cluster = crate::common::services::RedisCluster::start(3);
+    let store = RedisStore::connect(&cluster.url(), "eidp-test:")
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test's Redis Cluster: {e}"));
+    ephemeral_contract(Arc::new(store)).await;
+}
+
 #[tokio::test]
 async fn durable_sqlite() {
     let dir = tempfile::tempdir().unwrap();

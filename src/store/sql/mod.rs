@@ -9,6 +9,7 @@ mod audit;
 mod clients;
 mod grants;
 mod keys;
+mod mfa;
 mod officers;
 
 use std::borrow::Cow;
@@ -81,29 +82,17 @@ fn migrator(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
+#[rustfmt::skip]
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "core",
-        include_str!("../migrations/sqlite/0001_core.sql"),
-    ),
-    (
-        2,
-        "identity",
-        include_str!("../migrations/sqlite/0002_identity.sql"),
-    ),
+    (1, "core", include_str!("../migrations/sqlite/0001_core.sql")),
+    (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
+    (3, "mfa", include_str!("../migrations/sqlite/0003_mfa.sql")),
 ];
+#[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "core",
-        include_str!("../migrations/postgres/0001_core.sql"),
-    ),
-    (
-        2,
-        "identity",
-        include_str!("../migrations/postgres/0002_identity.sql"),
-    ),
+    (1, "core", include_str!("../migrations/postgres/0001_core.sql")),
+    (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
+    (3, "mfa", include_str!("../migrations/postgres/0003_mfa.sql")),
 ];
 
 impl SqlStore {
