@@ -23,6 +23,11 @@ pub mod actions {
     pub const UNLOCKED: &str = "unlocked";
     pub const LEVEL2: &str = "level2";
     pub const REGISTER_UPDATED: &str = "register_updated";
+    pub const THROTTLED: &str = "throttled";
+    pub const STEPUP: &str = "stepup";
+    pub const TOTP_ENROLLED: &str = "totp_enrolled";
+    pub const TOTP_REMOVED: &str = "totp_removed";
+    pub const RECOVERY_CODES: &str = "recovery_codes";
 }
 
 /// What happened, before it gets its place in the chain.

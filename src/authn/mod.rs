@@ -3,8 +3,11 @@
 //! Owns the sign-in methods (password today), the browser session, and the mapping of methods to
 //! `acr` (Decree 69/2024 Art. 20 authentication levels) and `amr` (RFC 8176).
 
+pub mod assurance;
+pub mod factors;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 pub use session::Session;
 
@@ -31,6 +34,9 @@ pub enum AuthnError {
     InvalidCredentials,
     #[error("account locked")]
     Locked,
+    /// Too many attempts: wait before trying again (no hint whether the account exists).
+    #[error("too many attempts")]
+    Throttled,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("internal: {0}")]

@@ -73,3 +73,24 @@ pub async fn load(
 pub async fn end(eph: &dyn Ephemeral, cookie: &str) -> StoreResult<()> {
     eph.delete(&key(cookie)).await
 }
+
+/// Step-up: the same session, now also proven by `method`; `acr`/`amr` are recomputed and
+/// `auth_time` moves to now (OIDC Core §2: the time of the latest authentication).
+pub async fn step_up(
+    eph: &dyn Ephemeral,
+    cookie: &str,
+    s: &Session,
+    method: &str,
+    now: UnixTime,
+) -> StoreResult<Session> {
+    let amr = super::assurance::with_method(&s.amr, method);
+    let up = Session {
+        acr: super::assurance::acr_for(&amr).to_string(),
+        amr,
+        auth_time: now,
+        ..s.clone()
+    };
+    let ttl = (up.expires_at - now).max(1) as u64;
+    typed::put(eph, &key(cookie), &up, ttl).await?;
+    Ok(up)
+}

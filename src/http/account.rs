@@ -28,7 +28,8 @@ const HISTORY_ROWS: i64 = 50;
 #[derive(Deserialize, Default)]
 pub struct AccountForm {
     csrf: Option<String>,
-    current_password: Option<String>,
+    pub(super) code: Option<String>,
+    pub(super) current_password: Option<String>,
     new_password: Option<String>,
     new_password_confirm: Option<String>,
     confirm: Option<String>,
@@ -46,7 +47,7 @@ fn local_time(t: i64) -> String {
     )
 }
 
-async fn render(
+pub(super) async fn render(
     s: &AppState,
     headers: &HeaderMap,
     account: &AccountRecord,
@@ -113,9 +114,12 @@ async fn render(
         "state_label": t(&format!("state_{}", account.state)),
         "lock_reason_label": account.lock_reason.as_ref().map(|r| t(&format!("lock_reason_{r}"))),
     });
+    let totp = s.p.db.totp(&account.sub).await.ok().flatten().is_some();
+    let recovery_left = s.p.db.recovery_codes_left(&account.sub).await.unwrap_or(0);
     let (token, cookie) = csrf(s, headers, "account");
     let ctx = json!({"csrf": token, "message": message, "error": error, "person": person_json,
-                     "account": account_json, "history": rows, "history_years": 5});
+                     "account": account_json, "history": rows, "history_years": 5,
+                     "mfa": {"totp": totp, "recovery_left": recovery_left}});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
 }
 
@@ -138,7 +142,7 @@ async fn signed_in(
 }
 
 /// A posted account form: CSRF checked, and the person still signed in.
-async fn posted(
+pub(super) async fn posted(
     s: &AppState,
     headers: &HeaderMap,
     body: &[u8],

@@ -135,6 +135,7 @@ pub async fn proceed(
     match outcome {
         Ok((Next::Login, _)) => see_other(&format!("{}?ar={ar}", paths::LOGIN)),
         Ok((Next::Consent, _)) => see_other(&format!("{}?ar={ar}", paths::CONSENT)),
+        Ok((Next::StepUp(_), _)) => see_other(&format!("{}?ar={ar}", paths::LOGIN_SECOND)),
         Ok((Next::Issue, Some((sess, account)))) => {
             match finish(s, &req, client, &sess, &account).await {
                 Ok(url) => {

@@ -17,7 +17,7 @@ use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
-use crate::authn::{AuthnError, LOA1, password, session};
+use crate::authn::{AuthnError, LOA1, password, session, throttle};
 use crate::metrics::METRICS;
 use crate::oidc::authorize::Rejection;
 use crate::oidc::paths;
@@ -113,6 +113,22 @@ async fn audit_attempt(
     }
 }
 
+/// Repeated failures locked the ID number out for the window: say so in its history.
+async fn note_lockout(s: &AppState, id_number: &str, ip: &str) {
+    let Ok(Some(account)) = s.p.db.account_by_id_number(id_number).await else {
+        return;
+    };
+    let event = Event {
+        actor: "anonymous".into(),
+        action: actions::THROTTLED,
+        subject: Some(account.sub.clone()),
+        client_id: None,
+        detail: json!({"method": "pwd", "window_secs": throttle::WINDOW_SECS}),
+        ip: Some(ip.to_string()),
+    };
+    let _ = audit::record(s.p.db.as_ref(), event, s.p.now()).await;
+}
+
 /// The message for a refused sign-in; a locked account is told why (it has proven its
 /// password, so this reveals nothing to a stranger).
 async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> String {
@@ -131,6 +147,7 @@ async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> S
             format!("{} {label}", s.ui.t(lang, "error_account_locked_reason"))
         }
         AuthnError::InvalidCredentials => s.ui.t(lang, "error_invalid_credentials"),
+        AuthnError::Throttled => s.ui.t(lang, "error_wait"),
         _ => s.ui.t(lang, "error_internal"),
     }
 }
@@ -163,11 +180,20 @@ pub async fn submit(
     let client_id = pending.as_ref().map(|(_, c)| c.client_id.clone());
     let ip = pages::ip(&s, &headers, peer);
     let id_number = f.id_number.unwrap_or_default().trim().to_string();
-    let outcome =
-        password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await;
+    // Counted by what was typed, so unknown numbers are throttled like real ones.
+    let subject = format!("pwd:{id_number}");
+    let eph = s.p.eph.as_ref();
+    let outcome = match throttle::check(eph, &subject, &ip, s.p.now()).await {
+        Ok(Some(_)) => Err(AuthnError::Throttled),
+        Ok(None) => {
+            password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await
+        }
+        Err(e) => Err(AuthnError::Store(e)),
+    };
     let account = match outcome {
         Ok(a) => {
             METRICS.signin("pwd", "success");
+            let _ = throttle::succeeded(eph, &subject).await;
             audit_attempt(&s, &id_number, Some(&a), client_id.as_deref(), &ip).await;
             a
         }
@@ -183,7 +209,15 @@ pub async fn submit(
                     "invalid"
                 },
             );
-            audit_attempt(&s, &id_number, None, client_id.as_deref(), &ip).await;
+            if matches!(e, AuthnError::InvalidCredentials) {
+                audit_attempt(&s, &id_number, None, client_id.as_deref(), &ip).await;
+                let n = throttle::failed(eph, &subject, &ip, s.p.now())
+                    .await
+                    .unwrap_or(0);
+                if n == throttle::LOCKOUT_AFTER {
+                    note_lockout(&s, &id_number, &ip).await;
+                }
+            }
             let message = refusal(&s, lang, &e, &id_number).await;
             let client_name = pending
                 .as_ref()
@@ -191,7 +225,12 @@ pub async fn submit(
                 .unwrap_or_else(|| s.ui.t(lang, "product"));
             let ctx = json!({"ar": ar, "next": f.next, "csrf": f.csrf, "login_hint": id_number, "error": message,
                              "client_name": client_name, "enrol_link": true});
-            return s.ui.page(StatusCode::UNAUTHORIZED, "login.html", lang, ctx);
+            let status = if matches!(e, AuthnError::Throttled) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            return s.ui.page(status, "login.html", lang, ctx);
         }
     };
     let previous = form::cookie(&headers, SESSION_COOKIE);

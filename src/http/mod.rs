@@ -10,9 +10,11 @@ pub mod form;
 mod login;
 mod logout;
 mod meta;
+mod mfa;
 mod middleware;
 mod pages;
 mod respond;
+mod second;
 mod token;
 pub mod ui;
 
@@ -56,6 +58,12 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT, get(account::page))
         .route(paths::ACCOUNT_PASSWORD, post(account::change_password))
         .route(paths::ACCOUNT_LOCK, post(account::lock))
+        .route(paths::LOGIN_SECOND, get(second::form).post(second::submit))
+        .route(paths::LOGIN_SECOND_SMS, post(second::send_sms))
+        .route(paths::ACCOUNT_TOTP_START, post(mfa::totp_start))
+        .route(paths::ACCOUNT_TOTP_CONFIRM, post(mfa::totp_confirm))
+        .route(paths::ACCOUNT_TOTP_REMOVE, post(mfa::totp_remove))
+        .route(paths::ACCOUNT_RECOVERY, post(mfa::recovery))
         .route(paths::ADMIN_VERIFY, post(admin::verify))
         .route(paths::ADMIN_LOCK, post(admin::lock))
         .route(paths::ADMIN_UNLOCK, post(admin::unlock))

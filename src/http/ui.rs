@@ -8,7 +8,19 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 15] = [
+    (
+        "second_factor.html",
+        include_str!("../../templates/second_factor.html"),
+    ),
+    (
+        "mfa_totp.html",
+        include_str!("../../templates/mfa_totp.html"),
+    ),
+    (
+        "mfa_recovery.html",
+        include_str!("../../templates/mfa_recovery.html"),
+    ),
     ("enrol.html", include_str!("../../templates/enrol.html")),
     (
         "enrol_otp.html",

@@ -60,6 +60,10 @@ pub struct AuthRequest {
     pub login_done: bool,
     #[serde(default)]
     pub consent_done: bool,
+    /// The person had no second factor for a level that was only asked for (`acr_values`),
+    /// not required: continue at the level reached.
+    #[serde(default)]
+    pub stepup_skipped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -297,6 +301,7 @@ pub async fn validate(
         created_at: p.now(),
         login_done: false,
         consent_done: false,
+        stepup_skipped: false,
     };
     Ok((client, req))
 }
@@ -305,8 +310,59 @@ pub async fn validate(
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     Login,
+    /// Ask for a further factor until the session reaches this `acr`.
+    StepUp(&'static str),
     Consent,
     Issue,
+}
+
+/// Levels the request *requires*: the client's minimum and an essential `acr` claim
+/// (OIDC Core §5.5.1.1). Returns the rank (0 = none).
+pub fn required_rank(req: &AuthRequest, client: &ClientRecord) -> usize {
+    let from_client = client.min_acr.as_deref().map(acr_rank).unwrap_or(0);
+    let acr = req
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("id_token"))
+        .and_then(|i| i.get("acr"));
+    let essential = acr
+        .filter(|a| a.get("essential").and_then(Value::as_bool) == Some(true))
+        .map(acr_claim_rank)
+        .unwrap_or(0);
+    from_client.max(essential)
+}
+
+/// The lowest level any of the claim's `value`/`values` names (any of them satisfies it).
+fn acr_claim_rank(acr: &Value) -> usize {
+    let mut names: Vec<&str> = acr
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    names.extend(acr.get("value").and_then(Value::as_str));
+    names
+        .iter()
+        .map(|n| acr_rank(n))
+        .filter(|r| *r > 0)
+        .min()
+        .unwrap_or(0)
+}
+
+/// Levels merely *asked for* with `acr_values` (voluntary): the lowest one named.
+pub fn wanted_rank(req: &AuthRequest) -> usize {
+    req.acr_values
+        .iter()
+        .map(|a| acr_rank(a))
+        .filter(|r| *r > 0)
+        .min()
+        .unwrap_or(0)
+}
+
+fn acr_of_rank(rank: usize) -> &'static str {
+    crate::authn::ACR_VALUES
+        .get(rank.saturating_sub(1))
+        .copied()
+        .unwrap_or(crate::authn::LOA1)
 }
 
 /// The interaction rules (OIDC Core §3.1.2.1, §3.1.2.3): sign-in when there is no usable
@@ -319,6 +375,14 @@ pub fn decide(
     now: UnixTime,
 ) -> Result<Next, OAuthError> {
     let silent = req.prompt.iter().any(|p| p == "none");
+    // Refuse before asking for anything when no method here can reach the level.
+    let required = required_rank(req, client);
+    if required > acr_rank(crate::authn::assurance::HIGHEST_REACHABLE) {
+        return Err(OAuthError::unmet_authentication_requirements(
+            "the required authentication level cannot be reached with the available methods",
+        ));
+    }
+
     let need_login = match session {
         None => true,
         Some(s) => {
@@ -334,12 +398,17 @@ pub fn decide(
             Ok(Next::Login)
         };
     }
-    if let (Some(min), Some(s)) = (client.min_acr.as_deref(), session)
-        && acr_rank(&s.acr) < acr_rank(min)
-    {
-        return Err(OAuthError::unmet_authentication_requirements(
-            "this service requires a stronger sign-in than is available",
-        ));
+    let have = session.map(|s| acr_rank(&s.acr)).unwrap_or(0);
+    if have < required {
+        return if silent {
+            Err(OAuthError::login_required("a stronger sign-in is required"))
+        } else {
+            Ok(Next::StepUp(acr_of_rank(required)))
+        };
+    }
+    let wanted = wanted_rank(req).min(acr_rank(crate::authn::assurance::HIGHEST_REACHABLE));
+    if have < wanted && !req.stepup_skipped && !silent {
+        return Ok(Next::StepUp(acr_of_rank(wanted)));
     }
     let wanted = claims::consent_scopes(&req.scopes, req.claims.as_ref());
     let covered = consent.is_some_and(|c| wanted.iter().all(|w| c.scopes.contains(w)));

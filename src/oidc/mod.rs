@@ -56,6 +56,12 @@ pub mod paths {
     pub const AUTHORIZE: &str = "/authorize";
     pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
     pub const LOGIN: &str = "/login";
+    pub const LOGIN_SECOND: &str = "/login/second";
+    pub const LOGIN_SECOND_SMS: &str = "/login/second/sms";
+    pub const ACCOUNT_TOTP_START: &str = "/account/totp/start";
+    pub const ACCOUNT_TOTP_CONFIRM: &str = "/account/totp/confirm";
+    pub const ACCOUNT_TOTP_REMOVE: &str = "/account/totp/remove";
+    pub const ACCOUNT_RECOVERY: &str = "/account/recovery";
     pub const CONSENT: &str = "/consent";
     pub const TOKEN: &str = "/token";
     pub const USERINFO: &str = "/userinfo";

@@ -9,6 +9,7 @@ mod conformance;
 mod flow;
 mod identity;
 mod interop;
+mod mfa;
 mod negative;
 mod nodes;
 mod store_contract;

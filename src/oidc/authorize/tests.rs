@@ -39,6 +39,7 @@ fn req(prompt: &[&str], max_age: Option<i64>) -> AuthRequest {
         created_at: 1000,
         login_done: false,
         consent_done: false,
+        stepup_skipped: false,
     }
 }
 
@@ -113,10 +114,55 @@ fn prompt_login_and_max_age_force_sign_in_once() {
 
 #[test]
 fn client_minimum_acr_is_enforced() {
-    let c = client(Some(crate::authn::LOA3));
     let s = session(900);
-    let err = decide(&req(&[], None), &c, Some(&s), None, 1000).unwrap_err();
-    assert_eq!(err.error, "unmet_authentication_requirements");
+    let err = decide(
+        &req(&[], None),
+        &client(Some(crate::authn::LOA3)),
+        Some(&s),
+        None,
+        1000,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.error, "unmet_authentication_requirements",
+        "beyond what any method here reaches"
+    );
+    let c = client(Some(crate::authn::LOA2));
+    assert_eq!(
+        decide(&req(&[], None), &c, Some(&s), None, 1000),
+        Ok(Next::StepUp(crate::authn::LOA2))
+    );
+    let err = decide(&req(&["none"], None), &c, Some(&s), None, 1000).unwrap_err();
+    assert_eq!(err.error, "login_required");
+}
+
+#[test]
+fn acr_values_ask_and_essential_acr_claim_requires() {
+    let c = client(None);
+    let s = session(900);
+    let full = consent(&["openid", "profile"]);
+    let mut r = req(&[], None);
+    r.acr_values = vec![crate::authn::LOA2.into()];
+    assert_eq!(
+        decide(&r, &c, Some(&s), Some(&full), 1000),
+        Ok(Next::StepUp(crate::authn::LOA2))
+    );
+    r.stepup_skipped = true;
+    assert_eq!(
+        decide(&r, &c, Some(&s), Some(&full), 1000),
+        Ok(Next::Issue),
+        "voluntary: continue"
+    );
+    let mut r = req(&[], None);
+    r.claims = Some(
+        serde_json::json!({"id_token": {"acr": {"essential": true, "values": ["urn:vn:eid:loa:2", "urn:vn:eid:loa:3"]}}}),
+    );
+    r.stepup_skipped = true;
+    assert_eq!(
+        decide(&r, &c, Some(&s), Some(&full), 1000),
+        Ok(Next::StepUp(crate::authn::LOA2)),
+        "essential: required"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ use eidp::oidc::Provider;
 use eidp::oidc::clients::{self, NewClient};
 use eidp::store::ClientRecord;
 
-pub use browser::Browser;
+pub use browser::{Browser, Landing};
 
 pub struct TestServer {
     pub base: String,

@@ -1,0 +1,356 @@
+//! The second-factor page (`/login/second`): step-up from the session's level to the level the
+//! request needs, with a TOTP code, an SMS code or a recovery code. Only the missing factor is
+//! asked for; failures are throttled per account.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::authorize::{ar_key, load_request, proceed, reject, save_request};
+use super::login::query;
+use super::pages::{self, csrf, csrf_ok, with_new_cookie};
+use super::respond::see_other;
+use super::ui::choose_lang;
+use super::{AppState, SESSION_COOKIE, form};
+use crate::audit::{self, Event, actions};
+use crate::authn::{assurance, factors, session, throttle};
+use crate::metrics::METRICS;
+use crate::notify::mask_phone;
+use crate::oidc::authorize::{AuthRequest, Rejection, required_rank};
+use crate::oidc::{OAuthError, paths};
+use crate::store::{AccountRecord, ClientRecord};
+
+#[derive(Deserialize, Default)]
+struct SecondForm {
+    ar: Option<String>,
+    csrf: Option<String>,
+    method: Option<String>,
+    code: Option<String>,
+}
+
+/// Which second factors this account can use now.
+struct Available {
+    totp: bool,
+    phone: Option<String>,
+    recovery: bool,
+}
+
+async fn available(s: &AppState, account: &AccountRecord) -> Result<Available, OAuthError> {
+    let totp = s.p.db.totp(&account.sub).await?.is_some();
+    let phone =
+        s.p.db
+            .person(&account.id_number)
+            .await?
+            .and_then(|p| p.phone);
+    let recovery = s.p.db.recovery_codes_left(&account.sub).await? > 0;
+    Ok(Available {
+        totp,
+        phone,
+        recovery,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page(
+    s: &AppState,
+    headers: &HeaderMap,
+    ar: &str,
+    client: &ClientRecord,
+    a: &Available,
+    error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let (token, cookie) = csrf(s, headers, &format!("second:{ar}"));
+    let ctx = json!({"ar": ar, "csrf": token, "client_name": client.name, "has_totp": a.totp, "has_sms": a.phone.is_some(),
+                     "phone_masked": a.phone.as_deref().map(mask_phone), "has_recovery": a.recovery, "error": error, "notice": notice});
+    with_new_cookie(s.ui.page(status, "second_factor.html", lang, ctx), cookie)
+}
+
+/// Nothing to step up with: continue if the level was only asked for, else tell the client.
+async fn none_available(
+    s: &AppState,
+    headers: &HeaderMap,
+    ar: &str,
+    mut req: AuthRequest,
+    client: &ClientRecord,
+) -> Response {
+    if required_rank(&req, client) == 0 {
+        req.stepup_skipped = true;
+        if let Err(e) = save_request(s, ar, &req).await {
+            return reject(s, headers, &req.ui_locales, Rejection::Page(e));
+        }
+        return proceed(s, headers, ar, req, client).await;
+    }
+    let _ = s.p.eph.delete(&ar_key(ar)).await;
+    let error = OAuthError::unmet_authentication_requirements(
+        "the account has no second factor for the required level",
+    );
+    reject(
+        s,
+        headers,
+        &req.ui_locales,
+        Rejection::Redirect {
+            redirect_uri: req.redirect_uri.clone(),
+            error,
+            state: req.state.clone(),
+        },
+    )
+}
+
+pub async fn form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let ar = query(q).ar.unwrap_or_default();
+    let (req, client) = match load_request(&s, &headers, &ar).await {
+        Ok(x) => x,
+        Err(p) => return p,
+    };
+    let account = match pages::current_session(&s, &headers).await {
+        Ok(Some((_, a))) => a,
+        Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
+        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
+    };
+    match available(&s, &account).await {
+        Ok(a) if a.totp || a.phone.is_some() || a.recovery => {
+            page(&s, &headers, &ar, &client, &a, None, None, StatusCode::OK)
+        }
+        Ok(_) => none_available(&s, &headers, &ar, req, &client).await,
+        Err(e) => reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
+    }
+}
+
+pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let f: SecondForm = form::parse(&body).unwrap_or_default();
+    let ar = f.ar.unwrap_or_default();
+    let lang = choose_lang(&[], &headers);
+    if !csrf_ok(&s, &headers, &format!("second:{ar}"), f.csrf.as_deref()) {
+        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
+    }
+    let ((_, client), (_, account)) = match context(&s, &headers, &ar).await {
+        Ok(x) => x,
+        Err(p) => return p,
+    };
+    let a = match available(&s, &account).await {
+        Ok(a) => a,
+        Err(e) => return reject(&s, &headers, &[], Rejection::Page(e)),
+    };
+    let Some(phone) = a.phone.clone() else {
+        return page(
+            &s,
+            &headers,
+            &ar,
+            &client,
+            &a,
+            None,
+            None,
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let (error, notice) = match factors::new_sms_code(
+        s.p.eph.as_ref(),
+        &s.p.kek,
+        &account.sub,
+        s.p.now(),
+    )
+    .await
+    {
+        Ok(code) => {
+            let text = format!(
+                "Ma xac thuc dang nhap eidp: {code}. Hieu luc 5 phut. / Your eidp sign-in code: {code}"
+            );
+            match s.p.sms.send(&phone, &text).await {
+                Ok(()) => (None, Some(s.ui.t(lang, "second_sms_sent"))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "SMS not sent");
+                    (Some(s.ui.t(lang, "error_try_later")), None)
+                }
+            }
+        }
+        Err(crate::authn::AuthnError::Throttled) => (Some(s.ui.t(lang, "error_wait")), None),
+        Err(e) => {
+            tracing::warn!(error = %e, "SMS code not made");
+            (Some(s.ui.t(lang, "error_try_later")), None)
+        }
+    };
+    page(
+        &s,
+        &headers,
+        &ar,
+        &client,
+        &a,
+        error,
+        notice,
+        StatusCode::OK,
+    )
+}
+
+type Ctx = (
+    (AuthRequest, ClientRecord),
+    (crate::authn::Session, AccountRecord),
+);
+
+async fn context(s: &AppState, headers: &HeaderMap, ar: &str) -> Result<Ctx, Response> {
+    let pending = load_request(s, headers, ar).await?;
+    match pages::current_session(s, headers).await {
+        Ok(Some(x)) => Ok((pending, x)),
+        Ok(None) => Err(see_other(&format!("{}?ar={ar}", paths::LOGIN))),
+        Err(e) => Err(reject(
+            s,
+            headers,
+            &pending.0.ui_locales,
+            Rejection::Page(e),
+        )),
+    }
+}
+
+pub async fn submit(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let f: SecondForm = form::parse(&body).unwrap_or_default();
+    let ar = f.ar.clone().unwrap_or_default();
+    let lang = choose_lang(&[], &headers);
+    if !csrf_ok(&s, &headers, &format!("second:{ar}"), f.csrf.as_deref()) {
+        return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
+    }
+    let ((req, client), (sess, account)) = match context(&s, &headers, &ar).await {
+        Ok(x) => x,
+        Err(p) => return p,
+    };
+    let a = match available(&s, &account).await {
+        Ok(a) => a,
+        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let subject = format!("2fa:{}", account.sub);
+    let now = s.p.now();
+    let fail = |key: &str| Some(s.ui.t(lang, key));
+    match throttle::check(s.p.eph.as_ref(), &subject, &ip, now).await {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            return page(
+                &s,
+                &headers,
+                &ar,
+                &client,
+                &a,
+                fail("error_wait"),
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+    }
+    let code = f.code.unwrap_or_default();
+    let (db, kek, eph) = (s.p.db.as_ref(), &s.p.kek, s.p.eph.as_ref());
+    let (method, amr, ok) = match f.method.as_deref() {
+        Some("totp") => (
+            "totp",
+            assurance::OTP,
+            factors::check_totp(db, kek, &account.sub, &code, now).await,
+        ),
+        Some("sms") => (
+            "sms",
+            assurance::SMS,
+            factors::check_sms_code(eph, kek, &account.sub, &code, now).await,
+        ),
+        Some("recovery") => (
+            "recovery",
+            assurance::OTP,
+            factors::use_recovery_code(db, kek, &account.sub, &code, now)
+                .await
+                .map_err(Into::into),
+        ),
+        _ => {
+            return page(
+                &s,
+                &headers,
+                &ar,
+                &client,
+                &a,
+                fail("error_bad_request"),
+                None,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let ok = match ok {
+        Ok(ok) => ok,
+        Err(e) => {
+            tracing::warn!(error = %e, "second factor check failed");
+            return page(
+                &s,
+                &headers,
+                &ar,
+                &client,
+                &a,
+                fail("error_try_later"),
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+        }
+    };
+    let record = |action, detail| Event {
+        actor: account.sub.clone(),
+        action,
+        subject: Some(account.sub.clone()),
+        client_id: Some(client.client_id.clone()),
+        detail,
+        ip: Some(ip.clone()),
+    };
+    if !ok {
+        METRICS.signin(method_name(method), "invalid");
+        let n = throttle::failed(eph, &subject, &ip, now).await.unwrap_or(0);
+        let action = if n == throttle::LOCKOUT_AFTER {
+            actions::THROTTLED
+        } else {
+            actions::SIGNIN_FAILED
+        };
+        let _ = audit::record(db, record(action, json!({"method": method})), now).await;
+        return page(
+            &s,
+            &headers,
+            &ar,
+            &client,
+            &a,
+            fail("error_code_invalid"),
+            None,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    METRICS.signin(method_name(method), "success");
+    let _ = throttle::succeeded(eph, &subject).await;
+    let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
+        return see_other(&format!("{}?ar={ar}", paths::LOGIN));
+    };
+    let up = match session::step_up(eph, &cookie, &sess, amr, now).await {
+        Ok(up) => up,
+        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+    };
+    let _ = audit::record(
+        db,
+        record(actions::STEPUP, json!({"method": method, "acr": up.acr})),
+        now,
+    )
+    .await;
+    proceed(&s, &headers, &ar, req, &client).await
+}
+
+fn method_name(m: &str) -> &'static str {
+    match m {
+        "totp" => "totp",
+        "sms" => "sms",
+        _ => "recovery",
+    }
+}
