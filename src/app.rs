@@ -106,6 +106,13 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
             Arc::new(crate::notify::Outbox::new(cfg.outbox_path.clone()))
         }
     };
+    let webauthn = match crate::authn::webauthn::relying_party(&cfg.issuer) {
+        Ok(w) => Some(Arc::new(w)),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off: the issuer cannot be a WebAuthn relying party");
+            None
+        }
+    };
     let provider = Arc::new(Provider {
         cfg: Arc::new(cfg),
         db,
@@ -115,6 +122,7 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         clock,
         http: http_client,
         sms,
+        webauthn,
     });
     let state = AppState {
         p: provider.clone(),

@@ -28,6 +28,8 @@ pub mod actions {
     pub const TOTP_ENROLLED: &str = "totp_enrolled";
     pub const TOTP_REMOVED: &str = "totp_removed";
     pub const RECOVERY_CODES: &str = "recovery_codes";
+    pub const PASSKEY_ADDED: &str = "passkey_added";
+    pub const PASSKEY_REMOVED: &str = "passkey_removed";
 }
 
 /// What happened, before it gets its place in the chain.

@@ -6,8 +6,10 @@
 //! | `pwd`                                 | knowledge                       | urn:vn:eid:loa:1 |
 //! | `pwd` + `otp` (TOTP or recovery code) | knowledge + possession          | urn:vn:eid:loa:2 |
 //! | `pwd` + `sms`                         | knowledge + possession          | urn:vn:eid:loa:2 |
+//! | passkey (`hwk`/`swk`, user verified)  | possession + biometric/PIN      | urn:vn:eid:loa:3 |
+//! | `pwd` + passkey                       | knowledge + possession + biom.  | urn:vn:eid:loa:4 |
 
-use super::{LOA1, LOA2, acr_rank};
+use super::{LOA1, LOA2, LOA3, LOA4, acr_rank};
 
 /// RFC 8176 values this provider emits.
 pub const PWD: &str = "pwd";
@@ -19,11 +21,23 @@ fn is_possession(m: &str) -> bool {
     matches!(m, OTP | SMS | "hwk" | "swk")
 }
 
+/// Passkeys are only accepted with user verification, which the device does with a biometric
+/// or a PIN: DOMAIN.md counts that as possession plus the biometric factor.
+fn is_passkey(m: &str) -> bool {
+    matches!(m, "hwk" | "swk")
+}
+
 /// The `acr` earned by the methods used in this session.
 pub fn acr_for(amr: &[String]) -> &'static str {
     let knowledge = amr.iter().any(|m| m == PWD);
     let possession = amr.iter().any(|m| is_possession(m));
-    if knowledge && possession { LOA2 } else { LOA1 }
+    let passkey = amr.iter().any(|m| is_passkey(m));
+    match (knowledge, passkey, possession) {
+        (true, true, _) => LOA4,
+        (false, true, _) => LOA3,
+        (true, false, true) => LOA2,
+        _ => LOA1,
+    }
 }
 
 /// Add a method to the session's `amr`, with `mfa` once two different factors are present.
@@ -38,8 +52,8 @@ pub fn with_method(amr: &[String], method: &str) -> Vec<String> {
     out
 }
 
-/// The highest level this provider can reach with second factors today.
-pub const HIGHEST_REACHABLE: &str = LOA2;
+/// The highest level any combination of methods here reaches.
+pub const HIGHEST_REACHABLE: &str = LOA4;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ pub mod factors;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod webauthn;
 
 pub use session::Session;
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::login::account_login_page;
-use super::pages::{self, csrf, csrf_ok, with_new_cookie};
+use super::pages::{self, csrf_ok, with_new_cookie};
 use super::respond::with_cookies;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
@@ -29,6 +29,8 @@ const HISTORY_ROWS: i64 = 50;
 pub struct AccountForm {
     csrf: Option<String>,
     pub(super) code: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) passkey: Option<String>,
     pub(super) current_password: Option<String>,
     new_password: Option<String>,
     new_password_confirm: Option<String>,
@@ -115,11 +117,16 @@ pub(super) async fn render(
         "lock_reason_label": account.lock_reason.as_ref().map(|r| t(&format!("lock_reason_{r}"))),
     });
     let totp = s.p.db.totp(&account.sub).await.ok().flatten().is_some();
+    let keys: Vec<Value> = s.p.db.passkeys_of(&account.sub).await.unwrap_or_default().iter().map(|k| json!({
+        "id": crate::crypto::b64url(&k.cred_id), "name": k.name, "created": local_time(k.created_at),
+        "last_used": k.last_used_at.map(local_time), "synced": k.backup_state,
+    })).collect();
     let recovery_left = s.p.db.recovery_codes_left(&account.sub).await.unwrap_or(0);
-    let (token, cookie) = csrf(s, headers, "account");
+    let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, "account");
     let ctx = json!({"csrf": token, "message": message, "error": error, "person": person_json,
                      "account": account_json, "history": rows, "history_years": 5,
-                     "mfa": {"totp": totp, "recovery_left": recovery_left}});
+                     "mfa": {"totp": totp, "recovery_left": recovery_left}, "passkeys": keys,
+                     "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
 }
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::authorize::{load_request, reject, save_request};
-use super::pages::{self, csrf, csrf_ok, with_new_cookie};
+use super::pages::{self, csrf_ok, with_new_cookie};
 use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
@@ -53,9 +53,9 @@ pub fn account_login_page(
     status: StatusCode,
 ) -> Response {
     let lang = choose_lang(&[], headers);
-    let (token, cookie) = csrf(s, headers, &purpose(""));
+    let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, &purpose(""));
     let ctx = json!({"ar": "", "next": "account", "csrf": token, "login_hint": null, "error": error,
-                     "client_name": s.ui.t(lang, "product"), "enrol_link": true});
+                     "client_name": s.ui.t(lang, "product"), "enrol_link": true, "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "login.html", lang, ctx), cookie)
 }
 
@@ -73,9 +73,9 @@ pub async fn form(
         Err(page) => return page,
     };
     let lang = choose_lang(&req.ui_locales, &headers);
-    let (token, cookie) = csrf(&s, &headers, &purpose(&ar));
+    let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(&s, &headers, &purpose(&ar));
     let ctx = json!({"ar": ar, "csrf": token, "login_hint": req.login_hint, "error": null,
-                     "client_name": client.name, "enrol_link": true});
+                     "client_name": client.name, "enrol_link": true, "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(StatusCode::OK, "login.html", lang, ctx), cookie)
 }
 
@@ -224,7 +224,8 @@ pub async fn submit(
                 .map(|(_, c)| c.name.clone())
                 .unwrap_or_else(|| s.ui.t(lang, "product"));
             let ctx = json!({"ar": ar, "next": f.next, "csrf": f.csrf, "login_hint": id_number, "error": message,
-                             "client_name": client_name, "enrol_link": true});
+                             "client_name": client_name, "enrol_link": true,
+                             "webauthn_csrf": pages::csrf_with_webauthn(&s, &headers, "").1});
             let status = if matches!(e, AuthnError::Throttled) {
                 StatusCode::TOO_MANY_REQUESTS
             } else {

@@ -13,6 +13,7 @@ mod meta;
 mod mfa;
 mod middleware;
 mod pages;
+mod passkeys;
 mod respond;
 mod second;
 mod token;
@@ -64,6 +65,21 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_TOTP_CONFIRM, post(mfa::totp_confirm))
         .route(paths::ACCOUNT_TOTP_REMOVE, post(mfa::totp_remove))
         .route(paths::ACCOUNT_RECOVERY, post(mfa::recovery))
+        .route(paths::ACCOUNT_PASSKEY_RENAME, post(passkeys::rename))
+        .route(paths::ACCOUNT_PASSKEY_DELETE, post(passkeys::delete))
+        .route(
+            paths::WEBAUTHN_REGISTER_START,
+            post(passkeys::register_start),
+        )
+        .route(
+            paths::WEBAUTHN_REGISTER_FINISH,
+            post(passkeys::register_finish),
+        )
+        .route(paths::WEBAUTHN_LOGIN_START, post(passkeys::login_start))
+        .route(paths::WEBAUTHN_LOGIN_FINISH, post(passkeys::login_finish))
+        .route(paths::WEBAUTHN_SECOND_START, post(passkeys::second_start))
+        .route(paths::WEBAUTHN_SECOND_FINISH, post(passkeys::second_finish))
+        .route(paths::WEBAUTHN_JS, get(passkeys::script))
         .route(paths::ADMIN_VERIFY, post(admin::verify))
         .route(paths::ADMIN_LOCK, post(admin::lock))
         .route(paths::ADMIN_UNLOCK, post(admin::unlock))

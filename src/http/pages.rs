@@ -34,6 +34,21 @@ pub fn csrf(s: &AppState, headers: &HeaderMap, purpose: &str) -> (String, Option
     (s.p.kek.csrf_token(&bid, purpose), cookie)
 }
 
+/// A page's form token plus, when passkeys are on, the token the passkey script sends — both
+/// bound to the same browser id (which may be new in this response).
+pub fn csrf_with_webauthn(
+    s: &AppState,
+    headers: &HeaderMap,
+    purpose: &str,
+) -> (String, Option<String>, Option<String>) {
+    let (bid, cookie) = browser(s, headers);
+    let webauthn =
+        s.p.webauthn
+            .as_ref()
+            .map(|_| s.p.kek.csrf_token(&bid, super::passkeys::CSRF_PURPOSE));
+    (s.p.kek.csrf_token(&bid, purpose), webauthn, cookie)
+}
+
 pub fn csrf_ok(s: &AppState, headers: &HeaderMap, purpose: &str, token: Option<&str>) -> bool {
     match (form::cookie(headers, BROWSER_COOKIE), token) {
         (Some(b), Some(t)) => s.p.kek.csrf_matches(&b, purpose, t),

@@ -13,15 +13,16 @@ use serde_json::json;
 
 use super::authorize::{ar_key, load_request, proceed, reject, save_request};
 use super::login::query;
-use super::pages::{self, csrf, csrf_ok, with_new_cookie};
+use super::pages::{self, csrf_ok, with_new_cookie};
 use super::respond::see_other;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
+use crate::authn::{LOA2, acr_rank};
 use crate::authn::{assurance, factors, session, throttle};
 use crate::metrics::METRICS;
 use crate::notify::mask_phone;
-use crate::oidc::authorize::{AuthRequest, Rejection, required_rank};
+use crate::oidc::authorize::{AuthRequest, Rejection, required_rank, wanted_rank};
 use crate::oidc::{OAuthError, paths};
 use crate::store::{AccountRecord, ClientRecord};
 
@@ -38,20 +39,46 @@ struct Available {
     totp: bool,
     phone: Option<String>,
     recovery: bool,
+    passkey: bool,
 }
 
-async fn available(s: &AppState, account: &AccountRecord) -> Result<Available, OAuthError> {
-    let totp = s.p.db.totp(&account.sub).await?.is_some();
-    let phone =
-        s.p.db
-            .person(&account.id_number)
-            .await?
-            .and_then(|p| p.phone);
-    let recovery = s.p.db.recovery_codes_left(&account.sub).await? > 0;
+impl Available {
+    fn any(&self) -> bool {
+        self.totp || self.phone.is_some() || self.recovery || self.passkey
+    }
+}
+
+/// The factors that can lift this session to what the request needs: above loa:2 only a
+/// passkey helps.
+async fn available(
+    s: &AppState,
+    account: &AccountRecord,
+    req: &AuthRequest,
+    client: &ClientRecord,
+) -> Result<Available, OAuthError> {
+    let wanted = if req.stepup_skipped {
+        0
+    } else {
+        wanted_rank(req)
+    };
+    let codes_help = required_rank(req, client).max(wanted) <= acr_rank(LOA2);
+    let passkey = s.p.webauthn.is_some() && !s.p.db.passkeys_of(&account.sub).await?.is_empty();
+    let totp = codes_help && s.p.db.totp(&account.sub).await?.is_some();
+    let phone = match codes_help {
+        true => {
+            s.p.db
+                .person(&account.id_number)
+                .await?
+                .and_then(|p| p.phone)
+        }
+        false => None,
+    };
+    let recovery = codes_help && s.p.db.recovery_codes_left(&account.sub).await? > 0;
     Ok(Available {
         totp,
         phone,
         recovery,
+        passkey,
     })
 }
 
@@ -67,8 +94,10 @@ fn page(
     status: StatusCode,
 ) -> Response {
     let lang = choose_lang(&[], headers);
-    let (token, cookie) = csrf(s, headers, &format!("second:{ar}"));
+    let (token, webauthn_csrf, cookie) =
+        pages::csrf_with_webauthn(s, headers, &format!("second:{ar}"));
     let ctx = json!({"ar": ar, "csrf": token, "client_name": client.name, "has_totp": a.totp, "has_sms": a.phone.is_some(),
+                     "has_passkey": a.passkey, "webauthn_csrf": webauthn_csrf,
                      "phone_masked": a.phone.as_deref().map(mask_phone), "has_recovery": a.recovery, "error": error, "notice": notice});
     with_new_cookie(s.ui.page(status, "second_factor.html", lang, ctx), cookie)
 }
@@ -119,10 +148,8 @@ pub async fn form(
         Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
         Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
     };
-    match available(&s, &account).await {
-        Ok(a) if a.totp || a.phone.is_some() || a.recovery => {
-            page(&s, &headers, &ar, &client, &a, None, None, StatusCode::OK)
-        }
+    match available(&s, &account, &req, &client).await {
+        Ok(a) if a.any() => page(&s, &headers, &ar, &client, &a, None, None, StatusCode::OK),
         Ok(_) => none_available(&s, &headers, &ar, req, &client).await,
         Err(e) => reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
     }
@@ -135,11 +162,11 @@ pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes
     if !csrf_ok(&s, &headers, &format!("second:{ar}"), f.csrf.as_deref()) {
         return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
     }
-    let ((_, client), (_, account)) = match context(&s, &headers, &ar).await {
+    let ((req, client), (_, account)) = match context(&s, &headers, &ar).await {
         Ok(x) => x,
         Err(p) => return p,
     };
-    let a = match available(&s, &account).await {
+    let a = match available(&s, &account, &req, &client).await {
         Ok(a) => a,
         Err(e) => return reject(&s, &headers, &[], Rejection::Page(e)),
     };
@@ -228,7 +255,7 @@ pub async fn submit(
         Ok(x) => x,
         Err(p) => return p,
     };
-    let a = match available(&s, &account).await {
+    let a = match available(&s, &account, &req, &client).await {
         Ok(a) => a,
         Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
     };

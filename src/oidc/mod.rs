@@ -37,6 +37,8 @@ pub struct Provider {
     pub http: reqwest::Client,
     /// One-time codes by SMS.
     pub sms: Arc<dyn crate::notify::SmsSender>,
+    /// The WebAuthn relying party (absent when the issuer's host cannot be an RP ID).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl Provider {
@@ -62,6 +64,15 @@ pub mod paths {
     pub const ACCOUNT_TOTP_CONFIRM: &str = "/account/totp/confirm";
     pub const ACCOUNT_TOTP_REMOVE: &str = "/account/totp/remove";
     pub const ACCOUNT_RECOVERY: &str = "/account/recovery";
+    pub const ACCOUNT_PASSKEY_RENAME: &str = "/account/passkeys/rename";
+    pub const ACCOUNT_PASSKEY_DELETE: &str = "/account/passkeys/delete";
+    pub const WEBAUTHN_REGISTER_START: &str = "/webauthn/register/start";
+    pub const WEBAUTHN_REGISTER_FINISH: &str = "/webauthn/register/finish";
+    pub const WEBAUTHN_LOGIN_START: &str = "/webauthn/login/start";
+    pub const WEBAUTHN_LOGIN_FINISH: &str = "/webauthn/login/finish";
+    pub const WEBAUTHN_SECOND_START: &str = "/webauthn/second/start";
+    pub const WEBAUTHN_SECOND_FINISH: &str = "/webauthn/second/finish";
+    pub const WEBAUTHN_JS: &str = "/static/webauthn.js";
     pub const CONSENT: &str = "/consent";
     pub const TOKEN: &str = "/token";
     pub const USERINFO: &str = "/userinfo";

@@ -88,6 +88,28 @@ pub trait MfaStore: Send + Sync {
     async fn recovery_codes_left(&self, sub: &str) -> StoreResult<i64>;
 }
 
+/// WebAuthn passkeys: the serialised credential (with its counter and backup flags).
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// The account's WebAuthn user handle (a UUID), set once.
+    async fn webauthn_user(&self, sub: &str) -> StoreResult<Option<String>>;
+    async fn set_webauthn_user(&self, sub: &str, handle: &str) -> StoreResult<()>;
+    async fn sub_by_webauthn_user(&self, handle: &str) -> StoreResult<Option<String>>;
+    async fn insert_passkey(&self, p: &PasskeyRecord) -> StoreResult<()>;
+    async fn passkeys_of(&self, sub: &str) -> StoreResult<Vec<PasskeyRecord>>;
+    async fn passkey(&self, cred_id: &[u8]) -> StoreResult<Option<PasskeyRecord>>;
+    /// After a sign-in: the updated credential (counter), its backup state and the time.
+    async fn touch_passkey(
+        &self,
+        cred_id: &[u8],
+        passkey: &str,
+        backup_state: bool,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    async fn rename_passkey(&self, sub: &str, cred_id: &[u8], name: &str) -> StoreResult<bool>;
+    async fn delete_passkey(&self, sub: &str, cred_id: &[u8]) -> StoreResult<bool>;
+}
+
 /// Computes an entry's hash from the previous entry's hash (the chain rule lives in `audit`).
 pub type ChainLink<'a> = &'a (dyn Fn(&[u8], &AuditRecord) -> Vec<u8> + Send + Sync);
 
@@ -196,6 +218,7 @@ pub trait Durable:
     + OfficerStore
     + AuditStore
     + MfaStore
+    + PasskeyStore
     + Send
     + Sync
 {

@@ -60,6 +60,19 @@ pub struct VerificationRecord {
     pub verified_at: UnixTime,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasskeyRecord {
+    pub cred_id: Vec<u8>,
+    pub sub: String,
+    pub name: String,
+    /// webauthn-rs `Passkey`, JSON.
+    pub passkey: String,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+}
+
 /// One entry of the append-only, hash-chained audit log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {

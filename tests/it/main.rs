@@ -12,5 +12,6 @@ mod interop;
 mod mfa;
 mod negative;
 mod nodes;
+mod passkeys;
 mod store_contract;
 mod token_clients;

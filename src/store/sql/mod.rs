@@ -11,6 +11,7 @@ mod grants;
 mod keys;
 mod mfa;
 mod officers;
+mod passkeys;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -87,12 +88,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/sqlite/0001_core.sql")),
     (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
     (3, "mfa", include_str!("../migrations/sqlite/0003_mfa.sql")),
+    (4, "passkeys", include_str!("../migrations/sqlite/0004_passkeys.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/postgres/0001_core.sql")),
     (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
     (3, "mfa", include_str!("../migrations/postgres/0003_mfa.sql")),
+    (4, "passkeys", include_str!("../migrations/postgres/0004_passkeys.sql")),
 ];
 
 impl SqlStore {

@@ -46,6 +46,18 @@ pub struct Options {
     pub redis_url: Option<String>,
 }
 
+/// WebAuthn needs a domain name as RP ID (an IP address cannot be one): `localhost`.
+pub async fn start_on_localhost() -> TestServer {
+    TestServer::start_at(
+        "localhost",
+        Options {
+            database_url: None,
+            redis_url: None,
+        },
+    )
+    .await
+}
+
 impl TestServer {
     pub async fn start() -> TestServer {
         Self::start_with(Options {
@@ -56,6 +68,10 @@ impl TestServer {
     }
 
     pub async fn start_with(o: Options) -> TestServer {
+        Self::start_at("127.0.0.1", o).await
+    }
+
+    pub async fn start_at(host: &str, o: Options) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -63,7 +79,7 @@ impl TestServer {
             .database_url
             .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("eidp.db").display()));
         let cfg = Config {
-            issuer: format!("http://127.0.0.1:{port}"),
+            issuer: format!("http://{host}:{port}"),
             listen: format!("127.0.0.1:{port}"),
             keys_dir: dir.path().join("keys"),
             database_url: database_url.clone(),
@@ -79,7 +95,7 @@ impl TestServer {
             let _ = eidp::app::serve(app, listener).await;
         });
         TestServer {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{host}:{port}"),
             database_url,
             provider,
             clock,

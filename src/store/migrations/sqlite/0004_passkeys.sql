@@ -1,0 +1,14 @@
+ALTER TABLE accounts ADD COLUMN webauthn_user TEXT;
+CREATE UNIQUE INDEX accounts_webauthn_user ON accounts (webauthn_user);
+
+CREATE TABLE passkeys (
+    cred_id         BLOB PRIMARY KEY,
+    sub             TEXT NOT NULL REFERENCES accounts (sub),
+    name            TEXT NOT NULL,
+    passkey         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_used_at    INTEGER,
+    backup_eligible INTEGER NOT NULL,
+    backup_state    INTEGER NOT NULL
+);
+CREATE INDEX passkeys_sub ON passkeys (sub);
