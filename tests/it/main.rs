@@ -3,6 +3,7 @@
 //! One integration binary: every test drives the provider over real HTTP.
 
 mod algorithms;
+mod browser;
 mod cli;
 mod common;
 mod conformance;

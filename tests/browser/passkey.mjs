@@ -1,0 +1,102 @@
+// Real-browser passkey test: Debian's chromium (headless) with a CDP virtual authenticator.
+// A person signs in to /account with their password, registers a passkey there, then signs
+// in to a relying party with that passkey alone (no ID number typed) and consents; the code
+// is exchanged and the ID token must say loa:3. Prints one JSON line; exit 1 on failure.
+//
+// Env: EIDP_ISSUER (http://localhost:PORT), EIDP_CLIENT_ID, EIDP_CLIENT_SECRET,
+//      EIDP_REDIRECT_URI, EIDP_ID_NUMBER, EIDP_PASSWORD, CHROMIUM (default /usr/bin/chromium).
+import { createHash, randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`missing environment variable ${k}`);
+  return v;
+};
+const base = env("EIDP_ISSUER");
+const redirectUri = env("EIDP_REDIRECT_URI");
+const b64url = (buf) => buf.toString("base64url");
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+
+    // 1. Password sign-in to the account page, then register a passkey there.
+    await page.goto(`${base}/account`);
+    await page.fill("#id_number", env("EIDP_ID_NUMBER"));
+    await page.fill("#password", env("EIDP_PASSWORD"));
+    await Promise.all([page.waitForURL(`${base}/account`), page.click("form[action='/login'] button[type=submit]")]);
+    await page.fill("#passkey-name", "Chromium virtual key");
+    await page.click("#passkey-add");
+    await page.waitForSelector("text=Chromium virtual key >> nth=0", { state: "attached" });
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    if (!credentials.length || !credentials[0].isResidentCredential) throw new Error("no discoverable credential was created");
+
+    // 2. A fresh browser session (same authenticator): sign in to a relying party with the passkey alone.
+    await context.clearCookies();
+    const verifier = b64url(randomBytes(32));
+    const challenge = b64url(createHash("sha256").update(verifier).digest());
+    const state = b64url(randomBytes(8));
+    const q = new URLSearchParams({ response_type: "code", client_id: env("EIDP_CLIENT_ID"), redirect_uri: redirectUri,
+      scope: "openid profile", state, nonce: b64url(randomBytes(8)), code_challenge: challenge, code_challenge_method: "S256" });
+    let callback = null;
+    await page.route(`${redirectUri}**`, (route) => {
+      callback = route.request().url();
+      route.fulfill({ status: 200, contentType: "text/plain", body: "relying party callback" });
+    });
+    await page.goto(`${base}/authorize?${q}`);
+    // Conditional UI may already complete the sign-in from the ID-number field's autofill
+    // (the virtual authenticator answers at once); otherwise press the passkey button.
+    let mode = "conditional";
+    const consent = page.waitForSelector("button[value=approve]");
+    const pressed = await Promise.race([
+      consent.then(() => false),
+      page.waitForTimeout(1500).then(() => true),
+    ]);
+    if (pressed) {
+      mode = "button";
+      await page.evaluate(() => document.getElementById("passkey-signin").click()).catch(() => {});
+    }
+    await consent;
+    await page.click("button[value=approve]");
+    for (let i = 0; i < 100 && !callback; i++) await page.waitForTimeout(100);
+    if (!callback) throw new Error(`never reached the relying party; at ${page.url()}`);
+    const cb = new URL(callback);
+    if (cb.searchParams.get("state") !== state) throw new Error("state mismatch");
+    const code = cb.searchParams.get("code");
+    if (!code) throw new Error(`no code: ${callback}`);
+
+    // 3. The relying party redeems the code.
+    const basic = Buffer.from(`${encodeURIComponent(env("EIDP_CLIENT_ID"))}:${encodeURIComponent(env("EIDP_CLIENT_SECRET"))}`).toString("base64");
+    const r = await fetch(`${base}/token`, {
+      method: "POST",
+      headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier }),
+    });
+    const tokens = await r.json();
+    if (!r.ok) throw new Error(`token endpoint: ${JSON.stringify(tokens)}`);
+    const claims = JSON.parse(Buffer.from(tokens.id_token.split(".")[1], "base64url").toString());
+    if (claims.acr !== "urn:vn:eid:loa:3") throw new Error(`expected loa:3, got ${claims.acr}`);
+    console.log(JSON.stringify({ browser: "chromium", mode, sub: claims.sub, acr: claims.acr, amr: claims.amr }));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(`eidp browser test: ${e.message}`);
+  process.exit(1);
+});
