@@ -92,20 +92,28 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| AppError::Startup(e.to_string()))?;
-    let sms: Arc<dyn crate::notify::SmsSender> = match &cfg.sms_webhook_url {
-        Some(url) => Arc::new(crate::notify::Webhook::new(
-            url.clone(),
-            http_client.clone(),
-        )),
-        None => {
-            if cfg.mode == Mode::Production {
-                tracing::warn!(
-                    "no EIDP_SMS_WEBHOOK_URL: one-time codes go to the development outbox file"
-                );
+    let sender = |webhook: &Option<String>,
+                  outbox: &std::path::Path,
+                  what: &str|
+     -> Arc<dyn crate::notify::MessageSender> {
+        match webhook {
+            Some(url) => Arc::new(crate::notify::Webhook::new(
+                url.clone(),
+                http_client.clone(),
+            )),
+            None => {
+                if cfg.mode == Mode::Production {
+                    tracing::warn!(
+                        what,
+                        "no webhook configured: one-time codes go to the development outbox file"
+                    );
+                }
+                Arc::new(crate::notify::Outbox::new(outbox.to_path_buf()))
             }
-            Arc::new(crate::notify::Outbox::new(cfg.outbox_path.clone()))
         }
     };
+    let sms = sender(&cfg.sms_webhook_url, &cfg.outbox_path, "sms");
+    let email = sender(&cfg.email_webhook_url, &cfg.email_outbox_path, "email");
     let webauthn = match crate::authn::webauthn::relying_party(&cfg.issuer) {
         Ok(w) => Some(Arc::new(w)),
         Err(e) => {
@@ -122,6 +130,7 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         clock,
         http: http_client,
         sms,
+        email,
         webauthn,
     });
     let state = AppState {

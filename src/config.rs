@@ -75,6 +75,9 @@ pub struct Config {
     /// development outbox file.
     pub sms_webhook_url: Option<String>,
     pub outbox_path: PathBuf,
+    /// The same for e-mail: a webhook in front of the mail service, or the development outbox.
+    pub email_webhook_url: Option<String>,
+    pub email_outbox_path: PathBuf,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// The key-encryption key (32 bytes, base64url). Required in production; in development
@@ -108,6 +111,8 @@ impl Default for Config {
             key_reload_secs: 30,
             sms_webhook_url: None,
             outbox_path: PathBuf::from("data/outbox.jsonl"),
+            email_webhook_url: None,
+            email_outbox_path: PathBuf::from("data/email-outbox.jsonl"),
             trust_forwarded_for: false,
             key_activation_delay_secs: 3600,
             kek: None,
@@ -177,6 +182,12 @@ impl Config {
         }
         if let Some(v) = env("EIDP_SMS_WEBHOOK_URL") {
             cfg.sms_webhook_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = env("EIDP_EMAIL_WEBHOOK_URL") {
+            cfg.email_webhook_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = env("EIDP_EMAIL_OUTBOX_PATH") {
+            cfg.email_outbox_path = PathBuf::from(v);
         }
         if let Some(v) = env("EIDP_OUTBOX_PATH") {
             cfg.outbox_path = PathBuf::from(v);

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 #[async_trait]
-pub trait SmsSender: Send + Sync {
+pub trait MessageSender: Send + Sync {
     async fn send(&self, to: &str, text: &str) -> Result<(), String>;
 }
 
@@ -43,7 +43,7 @@ impl Outbox {
 }
 
 #[async_trait]
-impl SmsSender for Outbox {
+impl MessageSender for Outbox {
     async fn send(&self, to: &str, text: &str) -> Result<(), String> {
         let line = json!({ "to": to, "text": text }).to_string();
         let _g = self
@@ -76,7 +76,7 @@ impl Webhook {
 }
 
 #[async_trait]
-impl SmsSender for Webhook {
+impl MessageSender for Webhook {
     async fn send(&self, to: &str, text: &str) -> Result<(), String> {
         let resp = self
             .http

@@ -74,68 +74,90 @@ pub fn seal_totp(kek: &Kek, sub: &str, secret: &[u8]) -> Result<Vec<u8>, AuthnEr
     kek.seal(&format!("totp:{sub}"), secret).map_err(internal)
 }
 
-/// An SMS challenge in the ephemeral store: the code only as a keyed digest.
+/// Where a one-time code is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// A code challenge in the ephemeral store: the code only as a keyed digest.
 #[derive(Debug, Serialize, Deserialize)]
-struct SmsChallenge {
+struct CodeChallenge {
     digest: Vec<u8>,
     expires_at: UnixTime,
     sent_at: UnixTime,
 }
 
-fn sms_key(sub: &str) -> String {
-    format!("sms2fa:{sub}")
+fn code_key(ch: Channel, sub: &str) -> String {
+    format!("{}2fa:{sub}", ch.as_str())
 }
 
-fn sms_digest(kek: &Kek, sub: &str, code: &str) -> Vec<u8> {
-    kek.secret_digest(&format!("sms-2fa\n{sub}\n{code}"))
+fn tries_key(ch: Channel, sub: &str) -> String {
+    format!("{}2fa-tries:{sub}", ch.as_str())
+}
+
+fn code_digest(kek: &Kek, ch: Channel, sub: &str, code: &str) -> Vec<u8> {
+    kek.secret_digest(&format!("{}-2fa\n{sub}\n{code}", ch.as_str()))
 }
 
 /// Make and store a new code; returns it for sending. Resends wait a minute.
-pub async fn new_sms_code(
+pub async fn new_code(
     eph: &dyn Ephemeral,
     kek: &Kek,
+    ch: Channel,
     sub: &str,
     now: UnixTime,
 ) -> Result<String, AuthnError> {
-    if let Some(prev) = typed::get::<SmsChallenge>(eph, &sms_key(sub)).await?
+    if let Some(prev) = typed::get::<CodeChallenge>(eph, &code_key(ch, sub)).await?
         && now - prev.sent_at < SMS_RESEND_AFTER
     {
         return Err(AuthnError::Throttled);
     }
     let b = crypto::random_bytes::<4>().map_err(internal)?;
     let code = format!("{:06}", u32::from_be_bytes(b) % 1_000_000);
-    let c = SmsChallenge {
-        digest: sms_digest(kek, sub, &code),
+    let c = CodeChallenge {
+        digest: code_digest(kek, ch, sub, &code),
         expires_at: now + SMS_OTP_TTL,
         sent_at: now,
     };
-    typed::put(eph, &sms_key(sub), &c, (SMS_OTP_TTL + 60) as u64).await?;
-    eph.delete(&format!("sms2fa-tries:{sub}")).await?;
+    typed::put(eph, &code_key(ch, sub), &c, (SMS_OTP_TTL + 60) as u64).await?;
+    eph.delete(&tries_key(ch, sub)).await?;
     Ok(code)
 }
 
 /// Check an SMS code: 5 minutes, 5 attempts, then the challenge is gone.
-pub async fn check_sms_code(
+pub async fn check_code(
     eph: &dyn Ephemeral,
     kek: &Kek,
+    ch: Channel,
     sub: &str,
     code: &str,
     now: UnixTime,
 ) -> Result<bool, AuthnError> {
-    let Some(c) = typed::get::<SmsChallenge>(eph, &sms_key(sub)).await? else {
+    let Some(c) = typed::get::<CodeChallenge>(eph, &code_key(ch, sub)).await? else {
         return Ok(false);
     };
     let tries = eph
-        .incr(&format!("sms2fa-tries:{sub}"), (SMS_OTP_TTL + 60) as u64)
+        .incr(&tries_key(ch, sub), (SMS_OTP_TTL + 60) as u64)
         .await?;
     if tries > i64::from(SMS_OTP_ATTEMPTS) || now >= c.expires_at {
-        eph.delete(&sms_key(sub)).await?;
+        eph.delete(&code_key(ch, sub)).await?;
         return Ok(false);
     }
-    let ok = crypto::constant_time_eq(&sms_digest(kek, sub, code.trim()), &c.digest);
+    let ok = crypto::constant_time_eq(&code_digest(kek, ch, sub, code.trim()), &c.digest);
     if ok {
         // Single use: take it so a second submission (or another node) cannot reuse it.
-        return Ok(eph.take(&sms_key(sub)).await?.is_some());
+        return Ok(eph.take(&code_key(ch, sub)).await?.is_some());
     }
     Ok(false)
 }

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_LOCK, post(account::lock))
         .route(paths::LOGIN_SECOND, get(second::form).post(second::submit))
         .route(paths::LOGIN_SECOND_SMS, post(second::send_sms))
+        .route(paths::LOGIN_SECOND_EMAIL, post(second::send_email))
         .route(paths::ACCOUNT_TOTP_START, post(mfa::totp_start))
         .route(paths::ACCOUNT_TOTP_CONFIRM, post(mfa::totp_confirm))
         .route(paths::ACCOUNT_TOTP_REMOVE, post(mfa::totp_remove))

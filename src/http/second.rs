@@ -18,6 +18,7 @@ use super::respond::see_other;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
+use crate::authn::factors::Channel;
 use crate::authn::{LOA2, acr_rank};
 use crate::authn::{assurance, factors, session, throttle};
 use crate::metrics::METRICS;
@@ -38,13 +39,14 @@ struct SecondForm {
 struct Available {
     totp: bool,
     phone: Option<String>,
+    email: Option<String>,
     recovery: bool,
     passkey: bool,
 }
 
 impl Available {
     fn any(&self) -> bool {
-        self.totp || self.phone.is_some() || self.recovery || self.passkey
+        self.totp || self.phone.is_some() || self.email.is_some() || self.recovery || self.passkey
     }
 }
 
@@ -64,19 +66,16 @@ async fn available(
     let codes_help = required_rank(req, client).max(wanted) <= acr_rank(LOA2);
     let passkey = s.p.webauthn.is_some() && !s.p.db.passkeys_of(&account.sub).await?.is_empty();
     let totp = codes_help && s.p.db.totp(&account.sub).await?.is_some();
-    let phone = match codes_help {
-        true => {
-            s.p.db
-                .person(&account.id_number)
-                .await?
-                .and_then(|p| p.phone)
-        }
+    let person = match codes_help {
+        true => s.p.db.person(&account.id_number).await?,
         false => None,
     };
+    let (phone, email) = person.map(|p| (p.phone, p.email)).unwrap_or_default();
     let recovery = codes_help && s.p.db.recovery_codes_left(&account.sub).await? > 0;
     Ok(Available {
         totp,
         phone,
+        email,
         recovery,
         passkey,
     })
@@ -98,6 +97,7 @@ fn page(
         pages::csrf_with_webauthn(s, headers, &format!("second:{ar}"));
     let ctx = json!({"ar": ar, "csrf": token, "client_name": client.name, "has_totp": a.totp, "has_sms": a.phone.is_some(),
                      "has_passkey": a.passkey, "webauthn_csrf": webauthn_csrf,
+                     "has_email": a.email.is_some(), "email_masked": a.email.as_deref().map(mask_email),
                      "phone_masked": a.phone.as_deref().map(mask_phone), "has_recovery": a.recovery, "error": error, "notice": notice});
     with_new_cookie(s.ui.page(status, "second_factor.html", lang, ctx), cookie)
 }
@@ -156,24 +156,37 @@ pub async fn form(
 }
 
 pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let f: SecondForm = form::parse(&body).unwrap_or_default();
+    send_code(&s, &headers, &body, Channel::Sms).await
+}
+
+pub async fn send_email(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    send_code(&s, &headers, &body, Channel::Email).await
+}
+
+/// Make a code and send it by SMS to the own-name phone, or by e-mail, as the register holds them.
+async fn send_code(s: &AppState, headers: &HeaderMap, body: &[u8], channel: Channel) -> Response {
+    let f: SecondForm = form::parse(body).unwrap_or_default();
     let ar = f.ar.unwrap_or_default();
-    let lang = choose_lang(&[], &headers);
-    if !csrf_ok(&s, &headers, &format!("second:{ar}"), f.csrf.as_deref()) {
+    let lang = choose_lang(&[], headers);
+    if !csrf_ok(s, headers, &format!("second:{ar}"), f.csrf.as_deref()) {
         return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
     }
-    let ((req, client), (_, account)) = match context(&s, &headers, &ar).await {
+    let ((req, client), (_, account)) = match context(s, headers, &ar).await {
         Ok(x) => x,
         Err(p) => return p,
     };
-    let a = match available(&s, &account, &req, &client).await {
+    let a = match available(s, &account, &req, &client).await {
         Ok(a) => a,
-        Err(e) => return reject(&s, &headers, &[], Rejection::Page(e)),
+        Err(e) => return reject(s, headers, &[], Rejection::Page(e)),
     };
-    let Some(phone) = a.phone.clone() else {
+    let (to, sender, sent_key) = match channel {
+        Channel::Sms => (a.phone.clone(), &s.p.sms, "second_sms_sent"),
+        Channel::Email => (a.email.clone(), &s.p.email, "second_email_sent"),
+    };
+    let Some(to) = to else {
         return page(
-            &s,
-            &headers,
+            s,
+            headers,
             &ar,
             &client,
             &a,
@@ -182,9 +195,10 @@ pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes
             StatusCode::BAD_REQUEST,
         );
     };
-    let (error, notice) = match factors::new_sms_code(
+    let (error, notice) = match factors::new_code(
         s.p.eph.as_ref(),
         &s.p.kek,
+        channel,
         &account.sub,
         s.p.now(),
     )
@@ -194,30 +208,21 @@ pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes
             let text = format!(
                 "Ma xac thuc dang nhap eidp: {code}. Hieu luc 5 phut. / Your eidp sign-in code: {code}"
             );
-            match s.p.sms.send(&phone, &text).await {
-                Ok(()) => (None, Some(s.ui.t(lang, "second_sms_sent"))),
+            match sender.send(&to, &text).await {
+                Ok(()) => (None, Some(s.ui.t(lang, sent_key))),
                 Err(e) => {
-                    tracing::warn!(error = %e, "SMS not sent");
+                    tracing::warn!(error = %e, channel = channel.as_str(), "code not sent");
                     (Some(s.ui.t(lang, "error_try_later")), None)
                 }
             }
         }
         Err(crate::authn::AuthnError::Throttled) => (Some(s.ui.t(lang, "error_wait")), None),
         Err(e) => {
-            tracing::warn!(error = %e, "SMS code not made");
+            tracing::warn!(error = %e, "code not made");
             (Some(s.ui.t(lang, "error_try_later")), None)
         }
     };
-    page(
-        &s,
-        &headers,
-        &ar,
-        &client,
-        &a,
-        error,
-        notice,
-        StatusCode::OK,
-    )
+    page(s, headers, &ar, &client, &a, error, notice, StatusCode::OK)
 }
 
 type Ctx = (
@@ -290,7 +295,12 @@ pub async fn submit(
         Some("sms") => (
             "sms",
             assurance::SMS,
-            factors::check_sms_code(eph, kek, &account.sub, &code, now).await,
+            factors::check_code(eph, kek, Channel::Sms, &account.sub, &code, now).await,
+        ),
+        Some("email") => (
+            "email",
+            assurance::OTP,
+            factors::check_code(eph, kek, Channel::Email, &account.sub, &code, now).await,
         ),
         Some("recovery") => (
             "recovery",
@@ -374,10 +384,19 @@ pub async fn submit(
     proceed(&s, &headers, &ar, req, &client).await
 }
 
+/// `an.nguyen@example.vn` → `a•••@example.vn`.
+fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((user, domain)) => format!("{}•••@{domain}", user.chars().next().unwrap_or('•')),
+        None => "•••".into(),
+    }
+}
+
 fn method_name(m: &str) -> &'static str {
     match m {
         "totp" => "totp",
         "sms" => "sms",
+        "email" => "email",
         _ => "recovery",
     }
 }

@@ -11,7 +11,7 @@ use super::{IdNumber, IdentityError, names, password_policy};
 use crate::audit::{self, Event, actions};
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek};
-use crate::notify::{SmsSender, mask_phone};
+use crate::notify::{MessageSender, mask_phone};
 use crate::store::{Durable, Ephemeral, StoreError, typed};
 
 pub const OTP_TTL: i64 = 300;
@@ -69,7 +69,7 @@ pub struct Enrolment<'a> {
     pub db: &'a dyn Durable,
     pub eph: &'a dyn Ephemeral,
     pub kek: &'a Kek,
-    pub sms: &'a dyn SmsSender,
+    pub sms: &'a dyn MessageSender,
 }
 
 fn flow_key(flow: &str) -> String {

@@ -36,7 +36,9 @@ pub struct Provider {
     /// Outbound HTTP (clients' `jwks_uri`).
     pub http: reqwest::Client,
     /// One-time codes by SMS.
-    pub sms: Arc<dyn crate::notify::SmsSender>,
+    pub sms: Arc<dyn crate::notify::MessageSender>,
+    /// One-time codes by e-mail.
+    pub email: Arc<dyn crate::notify::MessageSender>,
     /// The WebAuthn relying party (absent when the issuer's host cannot be an RP ID).
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
@@ -60,6 +62,7 @@ pub mod paths {
     pub const LOGIN: &str = "/login";
     pub const LOGIN_SECOND: &str = "/login/second";
     pub const LOGIN_SECOND_SMS: &str = "/login/second/sms";
+    pub const LOGIN_SECOND_EMAIL: &str = "/login/second/email";
     pub const ACCOUNT_TOTP_START: &str = "/account/totp/start";
     pub const ACCOUNT_TOTP_CONFIRM: &str = "/account/totp/confirm";
     pub const ACCOUNT_TOTP_REMOVE: &str = "/account/totp/remove";

@@ -429,3 +429,30 @@ async fn repeated_password_failures_are_throttled_then_locked_out() {
         "the lock-out is audited"
     );
 }
+
+#[tokio::test]
+async fn email_code_as_second_factor() {
+    let s = TestServer::start().await;
+    let who = s.citizen(105).await;
+    let (bank, bank_secret) = loa2_client(&s).await;
+    let b = Browser::new();
+    let (verifier, challenge) = pkce();
+    let (ar, csrf) = to_second_factor(&s, &b, &who, &bank, &challenge).await;
+    let at = Url::parse(&s.base).unwrap();
+    let (_, page) = b
+        .post_form(&at, "/login/second/email", &[("ar", &ar), ("csrf", &csrf)])
+        .await
+        .expect_page();
+    assert!(page.contains("b•••@example.vn"), "the address is masked");
+    let code = s
+        .last_email_code("binh@example.vn")
+        .expect("the e-mail outbox holds the code");
+    assert!(
+        s.last_sms_code("+84987654321").is_none(),
+        "nothing went by SMS"
+    );
+    let cb = finish(&b, &s, second(&b, &s, &ar, &csrf, "email", &code).await).await;
+    let idt = redeem(&s, &bank, &bank_secret, &cb, &verifier).await;
+    assert_eq!(idt["acr"], "urn:vn:eid:loa:2");
+    assert_eq!(idt["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+}

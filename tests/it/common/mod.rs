@@ -85,6 +85,7 @@ impl TestServer {
             database_url: database_url.clone(),
             redis_url: o.redis_url,
             outbox_path: dir.path().join("outbox.jsonl"),
+            email_outbox_path: dir.path().join("email-outbox.jsonl"),
             demo: false,
             ..Config::default()
         };
@@ -106,7 +107,16 @@ impl TestServer {
 
     /// The last one-time code the development outbox holds for `phone` (+84… form).
     pub fn last_sms_code(&self, phone: &str) -> Option<String> {
-        let text = std::fs::read_to_string(self._dir.path().join("outbox.jsonl")).ok()?;
+        self.last_code("outbox.jsonl", phone)
+    }
+
+    /// The same for the e-mail outbox.
+    pub fn last_email_code(&self, address: &str) -> Option<String> {
+        self.last_code("email-outbox.jsonl", address)
+    }
+
+    fn last_code(&self, file: &str, phone: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self._dir.path().join(file)).ok()?;
         text.lines()
             .rev()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
