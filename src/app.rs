@@ -132,6 +132,7 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
         sms,
         email,
         webauthn,
+        client_cache: Default::default(),
     });
     let state = AppState {
         p: provider.clone(),

@@ -5,6 +5,7 @@
 
 pub mod assurance;
 pub mod factors;
+pub mod hasher;
 pub mod password;
 pub mod session;
 pub mod throttle;

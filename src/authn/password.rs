@@ -37,9 +37,14 @@ static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash("not-a-real-password!A1").unwrap_or_default());
 
 async fn verify_blocking(password: String, phc: String) -> Result<bool, AuthnError> {
-    tokio::task::spawn_blocking(move || verify(&password, &phc))
-        .await
-        .map_err(|e| AuthnError::Internal(e.to_string()))
+    super::hasher::run(move || verify(&password, &phc)).await
+}
+
+/// Hash a new password on the hashing pool.
+pub async fn hash_async(password: String) -> Result<String, AuthnError> {
+    super::hasher::run(move || hash(&password))
+        .await?
+        .map_err(AuthnError::Internal)
 }
 
 /// Check an ID number and password. Unknown numbers and wrong passwords are indistinguishable

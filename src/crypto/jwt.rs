@@ -17,11 +17,34 @@ pub fn sign<T: Serialize>(
     now: UnixTime,
 ) -> Result<String, CryptoError> {
     let key = keys.signer(alg, now)?;
+    if let Some(pair) = &key.es256 {
+        return sign_es256(pair, &key.kid, typ, claims);
+    }
     let mut header = Header::new(alg);
     header.kid = Some(key.kid.clone());
     header.typ = Some(typ.to_string());
     jsonwebtoken::encode(&header, claims, &key.encoding)
         .map_err(|e| CryptoError::Token(e.to_string()))
+}
+
+/// JWS compact serialisation with ring: ECDSA P-256 "fixed" output is exactly JWS's r‖s.
+fn sign_es256<T: Serialize>(
+    pair: &ring::signature::EcdsaKeyPair,
+    kid: &str,
+    typ: &str,
+    claims: &T,
+) -> Result<String, CryptoError> {
+    let header = serde_json::json!({"alg": "ES256", "kid": kid, "typ": typ});
+    let payload = serde_json::to_vec(claims).map_err(|e| CryptoError::Token(e.to_string()))?;
+    let mut out = b64url(header.to_string().as_bytes());
+    out.push('.');
+    out.push_str(&b64url(&payload));
+    let sig = pair
+        .sign(&ring::rand::SystemRandom::new(), out.as_bytes())
+        .map_err(|_| CryptoError::Token("ES256 signing failed".into()))?;
+    out.push('.');
+    out.push_str(&b64url(sig.as_ref()));
+    Ok(out)
 }
 
 /// What a verified token must satisfy besides its signature.

@@ -53,6 +53,10 @@ pub struct SigningKey {
     pub activate_at: UnixTime,
     pub retire_at: Option<UnixTime>,
     pub remove_at: Option<UnixTime>,
+    /// ES256 keys are also held as a parsed ring key pair: jsonwebtoken re-parses the
+    /// PKCS#8 document (and derives the public point) on every signature, which doubled the
+    /// cost of each token.
+    pub es256: Option<EcdsaKeyPair>,
 }
 
 impl SigningKey {
@@ -65,9 +69,20 @@ impl SigningKey {
     }
 }
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct KeySet {
     keys: Vec<Arc<SigningKey>>,
+    /// The serialised JWKS for the set of keys published last time (bit per key).
+    jwks_cache: std::sync::Mutex<Option<(u64, Arc<str>)>>,
+}
+
+impl Clone for KeySet {
+    fn clone(&self) -> Self {
+        KeySet {
+            keys: self.keys.clone(),
+            jwks_cache: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 impl KeySet {
@@ -76,7 +91,10 @@ impl KeySet {
             .iter()
             .map(|r| open_record(r, kek).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(KeySet { keys })
+        Ok(KeySet {
+            keys,
+            jwks_cache: std::sync::Mutex::new(None),
+        })
     }
 
     /// The key that signs for `alg` now: the most recently activated one.
@@ -110,6 +128,27 @@ impl KeySet {
         json!({ "keys": keys })
     }
 
+    /// The JWKS document as served: serialised once per change in what is published.
+    pub fn jwks_json(&self, now: UnixTime) -> Arc<str> {
+        let mask = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.published_at(now))
+            .fold(0u64, |m, (i, _)| m | (1 << (i % 64)));
+        if let Ok(guard) = self.jwks_cache.lock()
+            && let Some((m, body)) = guard.as_ref()
+            && *m == mask
+        {
+            return body.clone();
+        }
+        let body: Arc<str> = self.jwks(now).to_string().into();
+        if let Ok(mut guard) = self.jwks_cache.lock() {
+            *guard = Some((mask, body.clone()));
+        }
+        body
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -134,7 +173,19 @@ fn open_record(r: &KeyRecord, kek: &Kek) -> Result<SigningKey, CryptoError> {
         serde_json::from_value(jwk.clone()).map_err(|e| CryptoError::Key(e.to_string()))?;
     let decoding =
         DecodingKey::from_jwk(&jwk_parsed).map_err(|e| CryptoError::Key(e.to_string()))?;
+    let es256 = match alg {
+        Algorithm::ES256 => Some(
+            EcdsaKeyPair::from_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &private,
+                &SystemRandom::new(),
+            )
+            .map_err(|e| CryptoError::Key(e.to_string()))?,
+        ),
+        _ => None,
+    };
     Ok(SigningKey {
+        es256,
         kid: r.kid.clone(),
         alg,
         encoding,

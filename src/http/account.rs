@@ -191,7 +191,7 @@ pub async fn change_password(
     );
     let fail = |key: &str| s.ui.t(lang, key);
     let stored = account.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
+    let ok = crate::authn::hasher::run(move || password::verify(&current, &stored))
         .await
         .unwrap_or(false);
     let problem = if !ok {
@@ -214,7 +214,7 @@ pub async fn change_password(
         )
         .await;
     }
-    let hashed = tokio::task::spawn_blocking(move || password::hash(&new))
+    let hashed = crate::authn::hasher::run(move || password::hash(&new))
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
     let now = s.p.now();

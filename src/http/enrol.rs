@@ -235,7 +235,7 @@ pub async fn password(
     );
     let hashed = {
         let pw = pw.clone();
-        tokio::task::spawn_blocking(move || crate::authn::password::hash(&pw))
+        crate::authn::hasher::run(move || crate::authn::password::hash(&pw))
             .await
             .unwrap_or_else(|e| Err(e.to_string()))
     };

@@ -19,7 +19,7 @@ pub async fn discovery(State(s): State<AppState>) -> Response {
 }
 
 pub async fn jwks(State(s): State<AppState>) -> Response {
-    let body = s.p.keys.current().jwks(s.p.now()).to_string();
+    let body = s.p.keys.current().jwks_json(s.p.now()).to_string();
     (
         [
             (header::CONTENT_TYPE, "application/jwk-set+json"),

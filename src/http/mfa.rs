@@ -198,7 +198,7 @@ pub async fn totp_remove(
         f.current_password.unwrap_or_default(),
         account.password_hash.clone(),
     );
-    let ok = tokio::task::spawn_blocking(move || password::verify(&given, &stored))
+    let ok = crate::authn::hasher::run(move || password::verify(&given, &stored))
         .await
         .unwrap_or(false);
     if !ok {

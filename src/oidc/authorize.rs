@@ -128,7 +128,7 @@ pub fn error_url(p: &Provider, r: &Rejection) -> Option<String> {
 async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRecord, Rejection> {
     let id = params.client_id.as_deref().filter(|s| !s.is_empty());
     let id = id.ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    let client = p.db.client(id).await.map_err(OAuthError::from)?;
+    let client = p.client(id).await.map_err(OAuthError::from)?;
     let client = client.ok_or_else(|| OAuthError::invalid_client("unknown client_id"))?;
     if !super::clients::allows_grant(&client, "authorization_code") {
         return Err(OAuthError::unauthorized_client("client may not use the code flow").into());

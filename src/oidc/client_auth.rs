@@ -72,10 +72,7 @@ pub async fn authenticate(
         .client_id
         .as_deref()
         .ok_or_else(|| bad("client authentication is missing"))?;
-    let client =
-        p.db.client(id)
-            .await?
-            .ok_or_else(|| bad("unknown client"))?;
+    let client = p.client(id).await?.ok_or_else(|| bad("unknown client"))?;
     if !clients::is_public(&client) {
         return Err(bad("this client must authenticate"));
     }
@@ -83,7 +80,7 @@ pub async fn authenticate(
 }
 
 async fn by_secret(p: &Provider, id: &str, secret: &str) -> Result<ClientRecord, OAuthError> {
-    let client = p.db.client(id).await?;
+    let client = p.client(id).await?;
     // Same answer for an unknown client and a wrong secret.
     let ok = client.as_ref().is_some_and(|c| {
         matches!(
@@ -126,10 +123,10 @@ async fn by_assertion(
     if peek.iss.as_deref() != Some(sub) || client_id.is_some_and(|c| c != sub) {
         return Err(bad("client_assertion iss and sub must be the client_id"));
     }
-    let client =
-        p.db.client(sub)
-            .await?
-            .ok_or_else(|| bad("client authentication failed"))?;
+    let client = p
+        .client(sub)
+        .await?
+        .ok_or_else(|| bad("client authentication failed"))?;
     if client.auth_method != "private_key_jwt" {
         return Err(bad("client authentication failed"));
     }

@@ -39,6 +39,7 @@ pub struct Provider {
     pub sms: Arc<dyn crate::notify::MessageSender>,
     /// One-time codes by e-mail.
     pub email: Arc<dyn crate::notify::MessageSender>,
+    pub client_cache: clients::ClientCache,
     /// The WebAuthn relying party (absent when the issuer's host cannot be an RP ID).
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
@@ -46,6 +47,20 @@ pub struct Provider {
 impl Provider {
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// A registered client, through a short per-node cache: every token request needs its
+    /// client, and clients change rarely (a change reaches every node within the TTL).
+    pub async fn client(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
+        if let Some(hit) = self.client_cache.get(id) {
+            return Ok(hit);
+        }
+        let fresh = self.db.client(id).await?;
+        self.client_cache.put(id, fresh.clone());
+        Ok(fresh)
     }
 
     pub fn issuer(&self) -> &str {

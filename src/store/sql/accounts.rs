@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, on};
+use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{
     AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreResult,
@@ -97,7 +97,7 @@ impl PersonStore for SqlStore {
              household_relation = excluded.household_relation, card_expires_on = excluded.card_expires_on, \
              deceased_on = excluded.deceased_on, updated_at = excluded.updated_at"
         );
-        on!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        on_write!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&p.id_number)
             .bind(&p.full_name)
             .bind(&p.birth_date)
@@ -134,7 +134,7 @@ impl PersonStore for SqlStore {
     async fn add_alias(&self, a: &AliasRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO person_aliases (kind, value, id_number) VALUES ($1,$2,$3) \
              ON CONFLICT (kind, value, id_number) DO NOTHING";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&a.kind)
             .bind(&a.value)
             .bind(&a.id_number)
@@ -172,7 +172,7 @@ impl AccountStore for SqlStore {
         let sql = format!(
             "INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
         );
-        on!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&a.sub)
             .bind(&a.id_number)
             .bind(&a.password_hash)
@@ -199,7 +199,7 @@ impl AccountStore for SqlStore {
 
     async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()> {
         const SQL: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE sub = $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(hash)
             .bind(now)
@@ -211,7 +211,7 @@ impl AccountStore for SqlStore {
 
     async fn set_level(&self, sub: &str, level: i64, now: UnixTime) -> StoreResult<()> {
         const SQL: &str = "UPDATE accounts SET level = $2, updated_at = $3 WHERE sub = $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(level)
             .bind(now)
@@ -232,7 +232,7 @@ impl AccountStore for SqlStore {
         const SQL: &str = "UPDATE accounts SET state = $2, lock_reason = $3, lock_note = $4, \
              updated_at = $5, session_epoch = CASE WHEN $2 = 'locked' THEN session_epoch + 1 \
              ELSE session_epoch END WHERE sub = $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(state)
             .bind(reason)

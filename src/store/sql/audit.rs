@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Pool, SqlStore, db_err, on};
+use super::{Pool, SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{AuditRecord, AuditStore, ChainLink, StoreResult};
 
@@ -67,7 +67,8 @@ impl AuditStore for SqlStore {
         let seq = match &self.pool {
             // SQLite serves one node: the process lock alone keeps the chain straight, and
             // plain statements avoid upgrading a read transaction (SQLITE_BUSY_SNAPSHOT).
-            Pool::Sqlite(p) => {
+            Pool::Sqlite(reader) => {
+                let p = self.sqlite_writer.as_ref().unwrap_or(reader);
                 async {
                     let prev: Option<(Vec<u8>,)> =
                         sqlx::query_as(LAST_HASH).fetch_optional(p).await?;
@@ -135,7 +136,7 @@ impl AuditStore for SqlStore {
 
     async fn prune_audit(&self, before: UnixTime) -> StoreResult<u64> {
         const SQL: &str = "DELETE FROM audit_log WHERE at < $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(before)
             .execute(p)
             .await

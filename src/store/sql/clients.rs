@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, from_json, on, to_json};
+use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::store::{ClientRecord, ClientStore, StoreResult};
 
 type ClientRow = (
@@ -68,7 +68,7 @@ impl ClientStore for SqlStore {
         let sql = format!(
             "INSERT INTO clients ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
         );
-        on!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&c.client_id)
             .bind(&c.name)
             .bind(&c.kind)

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, from_json, on, to_json};
+use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::store::{
     ConsentRecord, ConsentStore, GrantRecord, GrantStore, RefreshRecord, RefreshUse, StoreResult,
@@ -55,6 +55,13 @@ impl SqlStore {
         })
     }
 
+    async fn fresh(&self, grant_id: &str) -> StoreResult<RefreshUse> {
+        Ok(match self.grant(grant_id).await? {
+            Some(g) => RefreshUse::Fresh(Box::new(g)),
+            None => RefreshUse::Unknown,
+        })
+    }
+
     async fn grant_of(&self, hash: &[u8]) -> StoreResult<RefreshUse> {
         let Some(r) = self.refresh(hash).await? else {
             return Ok(RefreshUse::Unknown);
@@ -71,7 +78,7 @@ impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
              claims, created_at, expires_at, revoked_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
             .bind(&g.client_id)
             .bind(&g.sub)
@@ -103,7 +110,7 @@ impl GrantStore for SqlStore {
 
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
         const SQL: &str = "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(id)
             .bind(now)
             .execute(p)
@@ -113,7 +120,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()> {
-        on!(self, |p| sqlx::query(INSERT_REFRESH)
+        on_write!(self, |p| sqlx::query(INSERT_REFRESH)
             .bind(&r.token_hash)
             .bind(&r.grant_id)
             .bind(r.created_at)
@@ -126,7 +133,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn use_refresh(&self, hash: &[u8], now: UnixTime) -> StoreResult<RefreshUse> {
-        let spent = on!(self, |p| sqlx::query(SPEND)
+        let spent = on_write!(self, |p| sqlx::query(SPEND)
             .bind(hash)
             .bind(now)
             .execute(p)
@@ -146,7 +153,7 @@ impl GrantStore for SqlStore {
         new: &RefreshRecord,
         now: UnixTime,
     ) -> StoreResult<RefreshUse> {
-        let spent = on!(self, |p| async {
+        let spent = on_write!(self, |p| async {
             let mut tx = p.begin().await?;
             let n = sqlx::query(SPEND)
                 .bind(old)
@@ -170,7 +177,7 @@ impl GrantStore for SqlStore {
         .await
         .map_err(db_err))?;
         if spent {
-            self.grant_of(old).await
+            self.fresh(&new.grant_id).await
         } else {
             self.classify_unspent(old).await
         }
@@ -178,7 +185,7 @@ impl GrantStore for SqlStore {
 
     async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64> {
         const SQL: &str = "UPDATE grants SET revoked_at = $2 WHERE sub = $1 AND revoked_at IS NULL";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(now)
             .execute(p)
@@ -234,7 +241,7 @@ impl ConsentStore for SqlStore {
         const SQL: &str = "INSERT INTO consents (sub, client_id, scopes, granted_at) \
              VALUES ($1,$2,$3,$4) ON CONFLICT (sub, client_id) \
              DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&c.sub)
             .bind(&c.client_id)
             .bind(to_json(&c.scopes))

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, on};
+use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{KeyRecord, KeyStore, StoreResult};
 
@@ -22,7 +22,7 @@ impl KeyStore for SqlStore {
     async fn insert_key(&self, k: &KeyRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO signing_keys (kid, alg, private_sealed, public_jwk, created_at, \
              activate_at, retire_at, remove_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&k.kid)
             .bind(&k.alg)
             .bind(&k.private_sealed)
@@ -66,7 +66,7 @@ impl KeyStore for SqlStore {
         remove_at: Option<UnixTime>,
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE signing_keys SET retire_at = $2, remove_at = $3 WHERE kid = $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(kid)
             .bind(retire_at)
             .bind(remove_at)
@@ -79,7 +79,7 @@ impl KeyStore for SqlStore {
     async fn delete_removed_keys(&self, now: UnixTime) -> StoreResult<u64> {
         const SQL: &str =
             "DELETE FROM signing_keys WHERE remove_at IS NOT NULL AND remove_at <= $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(now)
             .execute(p)
             .await

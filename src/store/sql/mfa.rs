@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, on};
+use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{MfaStore, StoreResult};
 
@@ -12,7 +12,7 @@ impl MfaStore for SqlStore {
         const SQL: &str = "INSERT INTO totp_credentials (sub, secret_sealed, created_at, last_step) \
              VALUES ($1,$2,$3,0) ON CONFLICT (sub) DO UPDATE SET secret_sealed = excluded.secret_sealed, \
              created_at = excluded.created_at, last_step = 0";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(secret_sealed)
             .bind(now)
@@ -34,7 +34,7 @@ impl MfaStore for SqlStore {
     async fn use_totp_step(&self, sub: &str, step: i64) -> StoreResult<bool> {
         const SQL: &str =
             "UPDATE totp_credentials SET last_step = $2 WHERE sub = $1 AND last_step < $2";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(step)
             .execute(p)
@@ -44,7 +44,7 @@ impl MfaStore for SqlStore {
     }
 
     async fn delete_totp(&self, sub: &str) -> StoreResult<()> {
-        on!(self, |p| sqlx::query(
+        on_write!(self, |p| sqlx::query(
             "DELETE FROM totp_credentials WHERE sub = $1"
         )
         .bind(sub)
@@ -62,7 +62,7 @@ impl MfaStore for SqlStore {
     ) -> StoreResult<()> {
         const INSERT: &str =
             "INSERT INTO recovery_codes (sub, code_hash, created_at) VALUES ($1,$2,$3)";
-        on!(self, |p| async {
+        on_write!(self, |p| async {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM recovery_codes WHERE sub = $1")
                 .bind(sub)
@@ -90,7 +90,7 @@ impl MfaStore for SqlStore {
     ) -> StoreResult<bool> {
         const SQL: &str = "UPDATE recovery_codes SET used_at = $3 \
              WHERE sub = $1 AND code_hash = $2 AND used_at IS NULL";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(digest)
             .bind(now)

@@ -20,7 +20,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use super::{Durable, StoreError, StoreResult};
@@ -31,7 +33,11 @@ pub enum Pool {
 }
 
 pub struct SqlStore {
+    /// Reads (and all of PostgreSQL).
     pool: Pool,
+    /// SQLite's one writer: writes queue here instead of meeting SQLite's busy handler, whose
+    /// sleeps made p99 spike; reads keep their own connections (WAL lets them run alongside).
+    sqlite_writer: Option<SqlitePool>,
     /// Serialises audit appends within this process (see `audit.rs`).
     audit_lock: tokio::sync::Mutex<()>,
 }
@@ -46,6 +52,18 @@ macro_rules! on {
     };
 }
 pub(crate) use on;
+
+/// Like [`on!`], for statements that write.
+macro_rules! on_write {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match (&$store.pool, &$store.sqlite_writer) {
+            (_, Some($p)) => $body,
+            ($crate::store::sql::Pool::Sqlite($p), None) => $body,
+            ($crate::store::sql::Pool::Postgres($p), _) => $body,
+        }
+    };
+}
+pub(crate) use on_write;
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
@@ -102,6 +120,7 @@ impl SqlStore {
     /// Connect and apply migrations. On PostgreSQL the migrator holds an advisory lock, so
     /// several nodes starting at once apply each migration exactly once.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
+        let mut sqlite_writer = None;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
             let pool = PgPoolOptions::new()
@@ -123,18 +142,31 @@ impl SqlStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true);
+            // WAL with synchronous=NORMAL: a commit is durable against a crash of the process
+            // without an fsync per commit (SQLite's recommended pairing for WAL).
+            let opts = opts.synchronous(SqliteSynchronous::Normal);
             let in_memory = url.contains(":memory:");
-            let pool = SqlitePoolOptions::new()
-                // An in-memory database lives in one connection; a file shares several.
-                .max_connections(if in_memory { 1 } else { 8 })
-                .connect_with(opts)
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
                 .await
                 .map_err(db_err)?;
             migrator(SQLITE_MIGRATIONS)
-                .run(&pool)
+                .run(&writer)
                 .await
                 .map_err(|e| StoreError::Other(e.to_string()))?;
-            Pool::Sqlite(pool)
+            if in_memory {
+                // One connection is the whole in-memory database: it must serve reads too.
+                Pool::Sqlite(writer)
+            } else {
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(opts)
+                    .await
+                    .map_err(db_err)?;
+                sqlite_writer = Some(writer);
+                Pool::Sqlite(readers)
+            }
         } else {
             return Err(StoreError::Other(format!(
                 "database URL must start with sqlite: or postgres:// (got {:?})",
@@ -143,6 +175,7 @@ impl SqlStore {
         };
         Ok(SqlStore {
             pool,
+            sqlite_writer,
             audit_lock: tokio::sync::Mutex::new(()),
         })
     }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, from_json, on, to_json};
+use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::store::{OfficerRecord, OfficerStore, StoreResult, VerificationRecord};
 
 #[async_trait]
@@ -10,7 +10,7 @@ impl OfficerStore for SqlStore {
     async fn insert_officer(&self, o: &OfficerRecord) -> StoreResult<()> {
         const SQL: &str =
             "INSERT INTO officers (officer_id, name, roles, created_at) VALUES ($1,$2,$3,$4)";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&o.officer_id)
             .bind(&o.name)
             .bind(to_json(&o.roles))
@@ -45,7 +45,7 @@ impl OfficerStore for SqlStore {
     async fn insert_verification(&self, v: &VerificationRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO level2_verifications (id_number, officer_id, evidence_ref, \
              chip_authentic, biometric_match, verified_at) VALUES ($1,$2,$3,$4,$5,$6)";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(&v.id_number)
             .bind(&v.officer_id)
             .bind(&v.evidence_ref)

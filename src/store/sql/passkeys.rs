@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, on};
+use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{PasskeyRecord, PasskeyStore, StoreResult};
 
@@ -38,7 +38,7 @@ impl PasskeyStore for SqlStore {
     async fn set_webauthn_user(&self, sub: &str, handle: &str) -> StoreResult<()> {
         const SQL: &str =
             "UPDATE accounts SET webauthn_user = $2 WHERE sub = $1 AND webauthn_user IS NULL";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(handle)
             .execute(p)
@@ -59,7 +59,7 @@ impl PasskeyStore for SqlStore {
 
     async fn insert_passkey(&self, k: &PasskeyRecord) -> StoreResult<()> {
         let sql = format!("INSERT INTO passkeys ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)");
-        on!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&k.cred_id)
             .bind(&k.sub)
             .bind(&k.name)
@@ -106,7 +106,7 @@ impl PasskeyStore for SqlStore {
         now: UnixTime,
     ) -> StoreResult<()> {
         const SQL: &str = "UPDATE passkeys SET passkey = $2, backup_state = $3, last_used_at = $4 WHERE cred_id = $1";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(cred_id)
             .bind(passkey)
             .bind(backup_state as i64)
@@ -119,7 +119,7 @@ impl PasskeyStore for SqlStore {
 
     async fn rename_passkey(&self, sub: &str, cred_id: &[u8], name: &str) -> StoreResult<bool> {
         const SQL: &str = "UPDATE passkeys SET name = $3 WHERE sub = $1 AND cred_id = $2";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(cred_id)
             .bind(name)
@@ -131,7 +131,7 @@ impl PasskeyStore for SqlStore {
 
     async fn delete_passkey(&self, sub: &str, cred_id: &[u8]) -> StoreResult<bool> {
         const SQL: &str = "DELETE FROM passkeys WHERE sub = $1 AND cred_id = $2";
-        on!(self, |p| sqlx::query(SQL)
+        on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
             .bind(cred_id)
             .execute(p)

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Print the benchmark table from results.jsonl (one JSON object per scenario run)."""
+import json, sys
+
+TARGETS = {"discovery": 10, "jwks": 10, "client_credentials": 5, "refresh_token": 5}
+
+
+def rate(r):
+    w = r["wrk"]
+    if "cycles" in w:
+        return w["cycles"] / (w["duration_us"] / 1e6)
+    if w.get("ok_window_us"):
+        return w["ok"] / (w["ok_window_us"] / 1e6)
+    return (w["requests"] - w["non2xx"] - w["errors"]) / (w["duration_us"] / 1e6)
+
+
+def main(path):
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    by = {}
+    for r in rows:
+        if "scenario" in r:
+            by.setdefault(r["scenario"], {})[r["target"]] = r
+    print(f"{'scenario':<22}{'eidp req/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'peak MiB':>10}{'peer req/s':>12}{'ratio':>8}{'target':>9}")
+    for name, t in by.items():
+        e, p = t.get("eidp"), t.get("peer")
+        if not e:
+            continue
+        er = rate(e)
+        line = f"{name:<22}{er:>12.0f}{e['wrk']['p50_us']/1000:>9.2f}{e['wrk']['p99_us']/1000:>9.2f}{e['hwm_kb']/1024:>10.1f}"
+        if p:
+            pr = rate(p)
+            ratio = er / pr if pr else float("inf")
+            goal = TARGETS.get(name)
+            mark = "" if goal is None else (f"≥{goal}× " + ("ok" if ratio >= goal else "MISS"))
+            line += f"{pr:>12.0f}{ratio:>7.1f}×{mark:>10}"
+        print(line)
+    for r in rows:
+        if r.get("note"):
+            print(r["note"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# eidp's load benchmarks, side by side with node oidc-provider, on this machine, with wrk.
+#   bash tests/load/run.sh [--mode embedded|production] [--duration 10] [--connections 16]
+#                          [--refresh-tokens 150000] [--citizens 0] [--no-peer]
+# Prints a table (throughput, p50/p99 latency, peak resident memory, ratio to the peer).
+# See docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --mode) MODE=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --refresh-tokens) REFRESH=$2; shift 2 ;;
+    --citizens) CITIZENS=$2; shift 2 ;;
+    --no-peer) PEER=0; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+cargo build --release --locked --quiet
+BIN=$ROOT/target/release/eidp
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+export LUA_DIR=$ROOT/tests/load/lua THREADS
+RESULTS=$WORK/results.jsonl
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+REDIRECT=http://127.0.0.1:9/cb
+VERIFIER=bench-verifier-bench-verifier-bench-verifier-0001
+CHALLENGE=$(printf %s "$VERIFIER" | openssl dgst -sha256 -binary | basenc --base64url | tr -d =)
+
+# ---- eidp ----------------------------------------------------------------------------------
+EPORT=$(free_port)
+BASE=http://127.0.0.1:$EPORT
+export EIDP_ISSUER=$BASE EIDP_LISTEN=127.0.0.1:$EPORT EIDP_DEMO=0 EIDP_KEYS_DIR=$WORK/keys \
+  EIDP_OUTBOX_PATH=$WORK/outbox.jsonl EIDP_EMAIL_OUTBOX_PATH=$WORK/email.jsonl RUST_LOG=warn
+if [ "$MODE" = production ]; then
+  DB=eidp_bench_$$
+  psql -q postgres://postgres@127.0.0.1:5432/test -c "CREATE DATABASE $DB"
+  export EIDP_DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB EIDP_REDIS_URL=redis://127.0.0.1:6379/7
+  redis-cli -n 7 flushdb >/dev/null
+else
+  export EIDP_DATABASE_URL=sqlite://$WORK/eidp.db
+  unset EIDP_REDIS_URL
+fi
+printf '[lifetimes]\nauthorization_code = 900\n' > "$WORK/eidp.toml"
+ID=001090123456 PASSWORD='Bench-2026!a'
+echo "$PASSWORD" | "$BIN" --config "$WORK/eidp.toml" admin accounts create --id-number $ID --phone 0912000111 \
+  --full-name "Bench User" --birth-date 1990-01-01 --sex male --password-stdin --json > "$WORK/account.json"
+"$BIN" --config "$WORK/eidp.toml" admin clients create --name Bench --kind portal --redirect-uri $REDIRECT --json > "$WORK/client.json"
+SUB=$(json "$WORK/account.json" sub); CID=$(json "$WORK/client.json" client_id); SECRET=$(json "$WORK/client.json" client_secret)
+BASIC=$(printf '%s:%s' "$CID" "$SECRET" | base64 -w0)
+if [ "$MODE" = production ]; then
+  HASH=$(psql -tA "$EIDP_DATABASE_URL" -c "SELECT password_hash FROM accounts WHERE sub = '$SUB'")
+else
+  HASH=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT password_hash FROM accounts WHERE sub=?', (sys.argv[2],)).fetchone()[0])" "$WORK/eidp.db" "$SUB")
+fi
+echo "seeding $REFRESH refresh tokens and $CITIZENS citizens ($MODE)…" >&2
+python3 tests/load/seed.py --db "$EIDP_DATABASE_URL" --client="$CID" --sub="$SUB" --refresh "$REFRESH" \
+  --citizens "$CITIZENS" --password-hash="$HASH" --out "$WORK/refresh.txt"
+START=$(date +%s%N)
+"$BIN" --config "$WORK/eidp.toml" serve > "$WORK/eidp.log" 2>&1 &
+EPID=$!; PIDS+=("$EPID")
+until curl -sf "$BASE/readyz" >/dev/null; do sleep 0.01; done
+STARTUP_MS=$(( ($(date +%s%N) - START) / 1000000 ))
+sleep 1
+IDLE_KB=$(awk '/VmRSS/ {print $2}' "/proc/$EPID/status")
+# Three disjoint sets: one token for an access token, two thirds for the peak run, the rest
+# for the half-peak run (every refresh token is single use).
+tail -n 1 "$WORK/refresh.txt" > "$WORK/one.txt"
+N=$(( $(wc -l < "$WORK/refresh.txt") - 1 ))
+head -n $(( N * 2 / 3 )) "$WORK/refresh.txt" > "$WORK/refresh-list.txt"
+head -n "$N" "$WORK/refresh.txt" | tail -n +$(( N * 2 / 3 + 1 )) > "$WORK/refresh-half.txt"
+AT=$(curl -sf -u "$CID:$SECRET" -d grant_type=refresh_token -d "refresh_token=$(cat "$WORK/one.txt")" "$BASE/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+run() { # target pid scenario url lua [threads connections duration] [VAR=value ...]
+  local target=$1 pid=$2 name=$3 url=$4 lua=$5 t=$6 c=$7 d=$8; shift 8
+  local out
+  out=$(env "$@" wrk -t"$t" -c"$c" -d"$d"s -s "$LUA_DIR/$lua" "$url" | tail -n 1)
+  local hwm; hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+  echo "{\"target\":\"$target\",\"scenario\":\"$name\",\"hwm_kb\":$hwm,\"wrk\":$out}" >> "$RESULTS"
+  echo "  $target $name done" >&2
+}
+
+T=$THREADS C=$CONNECTIONS D=$DURATION
+echo "eidp ($MODE): load runs of ${D}s, ${C} connections" >&2
+run eidp "$EPID" discovery "$BASE/.well-known/openid-configuration" get.lua $T $C $D
+run eidp "$EPID" jwks "$BASE/jwks.json" get.lua $T $C $D
+run eidp "$EPID" client_credentials "$BASE/token" post.lua $T $C $D BODY=grant_type=client_credentials BASIC="$BASIC"
+run eidp "$EPID" refresh_token "$BASE/token" tokens.lua $T $C $D TOKENS_FILE="$WORK/refresh-list.txt" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$BASIC"
+run eidp "$EPID" introspection "$BASE/introspect" post.lua $T $C $D BODY="token=$AT" BASIC="$BASIC"
+run eidp "$EPID" userinfo "$BASE/userinfo" get.lua $T $C $D BEARER="$AT"
+mkdir -p "$WORK/codes"
+AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
+PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")
+run eidp "$EPID" password_signin "$BASE" signin.lua 4 4 $D AUTHORIZE_PATH="$AUTHZ" ID_NUMBER=$ID PASSWORD_ENC="$PW_ENC" CODES_DIR="$WORK/codes"
+cat "$WORK"/codes/*.txt > "$WORK/codes.txt"
+run eidp "$EPID" code_exchange "$BASE/token" tokens.lua $T $C 2 TOKENS_FILE="$WORK/codes.txt" BASIC="$BASIC" \
+  BODY_PREFIX="grant_type=authorization_code&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&code_verifier=$VERIFIER&code="
+# p99 at half of the peak rate, for the token endpoints.
+for s in client_credentials refresh_token; do
+  peak=$(python3 -c "import json,sys
+sys.path.insert(0,'tests/load'); import report
+for l in open('$RESULTS'):
+    r=json.loads(l)
+    if r['target']=='eidp' and r['scenario']=='$s': print(int(report.rate(r)))")
+  # wrk paces in whole milliseconds per connection: 64 connections give a fine enough step.
+  H=64
+  delay=$(python3 -c "print(max(1, round($H * 2000 / max($peak, 1))))")
+  if [ "$s" = client_credentials ]; then
+    run eidp "$EPID" "${s}@half" "$BASE/token" post.lua $T $H $D BODY=grant_type=client_credentials BASIC="$BASIC" DELAY_MS=$delay
+  else
+    run eidp "$EPID" "${s}@half" "$BASE/token" tokens.lua $T $H $D TOKENS_FILE="$WORK/refresh-half.txt" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$BASIC" DELAY_MS=$delay
+  fi
+done
+echo "{\"note\":\"eidp start-up to ready: ${STARTUP_MS} ms; idle RSS: $((IDLE_KB / 1024)) MiB; mode: $MODE; citizens: $CITIZENS; refresh tokens: $REFRESH\"}" >> "$RESULTS"
+kill "$EPID"; wait "$EPID" 2>/dev/null || true
+
+# ---- the peer: node oidc-provider ------------------------------------------------------------
+if [ "$PEER" = 1 ]; then
+  (cd tests/load/peer && npm ci --no-audit --no-fund --silent)
+  PPORT=$(free_port); PBASE=http://127.0.0.1:$PPORT
+  PSECRET=peer-secret-$$
+  PEER_PORT=$PPORT CLIENT_ID=bench CLIENT_SECRET=$PSECRET REDIRECT_URI=$REDIRECT REFRESH_COUNT=$REFRESH OUT_DIR=$WORK/peer \
+    node tests/load/peer/server.mjs > "$WORK/peer.out" 2> "$WORK/peer.err" &
+  PPID_=$!; PIDS+=("$PPID_")
+  until grep -q "peer ready" "$WORK/peer.out" 2>/dev/null; do
+    kill -0 "$PPID_" 2>/dev/null || { cat "$WORK/peer.err" >&2; exit 1; }
+    sleep 0.2
+  done
+  curl -sf "$PBASE/.well-known/openid-configuration" > "$WORK/peer-disco.json"
+  ep() { json "$WORK/peer-disco.json" "$1"; }
+  PBASIC=$(printf '%s:%s' bench "$PSECRET" | base64 -w0)
+  PAT=$(cat "$WORK/peer/peer-access-token.txt")
+  echo "peer (node oidc-provider): same runs" >&2
+  run peer "$PPID_" discovery "$PBASE/.well-known/openid-configuration" get.lua $T $C $D
+  run peer "$PPID_" jwks "$(ep jwks_uri)" get.lua $T $C $D
+  run peer "$PPID_" client_credentials "$(ep token_endpoint)" post.lua $T $C $D BODY=grant_type=client_credentials BASIC="$PBASIC"
+  run peer "$PPID_" refresh_token "$(ep token_endpoint)" tokens.lua $T $C $D TOKENS_FILE="$WORK/peer/peer-refresh-tokens.txt" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$PBASIC"
+  run peer "$PPID_" introspection "$(ep introspection_endpoint)" post.lua $T $C $D BODY="token=$PAT" BASIC="$PBASIC"
+  run peer "$PPID_" userinfo "$(ep userinfo_endpoint)" get.lua $T $C $D BEARER="$PAT"
+  echo '{"note":"peer: node oidc-provider (tests/load/peer); its userinfo and introspection take an opaque token (a map lookup), eidp checks an ES256 JWT there."}' >> "$RESULTS"
+fi
+echo
+python3 tests/load/report.py "$RESULTS"
+if [ -n "${RESULTS_OUT:-}" ]; then cp "$RESULTS" "$RESULTS_OUT"; fi
