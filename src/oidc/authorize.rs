@@ -11,8 +11,8 @@ use url::Url;
 use super::{OAuthError, Provider, claims, split_spaces};
 use crate::authn::{Session, acr_rank};
 use crate::clock::UnixTime;
-use crate::crypto::{self, jwt};
-use crate::store::{ClientRecord, ConsentRecord, typed};
+use crate::crypto::jwt;
+use crate::store::{ClientRecord, ConsentRecord};
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AuthorizeParams {
@@ -423,59 +423,8 @@ pub fn decide(
     Ok(Next::Issue)
 }
 
-/// Authorization code contents, stored under the code's digest until redeemed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CodeGrant {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub code_challenge: String,
-    pub scopes: Vec<String>,
-    pub nonce: Option<String>,
-    pub sub: String,
-    pub sid: String,
-    pub auth_time: UnixTime,
-    pub acr: String,
-    pub amr: Vec<String>,
-    pub claims: Option<Value>,
-    pub expires_at: UnixTime,
-}
-
-pub fn code_key(code: &str) -> String {
-    format!("code:{}", crypto::digest_hex(code))
-}
-
-/// Issue a code and return the client's redirect URL with `code`, `state` and `iss`.
-pub async fn issue_code(
-    p: &Provider,
-    req: &AuthRequest,
-    s: &Session,
-) -> Result<String, OAuthError> {
-    let code = crypto::random_token()?;
-    let ttl = p.cfg.lifetimes.authorization_code;
-    let grant = CodeGrant {
-        client_id: req.client_id.clone(),
-        redirect_uri: req.redirect_uri.clone(),
-        code_challenge: req.code_challenge.clone(),
-        scopes: req.scopes.clone(),
-        nonce: req.nonce.clone(),
-        sub: s.sub.clone(),
-        sid: s.sid.clone(),
-        auth_time: s.auth_time,
-        acr: s.acr.clone(),
-        amr: s.amr.clone(),
-        claims: req.claims.clone(),
-        expires_at: p.now() + ttl,
-    };
-    // The entry outlives `expires_at` a little so an expired code is told apart from a
-    // made-up one in logs; validity is decided by `expires_at`.
-    typed::put(p.eph.as_ref(), &code_key(&code), &grant, (ttl + 60) as u64).await?;
-    Ok(response_url(
-        &req.redirect_uri,
-        &[("code", &code)],
-        req.state.as_deref(),
-        p.issuer(),
-    ))
-}
+mod issue;
+pub use issue::{CodeGrant, code_key, issue_code};
 
 #[cfg(test)]
 mod tests;

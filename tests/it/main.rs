@@ -10,6 +10,7 @@ mod conformance;
 mod flow;
 mod identity;
 mod interop;
+mod lifecycle;
 mod mfa;
 mod negative;
 mod nodes;
