@@ -353,26 +353,8 @@ async fn account_page_history_password_change_and_self_lock() {
     let (c, secret) = s.confidential().await;
     common::code_flow(&s, &who, &c, &secret).await;
     let b = Browser::new();
-    let (at, _, page) = b.go(&s.url("/account")).await;
-    assert!(
-        page.contains("name=\"next\""),
-        "the account page asks to sign in first"
-    );
-    let csrf = input_value(&page, "csrf").unwrap();
-    let (status, page) = b
-        .post_form(
-            &at,
-            "/login",
-            &[
-                ("ar", ""),
-                ("next", "account"),
-                ("csrf", &csrf),
-                ("id_number", &who.id_number),
-                ("password", &who.password),
-            ],
-        )
-        .await
-        .expect_page();
+    let (status, page) = common::account_page(&s, &b, &who).await;
+    let at = url::Url::parse(&s.base).unwrap();
     assert_eq!(status, 200);
     assert!(
         page.contains("Trần Thị Bình") && page.contains(&who.id_number),

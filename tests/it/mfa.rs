@@ -29,23 +29,7 @@ async fn loa2_client(s: &TestServer) -> (ClientRecord, String) {
 
 /// Sign in to the account page; returns the page.
 async fn account_page(s: &TestServer, b: &Browser, who: &Citizen) -> String {
-    let (at, _, page) = b.go(&s.url("/account")).await;
-    let csrf = input_value(&page, "csrf").unwrap();
-    let (_, page) = b
-        .post_form(
-            &at,
-            "/login",
-            &[
-                ("ar", ""),
-                ("next", "account"),
-                ("csrf", &csrf),
-                ("id_number", &who.id_number),
-                ("password", &who.password),
-            ],
-        )
-        .await
-        .expect_page();
-    page
+    crate::common::account_page(s, b, who).await.1
 }
 
 fn base32_decode(s: &str) -> Vec<u8> {

@@ -43,22 +43,7 @@ async fn post_json(
 
 /// Sign in to /account with the password and register a passkey; returns its credential id.
 async fn register(s: &TestServer, b: &Browser, who: &Citizen, auth: &mut SoftPasskey) -> String {
-    let (at, _, page) = b.go(&s.url("/account")).await;
-    let csrf = input_value(&page, "csrf").unwrap();
-    let (_, page) = b
-        .post_form(
-            &at,
-            "/login",
-            &[
-                ("ar", ""),
-                ("next", "account"),
-                ("csrf", &csrf),
-                ("id_number", &who.id_number),
-                ("password", &who.password),
-            ],
-        )
-        .await
-        .expect_page();
+    let (_, page) = crate::common::account_page(s, b, who).await;
     let wcsrf = meta_csrf(&page);
     let (status, start) = post_json(b, s, "/webauthn/register/start", &wcsrf, json!({})).await;
     assert_eq!(status, 200, "{start}");

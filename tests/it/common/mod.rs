@@ -237,6 +237,24 @@ pub fn run_eidp(
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/cb";
 pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/bye";
 
+/// Sign in to /account with the password (the page asks first); returns status and page.
+pub async fn account_page(s: &TestServer, b: &Browser, who: &Citizen) -> (u16, String) {
+    let (at, _, page) = b.go(&s.url("/account")).await;
+    assert!(
+        page.contains("name=\"next\""),
+        "the account page asks to sign in first"
+    );
+    let csrf = browser::input_value(&page, "csrf").unwrap();
+    let form = [
+        ("ar", ""),
+        ("next", "account"),
+        ("csrf", csrf.as_str()),
+        ("id_number", who.id_number.as_str()),
+        ("password", who.password.as_str()),
+    ];
+    b.post_form(&at, "/login", &form).await.expect_page()
+}
+
 /// A PKCE pair (RFC 7636): verifier and S256 challenge.
 pub fn pkce() -> (String, String) {
     let verifier = eidp::crypto::random_token().unwrap();
