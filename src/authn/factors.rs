@@ -123,8 +123,7 @@ pub async fn new_code(
     {
         return Err(AuthnError::Throttled);
     }
-    let b = crypto::random_bytes::<4>().map_err(internal)?;
-    let code = format!("{:06}", u32::from_be_bytes(b) % 1_000_000);
+    let code = crypto::numeric_code().map_err(internal)?;
     let c = CodeChallenge {
         digest: code_digest(kek, ch, sub, &code),
         expires_at: now + SMS_OTP_TTL,

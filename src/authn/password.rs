@@ -40,6 +40,11 @@ async fn verify_blocking(password: String, phc: String) -> Result<bool, AuthnErr
     super::hasher::run(move || verify(&password, &phc)).await
 }
 
+/// Re-authentication (password change, removing a factor): does `password` match `phc`?
+pub async fn matches(password: String, phc: String) -> bool {
+    verify_blocking(password, phc).await.unwrap_or(false)
+}
+
 /// Hash a new password on the hashing pool.
 pub async fn hash_async(password: String) -> Result<String, AuthnError> {
     super::hasher::run(move || hash(&password))

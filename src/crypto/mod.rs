@@ -49,6 +49,15 @@ pub fn random_token() -> Result<String, CryptoError> {
     Ok(b64url(&random_bytes::<32>()?))
 }
 
+/// A 6-digit one-time code (enrolment, SMS/e-mail second factor). The 2^32 mod 10^6 bias is
+/// below 0.03 %: irrelevant with five attempts per code.
+pub fn numeric_code() -> Result<String, CryptoError> {
+    Ok(format!(
+        "{:06}",
+        u32::from_be_bytes(random_bytes::<4>()?) % 1_000_000
+    ))
+}
+
 /// A shorter random id for records (grant ids, key ids): 128 bits.
 pub fn random_id() -> Result<String, CryptoError> {
     Ok(b64url(&random_bytes::<16>()?))

@@ -190,10 +190,7 @@ pub async fn change_password(
         f.new_password_confirm.unwrap_or_default(),
     );
     let fail = |key: &str| s.ui.t(lang, key);
-    let stored = account.password_hash.clone();
-    let ok = crate::authn::hasher::run(move || password::verify(&current, &stored))
-        .await
-        .unwrap_or(false);
+    let ok = password::matches(current, account.password_hash.clone()).await;
     let problem = if !ok {
         Some(fail("error_current_password"))
     } else if new != confirm {

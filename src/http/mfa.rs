@@ -24,6 +24,20 @@ fn pending_key(sub: &str) -> String {
     format!("totp-pending:{sub}")
 }
 
+/// Record a change to the account's factors and show the account page with `message_key`.
+async fn done(
+    s: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    account: &AccountRecord,
+    action: &'static str,
+    message_key: &str,
+) -> Response {
+    note(s, account, action, pages::ip(s, headers, peer)).await;
+    let message = s.ui.t(choose_lang(&[], headers), message_key);
+    render(s, headers, account, Some(message), None, StatusCode::OK).await
+}
+
 async fn note(s: &AppState, account: &AccountRecord, action: &'static str, ip: String) {
     let e = Event {
         actor: account.sub.clone(),
@@ -164,20 +178,13 @@ pub async fn totp_confirm(
             .ui
             .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
     }
-    note(
-        &s,
-        &account,
-        actions::TOTP_ENROLLED,
-        pages::ip(&s, &headers, peer),
-    )
-    .await;
-    render(
+    done(
         &s,
         &headers,
+        peer,
         &account,
-        Some(s.ui.t(lang, "message_totp_added")),
-        None,
-        StatusCode::OK,
+        actions::TOTP_ENROLLED,
+        "message_totp_added",
     )
     .await
 }
@@ -194,14 +201,8 @@ pub async fn totp_remove(
         Err(p) => return p,
     };
     let lang = choose_lang(&[], &headers);
-    let (given, stored) = (
-        f.current_password.unwrap_or_default(),
-        account.password_hash.clone(),
-    );
-    let ok = crate::authn::hasher::run(move || password::verify(&given, &stored))
-        .await
-        .unwrap_or(false);
-    if !ok {
+    let given = f.current_password.unwrap_or_default();
+    if !password::matches(given, account.password_hash.clone()).await {
         return render(
             &s,
             &headers,
@@ -218,20 +219,13 @@ pub async fn totp_remove(
             .ui
             .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
     }
-    note(
-        &s,
-        &account,
-        actions::TOTP_REMOVED,
-        pages::ip(&s, &headers, peer),
-    )
-    .await;
-    render(
+    done(
         &s,
         &headers,
+        peer,
         &account,
-        Some(s.ui.t(lang, "message_totp_removed")),
-        None,
-        StatusCode::OK,
+        actions::TOTP_REMOVED,
+        "message_totp_removed",
     )
     .await
 }

@@ -77,8 +77,7 @@ fn flow_key(flow: &str) -> String {
 }
 
 fn new_otp() -> Result<String, EnrolError> {
-    let b = crypto::random_bytes::<4>().map_err(|e| EnrolError::Send(e.to_string()))?;
-    Ok(format!("{:06}", u32::from_be_bytes(b) % 1_000_000))
+    crypto::numeric_code().map_err(|e| EnrolError::Send(e.to_string()))
 }
 
 impl Enrolment<'_> {

@@ -26,20 +26,7 @@ async fn redeem(
     cb: &url::Url,
     verifier: &str,
 ) -> serde_json::Value {
-    let code = query_param(cb, "code").unwrap_or_else(|| panic!("no code in {cb}"));
-    let (status, body) = token_request(
-        &s.base,
-        Some((&c.client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    common::redeem(s, &c.client_id, secret, cb, verifier).await
 }
 
 #[tokio::test]

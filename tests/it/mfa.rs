@@ -7,7 +7,6 @@ use url::Url;
 use crate::common::browser::input_value;
 use crate::common::{
     Browser, Citizen, Landing, REDIRECT_URI, TestServer, authorize_url, pkce, query_param,
-    token_request,
 };
 use crate::flow::decode_payload;
 use eidp::oidc::clients::NewClient;
@@ -160,19 +159,7 @@ async fn redeem(
     cb: &Url,
     verifier: &str,
 ) -> serde_json::Value {
-    let code = query_param(cb, "code").unwrap_or_else(|| panic!("no code: {cb}"));
-    let (status, body) = token_request(
-        &s.base,
-        Some((&c.client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = crate::common::redeem(s, &c.client_id, secret, cb, verifier).await;
     decode_payload(body["id_token"].as_str().unwrap())
 }
 

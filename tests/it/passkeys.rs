@@ -9,9 +9,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
 
 use crate::common::browser::input_value;
-use crate::common::{
-    Browser, Citizen, REDIRECT_URI, TestServer, authorize_url, pkce, query_param, token_request,
-};
+use crate::common::{Browser, Citizen, REDIRECT_URI, TestServer, authorize_url, pkce};
 use crate::flow::decode_payload;
 use eidp::oidc::clients::NewClient;
 
@@ -143,19 +141,7 @@ async fn id_token(
     cb: &Url,
     verifier: &str,
 ) -> Value {
-    let code = query_param(cb, "code").unwrap_or_else(|| panic!("{cb}"));
-    let (status, body) = token_request(
-        &s.base,
-        Some((client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = crate::common::redeem(s, client_id, secret, cb, verifier).await;
     decode_payload(body["id_token"].as_str().unwrap())
 }
 

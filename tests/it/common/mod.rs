@@ -308,6 +308,27 @@ pub async fn token_request(
     (status, resp.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// Exchange the code in a client callback URL (client_secret_basic); asserts success and
+/// returns the token response.
+pub async fn redeem(
+    s: &TestServer,
+    client_id: &str,
+    secret: &str,
+    cb: &url::Url,
+    verifier: &str,
+) -> serde_json::Value {
+    let code = query_param(cb, "code").unwrap_or_else(|| panic!("no code in {cb}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", verifier),
+    ];
+    let (status, body) = token_request(&s.base, Some((client_id, secret)), &form).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Run the whole browser part and the code exchange; returns the token response JSON.
 pub async fn code_flow(
     s: &TestServer,
@@ -322,18 +343,5 @@ pub async fn code_flow(
         .sign_in(&url, &who.id_number, &who.password)
         .await
         .expect_redirect();
-    let code = query_param(&cb, "code").expect("code");
-    let (status, body) = token_request(
-        &s.base,
-        Some((&client.client_id, secret)),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    redeem(s, &client.client_id, secret, &cb, &verifier).await
 }
