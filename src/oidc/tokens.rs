@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{OAuthError, Provider, claims, clients};
 use crate::clock::UnixTime;
 use crate::crypto::{self, jwt};
-use crate::store::{ClientRecord, GrantRecord, RefreshRecord};
+use crate::store::{AccountRecord, ClientRecord, GrantRecord, PersonRecord, RefreshRecord};
 
 /// RFC 6749 §5.1 successful response.
 #[derive(Debug, Serialize)]
@@ -78,6 +78,7 @@ pub async fn id_token(
     g: &GrantRecord,
     nonce: Option<&str>,
     access_token: &str,
+    known: Option<(&AccountRecord, &PersonRecord)>,
     now: UnixTime,
 ) -> Result<String, OAuthError> {
     let sub = g
@@ -107,7 +108,7 @@ pub async fn id_token(
     if let Some(sid) = &g.sid {
         c.insert("sid".into(), json!(sid));
     }
-    for (k, v) in person_claims(p, g, "id_token").await? {
+    for (k, v) in person_claims(p, g, "id_token", known).await? {
         c.entry(k).or_insert(v);
     }
     Ok(jwt::sign(
@@ -119,11 +120,13 @@ pub async fn id_token(
     )?)
 }
 
-/// Person claims released for `target` under this grant, read fresh from the register.
+/// Person claims released for `target` under this grant, read fresh from the register
+/// (`known`: the grant's account and register record when the caller has just read them).
 pub async fn person_claims(
     p: &Provider,
     g: &GrantRecord,
     target: &str,
+    known: Option<(&AccountRecord, &PersonRecord)>,
 ) -> Result<Map<String, Value>, OAuthError> {
     let scopes = super::split_spaces(Some(&g.scope));
     let claims_param = g
@@ -141,6 +144,9 @@ pub async fn person_claims(
     let Some(sub) = g.sub.as_deref() else {
         return Ok(Map::new());
     };
+    if let Some((account, person)) = known.filter(|(a, _)| a.sub == sub) {
+        return Ok(claims::values(person, account, &names));
+    }
     let account =
         p.db.account_by_sub(sub)
             .await?

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, person_claims};
 use super::{OAuthError, Provider, split_spaces};
 use crate::crypto::jwt;
-use crate::store::GrantRecord;
+use crate::store::GrantView;
 
 pub fn revoked_key(jti: &str) -> String {
     format!("revoked:{jti}")
@@ -16,7 +16,7 @@ pub fn revoked_key(jti: &str) -> String {
 pub async fn check_access_token(
     p: &Provider,
     token: &str,
-) -> Result<(AccessClaims, Option<GrantRecord>), OAuthError> {
+) -> Result<(AccessClaims, Option<GrantView>), OAuthError> {
     let now = p.now();
     let expect = jwt::Expect {
         issuer: p.issuer(),
@@ -30,9 +30,9 @@ pub async fn check_access_token(
     }
     let grant = match &claims.gid {
         Some(gid) => {
-            let g = p.db.grant(gid).await?;
-            match g {
-                Some(g) if g.revoked_at.is_none() => Some(g),
+            // The grant with its account and register record: userinfo needs all three.
+            match p.db.grant_view(gid).await? {
+                Some(v) if v.grant.revoked_at.is_none() => Some(v),
                 _ => return Err(OAuthError::invalid_token("the access token was revoked")),
             }
         }
@@ -51,13 +51,20 @@ pub async fn userinfo(p: &Provider, token: &str) -> Result<Map<String, Value>, O
             "the access token lacks the openid scope",
         ));
     }
-    let mut grant =
-        grant.ok_or_else(|| OAuthError::invalid_token("the access token has no person"))?;
+    let view = grant.ok_or_else(|| OAuthError::invalid_token("the access token has no person"))?;
+    let mut grant = view.grant;
     // A narrowed refresh may have issued this token with fewer scopes than the grant.
     grant.scope = claims.scope.clone();
     let mut out = Map::new();
     out.insert("sub".into(), json!(claims.sub));
-    for (k, v) in person_claims(p, &grant, "userinfo").await? {
+    for (k, v) in person_claims(
+        p,
+        &grant,
+        "userinfo",
+        view.account.as_ref().zip(view.person.as_ref()),
+    )
+    .await?
+    {
         out.insert(k, v);
     }
     Ok(out)

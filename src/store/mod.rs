@@ -173,26 +173,37 @@ pub trait KeyStore: Send + Sync {
 /// Outcome of presenting a refresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshUse {
-    /// First use: the token is now spent and its grant is returned.
-    Fresh(Box<GrantRecord>),
+    /// First use: the token is now spent and its successor recorded. Carries the grant.
+    Fresh(Box<GrantView>),
     /// Already spent: someone replays it. Carries the grant to revoke (RFC 9700 §4.14.2).
     Reused(String),
     Unknown,
+}
+
+/// The refresh token that replaces a spent one. It lives until `expires_at` or the end of its
+/// grant, whichever comes first.
+#[derive(Debug, Clone)]
+pub struct Successor {
+    pub token_hash: Vec<u8>,
+    pub expires_at: UnixTime,
 }
 
 #[async_trait]
 pub trait GrantStore: Send + Sync {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()>;
     async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>>;
+    /// The grant with its account and register record, in one round trip.
+    async fn grant_view(&self, id: &str) -> StoreResult<Option<GrantView>>;
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
     async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()>;
-    /// Spend a refresh token atomically (a conditional UPDATE), so two nodes cannot both use it.
-    async fn use_refresh(&self, hash: &[u8], now: UnixTime) -> StoreResult<RefreshUse>;
-    /// Spend one token and record its successor in one transaction: no half-rotated family.
+    /// Spend `old` if it is live, its grant is live and `client_id` owns it, and record
+    /// `next` as its successor, in one atomic statement: two nodes cannot both spend it and a
+    /// family is never half-rotated. A spent token of the client's grant comes back `Reused`.
     async fn rotate_refresh(
         &self,
         old: &[u8],
-        new: &RefreshRecord,
+        client_id: &str,
+        next: &Successor,
         now: UnixTime,
     ) -> StoreResult<RefreshUse>;
     async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>>;

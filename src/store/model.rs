@@ -144,6 +144,14 @@ pub struct KeyRecord {
     pub remove_at: Option<UnixTime>,
 }
 
+/// A grant with the account and register record behind it, read in one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantView {
+    pub grant: GrantRecord,
+    pub account: Option<AccountRecord>,
+    pub person: Option<PersonRecord>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantRecord {
     pub id: String,

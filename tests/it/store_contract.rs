@@ -70,6 +70,19 @@ fn refresh(hash: &[u8], grant_id: &str) -> RefreshRecord {
     }
 }
 
+async fn spend(db: &SqlStore, old: &[u8], client: &str, new: &[u8], now: i64) -> RefreshUse {
+    db.rotate_refresh(old, client, &next(new), now)
+        .await
+        .unwrap()
+}
+
+fn next(hash: &[u8]) -> Successor {
+    Successor {
+        token_hash: hash.to_vec(),
+        expires_at: 5_000,
+    }
+}
+
 async fn durable_contract(db: Arc<SqlStore>) {
     let person = PersonRecord {
         id_number: "001090000001".into(),
@@ -120,14 +133,42 @@ async fn durable_contract(db: Arc<SqlStore>) {
 
     db.insert_grant(&grant("g1")).await.unwrap();
     db.insert_refresh(&refresh(b"r1", "g1")).await.unwrap();
-    let next = refresh(b"r2", "g1");
-    assert!(
-        matches!(db.rotate_refresh(b"r1", &next, 100).await.unwrap(), RefreshUse::Fresh(g) if g.id == "g1")
-    );
     assert_eq!(
-        db.rotate_refresh(b"r1", &refresh(b"r3", "g1"), 101)
-            .await
-            .unwrap(),
+        spend(&db, b"r1", "c2", b"rx", 100).await,
+        RefreshUse::Unknown,
+        "another client cannot spend it"
+    );
+    let RefreshUse::Fresh(v) = db
+        .rotate_refresh(b"r1", "c1", &next(b"r2"), 100)
+        .await
+        .unwrap()
+    else {
+        panic!("the first use is fresh")
+    };
+    assert_eq!(v.grant.id, "g1");
+    assert_eq!(v.account.map(|a| a.sub).as_deref(), Some("s1"));
+    assert_eq!(
+        v.person,
+        Some(person.clone()),
+        "the view carries the register record"
+    );
+    let r2 = db
+        .refresh(b"r2")
+        .await
+        .unwrap()
+        .expect("successor recorded");
+    assert_eq!(
+        (
+            r2.grant_id.as_str(),
+            r2.created_at,
+            r2.expires_at,
+            r2.used_at
+        ),
+        ("g1", 100, 5_000, None)
+    );
+    assert!(db.refresh(b"rx").await.unwrap().is_none());
+    assert_eq!(
+        spend(&db, b"r1", "c1", b"r3", 101).await,
         RefreshUse::Reused("g1".into())
     );
     assert!(
@@ -135,16 +176,37 @@ async fn durable_contract(db: Arc<SqlStore>) {
         "no successor for a replay"
     );
     assert_eq!(
-        db.use_refresh(b"nope", 100).await.unwrap(),
+        spend(&db, b"r1", "c2", b"r3", 101).await,
+        RefreshUse::Unknown,
+        "another client's replay does not revoke"
+    );
+    assert_eq!(
+        spend(&db, b"nope", "c1", b"r4", 100).await,
         RefreshUse::Unknown
     );
     assert_eq!(
-        db.use_refresh(b"r2", 6_000).await.unwrap(),
+        spend(&db, b"r2", "c1", b"r4", 6_000).await,
         RefreshUse::Unknown,
         "expired"
     );
-    db.revoke_grant("g1", 200).await.unwrap();
-    assert_eq!(db.grant("g1").await.unwrap().unwrap().revoked_at, Some(200));
+    // The successor never outlives its grant.
+    assert!(matches!(
+        spend(&db, b"r2", "c1", b"r5", 200).await,
+        RefreshUse::Fresh(_)
+    ));
+    let far = Successor {
+        token_hash: b"r6".to_vec(),
+        expires_at: 99_999,
+    };
+    db.rotate_refresh(b"r5", "c1", &far, 300).await.unwrap();
+    assert_eq!(db.refresh(b"r6").await.unwrap().unwrap().expires_at, 10_000);
+    db.revoke_grant("g1", 400).await.unwrap();
+    assert_eq!(
+        spend(&db, b"r6", "c1", b"r7", 500).await,
+        RefreshUse::Unknown,
+        "a revoked grant's token is dead"
+    );
+    assert_eq!(db.grant("g1").await.unwrap().unwrap().revoked_at, Some(400));
 
     let consent = ConsentRecord {
         sub: "s1".into(),
@@ -166,19 +228,11 @@ async fn durable_contract(db: Arc<SqlStore>) {
     db.insert_refresh(&refresh(b"race", "g2")).await.unwrap();
     let a = {
         let db = db.clone();
-        tokio::spawn(async move {
-            db.rotate_refresh(b"race", &refresh(b"ra", "g2"), 10)
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { spend(&db, b"race", "c1", b"ra", 10).await })
     };
     let b = {
         let db = db.clone();
-        tokio::spawn(async move {
-            db.rotate_refresh(b"race", &refresh(b"rb", "g2"), 10)
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { spend(&db, b"race", "c1", b"rb", 10).await })
     };
     let outcomes = [a.await.unwrap(), b.await.unwrap()];
     assert_eq!(
@@ -189,6 +243,37 @@ async fn durable_contract(db: Arc<SqlStore>) {
         1,
         "{outcomes:?}"
     );
+    // Many at once (SQLite group-commits them): each token presented twice, by its client.
+    let mut tasks = Vec::new();
+    for i in 0..24u8 {
+        let gid = format!("gb{i}");
+        db.insert_grant(&grant(&gid)).await.unwrap();
+        db.insert_refresh(&refresh(&[b'b', i], &gid)).await.unwrap();
+    }
+    for round in 0..2u8 {
+        for i in 0..24u8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let out = db
+                    .rotate_refresh(&[b'b', i], "c1", &next(&[b'n', i, round]), 10)
+                    .await
+                    .unwrap();
+                (i, out)
+            }));
+        }
+    }
+    let mut fresh = [0; 24];
+    for t in tasks {
+        match t.await.unwrap() {
+            (i, RefreshUse::Fresh(v)) => {
+                assert_eq!(v.grant.id, format!("gb{i}"));
+                fresh[usize::from(i)] += 1;
+            }
+            (i, RefreshUse::Reused(g)) => assert_eq!(g, format!("gb{i}")),
+            (i, RefreshUse::Unknown) => panic!("token {i} unknown"),
+        }
+    }
+    assert_eq!(fresh, [1; 24], "each token is spent exactly once");
     db.ping().await.unwrap();
 }
 

@@ -2,12 +2,13 @@
 # eidp's load benchmarks, side by side with node oidc-provider, on this machine, with wrk.
 #   bash tests/load/run.sh [--mode embedded|production] [--duration 10] [--connections 16]
 #                          [--refresh-tokens 150000] [--citizens 0] [--no-peer]
+#                          [--only discovery,refresh_token,...]   (a subset of the scenarios)
 # Prints a table (throughput, p50/p99 latency, peak resident memory, ratio to the peer).
 # See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
-MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1
+MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1 ONLY=
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift 2 ;;
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
     --refresh-tokens) REFRESH=$2; shift 2 ;;
     --citizens) CITIZENS=$2; shift 2 ;;
     --no-peer) PEER=0; shift ;;
+    --only) ONLY=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,12 +81,20 @@ head -n "$N" "$WORK/refresh.txt" | tail -n +$(( N * 2 / 3 + 1 )) > "$WORK/refres
 AT=$(curl -sf -u "$CID:$SECRET" -d grant_type=refresh_token -d "refresh_token=$(cat "$WORK/one.txt")" "$BASE/token" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
+# CPU time (user + system, in clock ticks) the process has used so far: with wrk on the same
+# cores, throughput alone hides how much of the machine each server spends per request.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK_HZ=$(getconf CLK_TCK); export TICK_HZ
+
 run() { # target pid scenario url lua [threads connections duration] [VAR=value ...]
   local target=$1 pid=$2 name=$3 url=$4 lua=$5 t=$6 c=$7 d=$8; shift 8
-  local out
+  [ -z "$ONLY" ] || [[ ",$ONLY," == *",${name%@half},"* ]] || return 0
+  local out cpu0 cpu1
+  cpu0=$(cpu_ticks "$pid")
   out=$(env "$@" wrk -t"$t" -c"$c" -d"$d"s -s "$LUA_DIR/$lua" "$url" | tail -n 1)
+  cpu1=$(cpu_ticks "$pid")
   local hwm; hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  echo "{\"target\":\"$target\",\"scenario\":\"$name\",\"hwm_kb\":$hwm,\"wrk\":$out}" >> "$RESULTS"
+  echo "{\"target\":\"$target\",\"scenario\":\"$name\",\"hwm_kb\":$hwm,\"cpu_ticks\":$((cpu1 - cpu0)),\"wrk\":$out}" >> "$RESULTS"
   echo "  $target $name done" >&2
 }
 
@@ -100,7 +110,7 @@ mkdir -p "$WORK/codes"
 AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
 PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")
 run eidp "$EPID" password_signin "$BASE" signin.lua 4 4 $D AUTHORIZE_PATH="$AUTHZ" ID_NUMBER=$ID PASSWORD_ENC="$PW_ENC" CODES_DIR="$WORK/codes"
-cat "$WORK"/codes/*.txt > "$WORK/codes.txt"
+cat "$WORK"/codes/*.txt > "$WORK/codes.txt" 2>/dev/null || true
 run eidp "$EPID" code_exchange "$BASE/token" tokens.lua $T $C 2 TOKENS_FILE="$WORK/codes.txt" BASIC="$BASIC" \
   BODY_PREFIX="grant_type=authorization_code&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&code_verifier=$VERIFIER&code="
 # p99 at half of the peak rate, for the token endpoints.
@@ -110,6 +120,7 @@ sys.path.insert(0,'tests/load'); import report
 for l in open('$RESULTS'):
     r=json.loads(l)
     if r['target']=='eidp' and r['scenario']=='$s': print(int(report.rate(r)))")
+  [ -n "$peak" ] || continue
   # wrk paces in whole milliseconds per connection: 64 connections give a fine enough step.
   H=64
   delay=$(python3 -c "print(max(1, round($H * 2000 / max($peak, 1))))")

@@ -79,8 +79,16 @@ pub async fn exchange(
         None
     };
     let access_token = tokens::access_token(p, &grant, now)?;
-    let id_token =
-        tokens::id_token(p, client, &grant, g.nonce.as_deref(), &access_token, now).await?;
+    let id_token = tokens::id_token(
+        p,
+        client,
+        &grant,
+        g.nonce.as_deref(),
+        &access_token,
+        None,
+        now,
+    )
+    .await?;
     // The usage history: what this service received about the person, and when.
     let event = crate::audit::Event {
         actor: format!("client:{}", client.client_id),

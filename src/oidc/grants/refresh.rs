@@ -1,12 +1,19 @@
 //! `refresh_token` (RFC 6749 §6) with rotation on every use. Presenting a spent token means
 //! it was copied: the whole family (grant) is revoked (RFC 9700 §4.14.2).
+//!
+//! The hot path is one write (spend and name the successor, with the client's ownership and
+//! the grant's liveness checked in the same statement) and reads that run alongside it.
 
 use super::{TokenParams, required};
 use crate::crypto;
 use crate::identity::STATE_ACTIVE;
 use crate::oidc::tokens::{self, TokenResponse};
 use crate::oidc::{OAuthError, Provider, split_spaces};
-use crate::store::{ClientRecord, RefreshUse};
+use crate::store::{ClientRecord, RefreshUse, Successor};
+
+fn invalid() -> OAuthError {
+    OAuthError::invalid_grant("refresh token is invalid, expired or revoked")
+}
 
 pub async fn exchange(
     p: &Provider,
@@ -16,42 +23,22 @@ pub async fn exchange(
     let presented = required(&params.refresh_token, "refresh_token")?;
     let hash = crypto::digest(presented);
     let now = p.now();
-    let invalid = || OAuthError::invalid_grant("refresh token is invalid, expired or revoked");
-    // Ownership first, so another client cannot burn this client's token.
-    let record = p.db.refresh(&hash).await?.ok_or_else(invalid)?;
-    let grant = p.db.grant(&record.grant_id).await?.ok_or_else(invalid)?;
-    if grant.client_id != client.client_id {
-        return Err(invalid());
+    let asked = params.scope.as_deref().filter(|s| !s.is_empty());
+    if let Some(asked) = asked {
+        // A bad scope must not cost the client its token: check before spending it.
+        check_scope(p, client, &hash, asked).await?;
     }
-    if grant.revoked_at.is_some() || grant.expires_at <= now {
-        return Err(invalid());
-    }
-    let scope = match params.scope.as_deref().filter(|s| !s.is_empty()) {
-        None => grant.scope.clone(),
-        Some(asked) => {
-            let had = split_spaces(Some(&grant.scope));
-            let asked = split_spaces(Some(asked));
-            if !asked.iter().all(|s| had.contains(s)) {
-                return Err(OAuthError::invalid_scope(
-                    "scope exceeds the original grant",
-                ));
-            }
-            asked.join(" ")
-        }
+    let token = crypto::random_token()?;
+    let next = Successor {
+        token_hash: crypto::digest(&token),
+        expires_at: now + p.cfg.lifetimes.refresh_token,
     };
-    if let Some(sub) = grant.sub.as_deref() {
-        let active =
-            p.db.account_by_sub(sub)
-                .await?
-                .is_some_and(|a| a.state == STATE_ACTIVE);
-        if !active {
-            p.db.revoke_grant(&grant.id, now).await?;
-            return Err(OAuthError::invalid_grant("the account is locked or gone"));
-        }
-    }
-    let (new_token, new_rec) = tokens::new_refresh(p, &grant.id, now, grant.expires_at)?;
-    let grant = match p.db.rotate_refresh(&hash, &new_rec, now).await? {
-        RefreshUse::Fresh(g) => *g,
+    let view = match p
+        .db
+        .rotate_refresh(&hash, &client.client_id, &next, now)
+        .await?
+    {
+        RefreshUse::Fresh(view) => *view,
         RefreshUse::Reused(grant_id) => {
             p.db.revoke_grant(&grant_id, now).await?;
             tracing::warn!(client_id = %client.client_id, "refresh token reused; family revoked");
@@ -61,15 +48,27 @@ pub async fn exchange(
         }
         RefreshUse::Unknown => return Err(invalid()),
     };
-    let mut narrowed = grant.clone();
-    narrowed.scope = scope;
-    let access_token = tokens::access_token(p, &narrowed, now)?;
+    let mut grant = view.grant;
+    let subject = match (&grant.sub, view.account, view.person) {
+        (None, _, _) => None,
+        (Some(_), Some(a), Some(person)) if a.state == STATE_ACTIVE => Some((a, person)),
+        (Some(_), _, _) => {
+            p.db.revoke_grant(&grant.id, now).await?;
+            return Err(OAuthError::invalid_grant("the account is locked or gone"));
+        }
+    };
+    if let Some(asked) = asked {
+        grant.scope = split_spaces(Some(asked)).join(" ");
+    }
+    let access_token = tokens::access_token(p, &grant, now)?;
     // OIDC Core §12.2: a new ID token with the same sub, iss, aud and auth_time, no nonce.
-    let id_token = if split_spaces(Some(&narrowed.scope))
+    let id_token = if split_spaces(Some(&grant.scope))
         .iter()
         .any(|s| s == "openid")
     {
-        Some(tokens::id_token(p, client, &narrowed, None, &access_token, now).await?)
+        let known = subject.as_ref().map(|(a, person)| (a, person));
+        let id = tokens::id_token(p, client, &grant, None, &access_token, known, now);
+        Some(id.await?)
     } else {
         None
     };
@@ -77,8 +76,30 @@ pub async fn exchange(
         access_token,
         token_type: "Bearer",
         expires_in: p.cfg.lifetimes.access_token,
-        refresh_token: Some(new_token),
+        refresh_token: Some(token),
         id_token,
-        scope: narrowed.scope,
+        scope: grant.scope,
     })
+}
+
+/// A narrower scope may be asked for (RFC 6749 §6), never a wider one.
+async fn check_scope(
+    p: &Provider,
+    client: &ClientRecord,
+    hash: &[u8],
+    asked: &str,
+) -> Result<(), OAuthError> {
+    let record = p.db.refresh(hash).await?.ok_or_else(invalid)?;
+    let grant = p.db.grant(&record.grant_id).await?.ok_or_else(invalid)?;
+    if grant.client_id != client.client_id {
+        return Err(invalid());
+    }
+    let had = split_spaces(Some(&grant.scope));
+    if split_spaces(Some(asked)).iter().all(|s| had.contains(s)) {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_scope(
+            "scope exceeds the original grant",
+        ))
+    }
 }

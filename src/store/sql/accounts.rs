@@ -8,12 +8,12 @@ use crate::store::{
     AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreResult,
 };
 
-const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
+pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
      residence, birth_place, household_id, household_relation, card_expires_on, deceased_on, \
      created_at, updated_at";
 
-type Opt = Option<String>;
-type PersonRow = (
+pub(super) type Opt = Option<String>;
+pub(super) type PersonRow = (
     String,
     String,
     String,
@@ -31,7 +31,7 @@ type PersonRow = (
     i64,
 );
 
-fn person(r: PersonRow) -> PersonRecord {
+pub(super) fn person(r: PersonRow) -> PersonRecord {
     PersonRecord {
         id_number: r.0,
         full_name: r.1,
@@ -51,12 +51,12 @@ fn person(r: PersonRow) -> PersonRecord {
     }
 }
 
-const ACCOUNT_COLS: &str = "sub, id_number, password_hash, level, state, lock_reason, lock_note, \
+pub(super) const ACCOUNT_COLS: &str = "sub, id_number, password_hash, level, state, lock_reason, lock_note, \
      session_epoch, created_at, updated_at";
 
-type AccountRow = (String, String, String, i64, String, Opt, Opt, i64, i64, i64);
+pub(super) type AccountRow = (String, String, String, i64, String, Opt, Opt, i64, i64, i64);
 
-fn account(r: AccountRow) -> AccountRecord {
+pub(super) fn account(r: AccountRow) -> AccountRecord {
     AccountRecord {
         sub: r.0,
         id_number: r.1,

@@ -3,13 +3,17 @@
 
 use async_trait::async_trait;
 
-use super::{SqlStore, db_err, from_json, on, on_write, to_json};
+use sqlx::AssertSqlSafe;
+
+use super::rotation::{self, VIEW_SQL, view, view_row};
+use super::{Pool, SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::store::{
-    ConsentRecord, ConsentStore, GrantRecord, GrantStore, RefreshRecord, RefreshUse, StoreResult,
+    ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRecord, RefreshUse,
+    StoreError, StoreResult, Successor,
 };
 
-type GrantRow = (
+pub(super) type GrantRow = (
     String,
     String,
     Option<String>,
@@ -24,7 +28,10 @@ type GrantRow = (
     Option<i64>,
 );
 
-fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
+pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
+     created_at, expires_at, revoked_at";
+
+pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     Ok(GrantRecord {
         id: r.0,
         client_id: r.1,
@@ -41,35 +48,23 @@ fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     })
 }
 
-const SPEND: &str = "UPDATE refresh_tokens SET used_at = $2 \
-     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, \
      expires_at, used_at) VALUES ($1,$2,$3,$4,$5)";
 
 impl SqlStore {
-    /// After a failed spend: tell a replay (revoke the family) from an unknown or expired token.
-    async fn classify_unspent(&self, hash: &[u8]) -> StoreResult<RefreshUse> {
-        Ok(match self.refresh(hash).await? {
-            Some(r) if r.used_at.is_some() => RefreshUse::Reused(r.grant_id),
-            _ => RefreshUse::Unknown,
-        })
-    }
-
-    async fn fresh(&self, grant_id: &str) -> StoreResult<RefreshUse> {
-        Ok(match self.grant(grant_id).await? {
-            Some(g) => RefreshUse::Fresh(Box::new(g)),
-            None => RefreshUse::Unknown,
-        })
-    }
-
-    async fn grant_of(&self, hash: &[u8]) -> StoreResult<RefreshUse> {
-        let Some(r) = self.refresh(hash).await? else {
-            return Ok(RefreshUse::Unknown);
-        };
-        Ok(match self.grant(&r.grant_id).await? {
-            Some(g) => RefreshUse::Fresh(Box::new(g)),
-            None => RefreshUse::Unknown,
-        })
+    /// After a failed spend: a spent token of this client's grant is a replay (revoke the
+    /// family); anything else (unknown, expired, another client's) is merely invalid.
+    async fn classify_unspent(&self, hash: &[u8], client_id: &str) -> StoreResult<RefreshUse> {
+        const SQL: &str = "SELECT r.grant_id FROM refresh_tokens r JOIN grants g \
+             ON g.id = r.grant_id WHERE r.token_hash = $1 AND r.used_at IS NOT NULL \
+             AND g.client_id = $2";
+        let row = on!(self, |p| sqlx::query_as::<_, (String,)>(SQL)
+            .bind(hash)
+            .bind(client_id)
+            .fetch_optional(p)
+            .await
+            .map_err(db_err))?;
+        Ok(row.map_or(RefreshUse::Unknown, |(g,)| RefreshUse::Reused(g)))
     }
 }
 
@@ -98,14 +93,27 @@ impl GrantStore for SqlStore {
     }
 
     async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
-        const SQL: &str = "SELECT id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
-             created_at, expires_at, revoked_at FROM grants WHERE id = $1";
-        let row = on!(self, |p| sqlx::query_as::<_, GrantRow>(SQL)
-            .bind(id)
-            .fetch_optional(p)
-            .await
-            .map_err(db_err))?;
+        let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1");
+        let row = on!(self, |p| sqlx::query_as::<_, GrantRow>(AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(id)
+        .fetch_optional(p)
+        .await
+        .map_err(db_err))?;
         row.map(grant).transpose()
+    }
+
+    async fn grant_view(&self, id: &str) -> StoreResult<Option<GrantView>> {
+        let row = on!(self, |p| {
+            let row = sqlx::query(AssertSqlSafe(VIEW_SQL.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+                .map_err(db_err)?;
+            row.map(|r| view_row(&r, 0)).transpose().map_err(db_err)
+        })?;
+        row.map(view).transpose()
     }
 
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
@@ -132,54 +140,27 @@ impl GrantStore for SqlStore {
             .map_err(db_err))
     }
 
-    async fn use_refresh(&self, hash: &[u8], now: UnixTime) -> StoreResult<RefreshUse> {
-        let spent = on_write!(self, |p| sqlx::query(SPEND)
-            .bind(hash)
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-            .map_err(db_err))?;
-        if spent == 1 {
-            self.grant_of(hash).await
-        } else {
-            self.classify_unspent(hash).await
-        }
-    }
-
     async fn rotate_refresh(
         &self,
         old: &[u8],
-        new: &RefreshRecord,
+        client_id: &str,
+        next: &Successor,
         now: UnixTime,
     ) -> StoreResult<RefreshUse> {
-        let spent = on_write!(self, |p| async {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(SPEND)
-                .bind(old)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 1 {
-                sqlx::query(INSERT_REFRESH)
-                    .bind(&new.token_hash)
-                    .bind(&new.grant_id)
-                    .bind(new.created_at)
-                    .bind(new.expires_at)
-                    .bind(new.used_at)
-                    .execute(&mut *tx)
-                    .await?;
+        let row = match (&self.pool, &self.rotations) {
+            (_, Some(rotations)) => rotations.rotate(old, client_id, next, now).await?,
+            (Pool::Postgres(p), _) => {
+                rotation::rotate_postgres(p, old, client_id, next, now).await?
             }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(n == 1)
-        }
-        .await
-        .map_err(db_err))?;
-        if spent {
-            self.fresh(&new.grant_id).await
-        } else {
-            self.classify_unspent(old).await
+            (Pool::Sqlite(_), None) => {
+                return Err(StoreError::Other(
+                    "SQLite store without its rotation writer".into(),
+                ));
+            }
+        };
+        match row {
+            Some(v) => Ok(RefreshUse::Fresh(Box::new(v))),
+            None => self.classify_unspent(old, client_id).await,
         }
     }
 

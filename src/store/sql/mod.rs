@@ -12,6 +12,7 @@ mod keys;
 mod mfa;
 mod officers;
 mod passkeys;
+mod rotation;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -38,6 +39,8 @@ pub struct SqlStore {
     /// SQLite's one writer: writes queue here instead of meeting SQLite's busy handler, whose
     /// sleeps made p99 spike; reads keep their own connections (WAL lets them run alongside).
     sqlite_writer: Option<SqlitePool>,
+    /// SQLite's group-committed refresh rotations (see `rotation.rs`).
+    rotations: Option<rotation::Rotations>,
     /// Serialises audit appends within this process (see `audit.rs`).
     audit_lock: tokio::sync::Mutex<()>,
 }
@@ -107,6 +110,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "identity", include_str!("../migrations/sqlite/0002_identity.sql")),
     (3, "mfa", include_str!("../migrations/sqlite/0003_mfa.sql")),
     (4, "passkeys", include_str!("../migrations/sqlite/0004_passkeys.sql")),
+    (5, "refresh rotation", include_str!("../migrations/sqlite/0005_refresh_rotation.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -114,6 +118,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "identity", include_str!("../migrations/postgres/0002_identity.sql")),
     (3, "mfa", include_str!("../migrations/postgres/0003_mfa.sql")),
     (4, "passkeys", include_str!("../migrations/postgres/0004_passkeys.sql")),
+    (5, "refresh rotation", include_str!("../migrations/postgres/0005_refresh_rotation.sql")),
 ];
 
 impl SqlStore {
@@ -146,11 +151,12 @@ impl SqlStore {
             // without an fsync per commit (SQLite's recommended pairing for WAL).
             let opts = opts.synchronous(SqliteSynchronous::Normal);
             let in_memory = url.contains(":memory:");
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(opts.clone())
-                .await
-                .map_err(db_err)?;
+            // With a file, the checkpointer below does the checkpoints (0 = none on commit).
+            let writer_autocheckpoint = if in_memory { "1000" } else { "0" };
+            let writer_opts = opts
+                .clone()
+                .pragma("wal_autocheckpoint", writer_autocheckpoint);
+            let writer = sqlite_pool(1, writer_opts).await?;
             migrator(SQLITE_MIGRATIONS)
                 .run(&writer)
                 .await
@@ -159,11 +165,8 @@ impl SqlStore {
                 // One connection is the whole in-memory database: it must serve reads too.
                 Pool::Sqlite(writer)
             } else {
-                let readers = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .connect_with(opts)
-                    .await
-                    .map_err(db_err)?;
+                let readers = sqlite_pool(4, opts.clone()).await?;
+                spawn_checkpointer(sqlite_pool(1, opts).await?);
                 sqlite_writer = Some(writer);
                 Pool::Sqlite(readers)
             }
@@ -173,8 +176,13 @@ impl SqlStore {
                 url.split(':').next().unwrap_or_default()
             )));
         };
+        let rotations = match (&pool, &sqlite_writer) {
+            (_, Some(w)) | (Pool::Sqlite(w), None) => Some(rotation::Rotations::start(w.clone())),
+            (Pool::Postgres(_), None) => None,
+        };
         Ok(SqlStore {
             pool,
+            rotations,
             sqlite_writer,
             audit_lock: tokio::sync::Mutex::new(()),
         })
@@ -190,6 +198,47 @@ impl SqlStore {
     pub async fn close(&self) {
         on!(self, |p| p.close().await)
     }
+}
+
+/// No ping before each checkout: a local file cannot drop the connection, and the ping is one
+/// more hop to the connection's thread for every statement.
+async fn sqlite_pool(size: u32, opts: SqliteConnectOptions) -> StoreResult<SqlitePool> {
+    SqlitePoolOptions::new()
+        .max_connections(size)
+        .test_before_acquire(false)
+        .connect_with(opts)
+        .await
+        .map_err(db_err)
+}
+
+/// Checkpoints run here, on their own connection, never on the writer: an automatic
+/// checkpoint runs inside the committing writer and its fsyncs stalled every write behind it
+/// (the refresh load showed the writer in disk waits while the cores sat idle). A passive
+/// checkpoint every 100 ms keeps the WAL folded back; if readers still let it grow past 256 MiB,
+/// a truncating checkpoint resets it (it waits for the writer, so only then).
+fn spawn_checkpointer(checkpointer: SqlitePool) {
+    const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+    const TRUNCATE: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
+    const MAX_FRAMES: i64 = 256 * 1024 * 1024 / 4096;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut mode = PASSIVE;
+        while !checkpointer.is_closed() {
+            tick.tick().await;
+            let done = sqlx::query_as::<_, (i64, i64, i64)>(mode)
+                .fetch_one(&checkpointer)
+                .await;
+            mode = match done {
+                Ok((_, frames, _)) if frames > MAX_FRAMES => TRUNCATE,
+                Ok(_) | Err(sqlx::Error::PoolClosed) => PASSIVE,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                    PASSIVE
+                }
+            };
+        }
+    });
 }
 
 fn create_parent_dir(url: &str) -> StoreResult<()> {
