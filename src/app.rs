@@ -137,9 +137,9 @@ pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppErr
     let state = AppState {
         p: provider.clone(),
         ui: Arc::new(ui),
-        discovery: Arc::new(
-            serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Startup(e.to_string()))?,
-        ),
+        discovery: serde_json::to_vec_pretty(&doc)
+            .map_err(|e| AppError::Startup(e.to_string()))?
+            .into(),
     };
     Ok(App {
         router: http::router(state),

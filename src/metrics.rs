@@ -19,9 +19,14 @@ struct Histogram {
 }
 
 #[derive(Default)]
+struct Route {
+    by_status: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
+#[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    routes: BTreeMap<String, Route>,
     signins: BTreeMap<(&'static str, &'static str), u64>,
     tokens: BTreeMap<String, u64>,
     store_errors: BTreeMap<&'static str, u64>,
@@ -44,8 +49,15 @@ impl Metrics {
 
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
         self.with(|m| {
-            *m.requests.entry((route.to_string(), status)).or_default() += 1;
-            let h = m.latency.entry(route.to_string()).or_default();
+            // Look up by &str first: the route's key is allocated once, not per request.
+            if !m.routes.contains_key(route) {
+                m.routes.insert(route.to_string(), Route::default());
+            }
+            let Some(r) = m.routes.get_mut(route) else {
+                return;
+            };
+            *r.by_status.entry(status).or_default() += 1;
+            let h = &mut r.latency;
             for (i, le) in BUCKETS.iter().enumerate() {
                 if seconds <= *le {
                     h.counts[i] += 1;
@@ -75,12 +87,14 @@ impl Metrics {
         self.with(|m| {
             let _ = writeln!(out, "# HELP eidp_http_requests_total HTTP requests by route and status.");
             let _ = writeln!(out, "# TYPE eidp_http_requests_total counter");
-            for ((route, status), n) in &m.requests {
-                let _ = writeln!(out, "eidp_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            for (route, r) in &m.routes {
+                for (status, n) in &r.by_status {
+                    let _ = writeln!(out, "eidp_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+                }
             }
             let _ = writeln!(out, "# HELP eidp_http_request_duration_seconds Request latency by route.");
             let _ = writeln!(out, "# TYPE eidp_http_request_duration_seconds histogram");
-            for (route, h) in &m.latency {
+            for (route, h) in m.routes.iter().map(|(k, r)| (k, &r.latency)) {
                 for (le, c) in BUCKETS.iter().zip(h.counts) {
                     let _ = writeln!(out, "eidp_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {c}");
                 }

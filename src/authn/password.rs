@@ -52,6 +52,32 @@ pub async fn hash_async(password: String) -> Result<String, AuthnError> {
         .map_err(AuthnError::Internal)
 }
 
+/// Hashes per second on the hashing pool, kept busy for `seconds` (every thread has a job
+/// queued behind the one it runs, as under sign-in load).
+pub async fn hash_rate(seconds: u64) -> Result<f64, String> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let started = std::time::Instant::now();
+    let window = std::time::Duration::from_secs(seconds.max(1));
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut done = 0u64;
+    let mut last = started;
+    loop {
+        while in_flight.len() < threads * 2 && started.elapsed() < window {
+            in_flight.spawn(hash_async("Bench-password-1!".into()));
+        }
+        match in_flight.join_next().await {
+            Some(Ok(Ok(_))) => {
+                done += 1;
+                last = std::time::Instant::now();
+            }
+            Some(Ok(Err(e))) => return Err(e.to_string()),
+            Some(Err(e)) => return Err(e.to_string()),
+            None => break,
+        }
+    }
+    Ok(done as f64 / (last - started).as_secs_f64().max(f64::EPSILON))
+}
+
 /// Check an ID number and password. Unknown numbers and wrong passwords are indistinguishable
 /// to the caller, in answer and in time.
 pub async fn sign_in(

@@ -33,6 +33,12 @@ struct Cli {
 enum Command {
     /// Run the provider.
     Serve,
+    /// How many password hashes per second this machine computes at the configured Argon2id
+    /// parameters, on the hashing pool sign-in uses (the benchmarks' yardstick for sign-in).
+    HashRate {
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// Provision accounts, clients and keys.
     Admin {
         #[command(subcommand)]
@@ -192,6 +198,11 @@ pub fn main() -> ExitCode {
     let result = rt.block_on(async move {
         match cli.command {
             Command::Serve => serve(cfg).await,
+            Command::HashRate { seconds } => {
+                let rate = crate::authn::password::hash_rate(seconds).await?;
+                println!("{{\"hashes_per_second\":{rate:.1}}}");
+                Ok(())
+            }
             Command::Admin { what } => admin(cfg, *what).await,
         }
     });

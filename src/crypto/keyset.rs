@@ -73,7 +73,7 @@ impl SigningKey {
 pub struct KeySet {
     keys: Vec<Arc<SigningKey>>,
     /// The serialised JWKS for the set of keys published last time (bit per key).
-    jwks_cache: std::sync::Mutex<Option<(u64, Arc<str>)>>,
+    jwks_cache: std::sync::Mutex<Option<(u64, Arc<[u8]>)>>,
 }
 
 impl Clone for KeySet {
@@ -129,7 +129,7 @@ impl KeySet {
     }
 
     /// The JWKS document as served: serialised once per change in what is published.
-    pub fn jwks_json(&self, now: UnixTime) -> Arc<str> {
+    pub fn jwks_json(&self, now: UnixTime) -> Arc<[u8]> {
         let mask = self
             .keys
             .iter()
@@ -142,7 +142,7 @@ impl KeySet {
         {
             return body.clone();
         }
-        let body: Arc<str> = self.jwks(now).to_string().into();
+        let body: Arc<[u8]> = self.jwks(now).to_string().into_bytes().into();
         if let Ok(mut guard) = self.jwks_cache.lock() {
             *guard = Some((mask, body.clone()));
         }

@@ -13,13 +13,13 @@ pub async fn discovery(State(s): State<AppState>) -> Response {
             (header::CACHE_CONTROL, "public, max-age=300"),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        s.discovery.as_ref().clone(),
+        s.discovery.clone(),
     )
         .into_response()
 }
 
 pub async fn jwks(State(s): State<AppState>) -> Response {
-    let body = s.p.keys.current().jwks_json(s.p.now()).to_string();
+    let body = axum::body::Bytes::from_owner(s.p.keys.current().jwks_json(s.p.now()));
     (
         [
             (header::CONTENT_TYPE, "application/jwk-set+json"),

@@ -1,6 +1,8 @@
 //! Per-request plumbing: a request id (taken from `X-Request-Id` when sane, else new), an
 //! access-log line without query strings (they carry codes and personal data), and metrics.
 
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -21,6 +23,20 @@ fn sane(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A random prefix per process and a counter: unique across nodes without a call into the
+/// kernel's random source on every request.
+fn new_request_id() -> String {
+    static PREFIX: LazyLock<String> = LazyLock::new(|| {
+        crate::crypto::random_id()
+            .unwrap_or_default()
+            .chars()
+            .take(8)
+            .collect()
+    });
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{:x}", *PREFIX, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 pub async fn observe(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = req
@@ -29,18 +45,15 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map(String::from)
-        .unwrap_or_else(|| crate::crypto::random_id().unwrap_or_default());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+        .unwrap_or_else(new_request_id);
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", |p| p.as_str());
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
     let mut resp = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
-    METRICS.request(&route, status, elapsed);
+    METRICS.request(route, status, elapsed);
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed * 1000.0, "served"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID, v);

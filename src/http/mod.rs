@@ -30,8 +30,8 @@ use crate::oidc::{Provider, paths};
 pub struct AppState {
     pub p: Arc<Provider>,
     pub ui: Arc<ui::Ui>,
-    /// Discovery document, serialised once.
-    pub discovery: Arc<Vec<u8>>,
+    /// Discovery document, serialised once; each response shares it.
+    pub discovery: axum::body::Bytes,
 }
 
 pub const SESSION_COOKIE: &str = "eidp_session";

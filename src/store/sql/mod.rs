@@ -13,6 +13,7 @@ mod mfa;
 mod officers;
 mod passkeys;
 mod rotation;
+mod wal;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -126,6 +127,7 @@ impl SqlStore {
     /// several nodes starting at once apply each migration exactly once.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         let mut sqlite_writer = None;
+        let wal_reset = wal::Reset::default();
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
             let pool = PgPoolOptions::new()
@@ -166,7 +168,7 @@ impl SqlStore {
                 Pool::Sqlite(writer)
             } else {
                 let readers = sqlite_pool(4, opts.clone()).await?;
-                spawn_checkpointer(sqlite_pool(1, opts).await?);
+                wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset.clone());
                 sqlite_writer = Some(writer);
                 Pool::Sqlite(readers)
             }
@@ -177,7 +179,9 @@ impl SqlStore {
             )));
         };
         let rotations = match (&pool, &sqlite_writer) {
-            (_, Some(w)) | (Pool::Sqlite(w), None) => Some(rotation::Rotations::start(w.clone())),
+            (_, Some(w)) | (Pool::Sqlite(w), None) => {
+                Some(rotation::Rotations::start(w.clone(), wal_reset))
+            }
             (Pool::Postgres(_), None) => None,
         };
         Ok(SqlStore {
@@ -209,36 +213,6 @@ async fn sqlite_pool(size: u32, opts: SqliteConnectOptions) -> StoreResult<Sqlit
         .connect_with(opts)
         .await
         .map_err(db_err)
-}
-
-/// Checkpoints run here, on their own connection, never on the writer: an automatic
-/// checkpoint runs inside the committing writer and its fsyncs stalled every write behind it
-/// (the refresh load showed the writer in disk waits while the cores sat idle). A passive
-/// checkpoint every 100 ms keeps the WAL folded back; if readers still let it grow past 256 MiB,
-/// a truncating checkpoint resets it (it waits for the writer, so only then).
-fn spawn_checkpointer(checkpointer: SqlitePool) {
-    const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
-    const TRUNCATE: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
-    const MAX_FRAMES: i64 = 256 * 1024 * 1024 / 4096;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut mode = PASSIVE;
-        while !checkpointer.is_closed() {
-            tick.tick().await;
-            let done = sqlx::query_as::<_, (i64, i64, i64)>(mode)
-                .fetch_one(&checkpointer)
-                .await;
-            mode = match done {
-                Ok((_, frames, _)) if frames > MAX_FRAMES => TRUNCATE,
-                Ok(_) | Err(sqlx::Error::PoolClosed) => PASSIVE,
-                Err(e) => {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
-                    PASSIVE
-                }
-            };
-        }
-    });
 }
 
 fn create_parent_dir(url: &str) -> StoreResult<()> {

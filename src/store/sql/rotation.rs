@@ -18,8 +18,8 @@ use sqlx::{AssertSqlSafe, PgPool, Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::accounts::{ACCOUNT_COLS, AccountRow, Opt, PERSON_COLS, PersonRow, account, person};
-use super::db_err;
 use super::grants::{GRANT_COLS, GrantRow, grant};
+use super::{db_err, wal};
 use crate::clock::UnixTime;
 use crate::store::{GrantView, StoreError, StoreResult, Successor};
 
@@ -170,9 +170,9 @@ pub(super) struct Rotations {
 }
 
 impl Rotations {
-    pub(super) fn start(writer: SqlitePool) -> Rotations {
+    pub(super) fn start(writer: SqlitePool, wal_reset: wal::Reset) -> Rotations {
         let (queue, jobs) = mpsc::channel(1024);
-        tokio::spawn(serve(writer, jobs));
+        tokio::spawn(serve(writer, jobs, wal_reset));
         Rotations { queue }
     }
 
@@ -197,7 +197,7 @@ impl Rotations {
     }
 }
 
-async fn serve(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+async fn serve(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, wal_reset: wal::Reset) {
     let sql: Vec<String> = (0..=MAX_BATCH).map(batch_sql).collect();
     let mut deferred: Vec<Job> = Vec::new();
     loop {
@@ -223,6 +223,7 @@ async fn serve(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
         deferred = later;
         let statement = sql.get(batch.len()).map_or("", String::as_str);
         answer(run(&writer, statement, &batch).await, batch);
+        wal_reset.serve(&writer).await;
     }
 }
 

@@ -1,0 +1,78 @@
+//! Keeping SQLite's write-ahead log small under sustained writes.
+//!
+//! Checkpoints run on their own connection, never inside the writer's commits: an automatic
+//! checkpoint runs in the committing writer, and its fsyncs stalled every write queued behind
+//! it (the refresh load showed the writer in disk waits while the cores sat idle). A passive
+//! checkpoint every 100 ms folds the log back into the database without blocking anyone.
+//!
+//! Passive checkpoints cannot rewind the log while writes never pause, so it keeps growing.
+//! Past 64 MiB the log must be rewound with a restarting checkpoint, which needs the write
+//! lock. Taken from another connection, the writer would meet a busy lock and SQLite's busy
+//! handler sleeps in steps of 1–100 ms; so the writer's own loop (the rotation batcher, which
+//! is where sustained writes come from) runs it between two batches. If that loop is idle,
+//! the checkpointer does it itself a second later.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+
+const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+const RESTART: &str = "PRAGMA wal_checkpoint(RESTART)";
+const MAX_FRAMES: i64 = 64 * 1024 * 1024 / 4096;
+const TICK: Duration = Duration::from_millis(100);
+/// Ticks to wait for the writer's loop before resetting from here.
+const PATIENCE: u32 = 10;
+
+/// A request, from the checkpointer to the writer's loop, to reset the log.
+#[derive(Clone, Default)]
+pub(super) struct Reset(Arc<AtomicBool>);
+
+impl Reset {
+    /// Called by the writer's loop between batches: reset the log if asked to.
+    pub(super) async fn serve(&self, writer: &SqlitePool) {
+        if self.0.swap(false, Ordering::AcqRel) {
+            checkpoint(writer, RESTART).await;
+        }
+    }
+}
+
+async fn checkpoint(pool: &SqlitePool, mode: &'static str) -> Option<i64> {
+    match sqlx::query_as::<_, (i64, i64, i64)>(mode)
+        .fetch_one(pool)
+        .await
+    {
+        Ok((_, frames, _)) => Some(frames),
+        Err(sqlx::Error::PoolClosed) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, mode, "WAL checkpoint failed");
+            None
+        }
+    }
+}
+
+pub(super) fn spawn_checkpointer(checkpointer: SqlitePool, reset: Reset) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut waited = 0;
+        while !checkpointer.is_closed() {
+            tick.tick().await;
+            if reset.0.load(Ordering::Acquire) {
+                waited += 1;
+                if waited >= PATIENCE && reset.0.swap(false, Ordering::AcqRel) {
+                    checkpoint(&checkpointer, RESTART).await;
+                }
+                continue;
+            }
+            waited = 0;
+            if checkpoint(&checkpointer, PASSIVE)
+                .await
+                .is_some_and(|frames| frames > MAX_FRAMES)
+            {
+                reset.0.store(true, Ordering::Release);
+            }
+        }
+    });
+}
