@@ -6,7 +6,7 @@
 //! checkpoint every 100 ms folds the log back into the database without blocking anyone.
 //!
 //! Passive checkpoints cannot rewind the log while writes never pause, so it keeps growing.
-//! Past 64 MiB the log must be rewound with a restarting checkpoint, which needs the write
+//! Past 256 MiB the log must be rewound with a restarting checkpoint, which needs the write
 //! lock. Taken from another connection, the writer would meet a busy lock and SQLite's busy
 //! handler sleeps in steps of 1–100 ms; so the writer's own loop (the rotation batcher, which
 //! is where sustained writes come from) runs it between two batches. If that loop is idle,
@@ -20,7 +20,7 @@ use sqlx::SqlitePool;
 
 const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 const RESTART: &str = "PRAGMA wal_checkpoint(RESTART)";
-const MAX_FRAMES: i64 = 64 * 1024 * 1024 / 4096;
+const MAX_FRAMES: i64 = 256 * 1024 * 1024 / 4096;
 const TICK: Duration = Duration::from_millis(100);
 /// Ticks to wait for the writer's loop before resetting from here.
 const PATIENCE: u32 = 10;
