@@ -5,12 +5,12 @@ use async_trait::async_trait;
 
 use sqlx::AssertSqlSafe;
 
-use super::rotation::{self, VIEW_SQL, view, view_row};
-use super::{Pool, SqlStore, db_err, from_json, on, on_write, to_json};
+use super::rotation::{VIEW_SQL, view, view_row};
+use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::store::{
     ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRecord, RefreshUse,
-    StoreError, StoreResult, Successor,
+    StoreResult, Successor,
 };
 
 pub(super) type GrantRow = (
@@ -147,17 +147,7 @@ impl GrantStore for SqlStore {
         next: &Successor,
         now: UnixTime,
     ) -> StoreResult<RefreshUse> {
-        let row = match (&self.pool, &self.rotations) {
-            (_, Some(rotations)) => rotations.rotate(old, client_id, next, now).await?,
-            (Pool::Postgres(p), _) => {
-                rotation::rotate_postgres(p, old, client_id, next, now).await?
-            }
-            (Pool::Sqlite(_), None) => {
-                return Err(StoreError::Other(
-                    "SQLite store without its rotation writer".into(),
-                ));
-            }
-        };
+        let row = self.rotations.rotate(old, client_id, next, now).await?;
         match row {
             Some(v) => Ok(RefreshUse::Fresh(Box::new(v))),
             None => self.classify_unspent(old, client_id).await,

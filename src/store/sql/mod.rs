@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod batcher;
 mod clients;
 mod grants;
 mod keys;
@@ -40,8 +41,8 @@ pub struct SqlStore {
     /// SQLite's one writer: writes queue here instead of meeting SQLite's busy handler, whose
     /// sleeps made p99 spike; reads keep their own connections (WAL lets them run alongside).
     sqlite_writer: Option<SqlitePool>,
-    /// SQLite's group-committed refresh rotations (see `rotation.rs`).
-    rotations: Option<rotation::Rotations>,
+    /// Group-committed refresh rotations (see `batcher.rs`).
+    rotations: batcher::Rotations,
     /// Serialises audit appends within this process (see `audit.rs`).
     audit_lock: tokio::sync::Mutex<()>,
 }
@@ -178,12 +179,10 @@ impl SqlStore {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        let rotations = match (&pool, &sqlite_writer) {
-            (_, Some(w)) | (Pool::Sqlite(w), None) => {
-                Some(rotation::Rotations::start(w.clone(), wal_reset))
-            }
-            (Pool::Postgres(_), None) => None,
-        };
+        let rotations = batcher::Rotations::start(match (&pool, &sqlite_writer) {
+            (_, Some(w)) | (Pool::Sqlite(w), None) => batcher::Writer::Sqlite(w.clone(), wal_reset),
+            (Pool::Postgres(p), None) => batcher::Writer::Postgres(p.clone()),
+        });
         Ok(SqlStore {
             pool,
             rotations,

@@ -5,23 +5,16 @@
 //! inserts the successor within the same statement, so a family is never half-rotated. The
 //! presenting client's ownership and the grant's liveness are checked in that statement too.
 //!
-//! On SQLite every write goes through one writer connection, served by one thread: it was the
-//! bottleneck of the refresh benchmark, mostly in wake-ups rather than in SQLite. So rotations
-//! are group-committed: whatever queued while the writer was busy goes in the next statement
-//! (one `UPDATE … FROM (VALUES …)`), and the views of all of them come back in the same call.
-//! PostgreSQL takes one statement per rotation, on its pool.
+//! Rotations are group-committed (`batcher.rs`): whatever queued while the database was busy
+//! goes out as one statement, and the views of all of them come back in the same call.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use sqlx::{AssertSqlSafe, PgPool, Row, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::Row;
 
 use super::accounts::{ACCOUNT_COLS, AccountRow, Opt, PERSON_COLS, PersonRow, account, person};
 use super::grants::{GRANT_COLS, GrantRow, grant};
-use super::{db_err, wal};
-use crate::clock::UnixTime;
-use crate::store::{GrantView, StoreError, StoreResult, Successor};
+use crate::store::{GrantView, StoreResult};
 
 /// Grant ⋈ account ⋈ person (account and person columns NULL when absent): `lead` columns
 /// first, then the view, from the grants joined to `from` (which must yield `g`).
@@ -91,62 +84,41 @@ pub(super) fn view((g, a, p): ViewRow) -> StoreResult<GrantView> {
     })
 }
 
-/// The spend, for one token ($1 hash, $2 now, $3/$4 successor and its expiry, $5 client).
-const SPEND_ONE: &str = "UPDATE refresh_tokens SET used_at = $2, successor = $3, \
-     successor_expires_at = $4 \
-     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-     AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-     AND g.client_id = $5 AND g.revoked_at IS NULL AND g.expires_at > $2)";
-
-static ROTATE_POSTGRES: LazyLock<String> = LazyLock::new(|| {
-    let view = view_sql("", "spent JOIN grants g ON g.id = spent.grant_id", "TRUE");
-    format!("WITH spent AS ({SPEND_ONE} RETURNING grant_id) {view}")
-});
-
-pub(super) async fn rotate_postgres(
-    pool: &PgPool,
-    old: &[u8],
-    client_id: &str,
-    next: &Successor,
-    now: UnixTime,
-) -> StoreResult<Option<GrantView>> {
-    let row = sqlx::query(AssertSqlSafe(ROTATE_POSTGRES.as_str()))
-        .bind(old)
-        .bind(now)
-        .bind(&next.token_hash)
-        .bind(next.expires_at)
-        .bind(client_id)
-        .fetch_optional(pool)
-        .await
-        .map_err(db_err)?;
-    let row = row.map(|r| view_row(&r, 0)).transpose().map_err(db_err)?;
-    row.map(view).transpose()
-}
-
-const MAX_BATCH: usize = 32;
+pub(super) const MAX_BATCH: usize = 32;
 const COLS_PER_JOB: usize = 5;
 
-/// The batch statement for `n` rotations: the spend of all of them, then the view of every
-/// successor that now exists (each exists only if its own token was spent).
-fn batch_sql(n: usize) -> String {
-    let values = (0..n)
+/// `($1,$2,$3,$4,$5),($6,…)`: per rotation the old hash, the successor's hash and expiry, the
+/// client and the time.
+fn values(n: usize) -> String {
+    (0..n)
         .map(|i| {
             let b = i * COLS_PER_JOB;
             format!("(${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5)
         })
         .collect::<Vec<_>>()
-        .join(",");
+        .join(",")
+}
+
+/// The condition for spending a token: live, and its grant live and the presenting client's.
+const SPENDABLE: &str = "r.used_at IS NULL AND r.expires_at > v.at \
+     AND EXISTS (SELECT 1 FROM grants g WHERE g.id = r.grant_id \
+     AND g.client_id = v.client AND g.revoked_at IS NULL AND g.expires_at > v.at)";
+
+/// SQLite: the spend of all `n` rotations, then (same call, same writer thread) the view of
+/// every successor that now exists — each exists only if its own token was spent. A token
+/// presented twice in one batch is spent once: the join picks one successor, and the other
+/// presenter finds the token spent (a replay).
+pub(super) fn sqlite_batch(n: usize) -> String {
     let successors = (0..n)
         .map(|i| format!("${}", n * COLS_PER_JOB + i + 1))
         .collect::<Vec<_>>()
         .join(",");
     let spend = format!(
-        "UPDATE refresh_tokens SET used_at = v.column5, successor = v.column2, \
-         successor_expires_at = v.column3 FROM (VALUES {values}) AS v \
-         WHERE refresh_tokens.token_hash = v.column1 AND refresh_tokens.used_at IS NULL \
-         AND refresh_tokens.expires_at > v.column5 \
-         AND EXISTS (SELECT 1 FROM grants g WHERE g.id = refresh_tokens.grant_id \
-         AND g.client_id = v.column4 AND g.revoked_at IS NULL AND g.expires_at > v.column5)"
+        "UPDATE refresh_tokens AS r SET used_at = v.at, successor = v.succ, \
+         successor_expires_at = v.succ_exp \
+         FROM (SELECT column1 AS presented, column2 AS succ, column3 AS succ_exp, column4 AS client, \
+         column5 AS at FROM (VALUES {})) AS v WHERE r.token_hash = v.presented AND {SPENDABLE}",
+        values(n)
     );
     let views = view_sql(
         "r.token_hash, ",
@@ -156,132 +128,19 @@ fn batch_sql(n: usize) -> String {
     format!("{spend}; {views}")
 }
 
-struct Job {
-    old: Vec<u8>,
-    client_id: String,
-    next: Successor,
-    now: UnixTime,
-    reply: oneshot::Sender<StoreResult<Option<GrantView>>>,
-}
-
-/// The SQLite writer's rotation queue.
-pub(super) struct Rotations {
-    queue: mpsc::Sender<Job>,
-}
-
-impl Rotations {
-    pub(super) fn start(writer: SqlitePool, wal_reset: wal::Reset) -> Rotations {
-        let (queue, jobs) = mpsc::channel(1024);
-        tokio::spawn(serve(writer, jobs, wal_reset));
-        Rotations { queue }
-    }
-
-    pub(super) async fn rotate(
-        &self,
-        old: &[u8],
-        client_id: &str,
-        next: &Successor,
-        now: UnixTime,
-    ) -> StoreResult<Option<GrantView>> {
-        let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            old: old.to_vec(),
-            client_id: client_id.to_string(),
-            next: next.clone(),
-            now,
-            reply,
-        };
-        self.queue.send(job).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
-    }
-}
-
-async fn serve(writer: SqlitePool, mut jobs: mpsc::Receiver<Job>, wal_reset: wal::Reset) {
-    let sql: Vec<String> = (0..=MAX_BATCH).map(batch_sql).collect();
-    let mut deferred: Vec<Job> = Vec::new();
-    loop {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        let mut seen = HashSet::new();
-        let mut later = Vec::new();
-        // Jobs deferred last round first: they were queued before anything still waiting.
-        for job in deferred.drain(..) {
-            admit(job, &mut batch, &mut seen, &mut later);
-        }
-        if batch.is_empty() {
-            match jobs.recv().await {
-                Some(job) => admit(job, &mut batch, &mut seen, &mut later),
-                None => return,
-            }
-        }
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => admit(job, &mut batch, &mut seen, &mut later),
-                Err(_) => break,
-            }
-        }
-        deferred = later;
-        let statement = sql.get(batch.len()).map_or("", String::as_str);
-        answer(run(&writer, statement, &batch).await, batch);
-        wal_reset.serve(&writer).await;
-    }
-}
-
-/// The same token twice in one statement would be spent once with no way to tell who won:
-/// a second presentation waits for the next round, where it finds the token spent (a replay).
-fn admit(job: Job, batch: &mut Vec<Job>, seen: &mut HashSet<Vec<u8>>, later: &mut Vec<Job>) {
-    if batch.len() < MAX_BATCH && seen.insert(job.old.clone()) {
-        batch.push(job);
-    } else {
-        later.push(job);
-    }
-}
-
-async fn run(
-    writer: &SqlitePool,
-    statement: &str,
-    batch: &[Job],
-) -> Result<HashMap<Vec<u8>, ViewRow>, sqlx::Error> {
-    let mut q = sqlx::query(AssertSqlSafe(statement));
-    for j in batch {
-        q = q
-            .bind(&j.old)
-            .bind(&j.next.token_hash)
-            .bind(j.next.expires_at)
-            .bind(&j.client_id)
-            .bind(j.now);
-    }
-    for j in batch {
-        q = q.bind(&j.next.token_hash);
-    }
-    let rows = q.fetch_all(writer).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<Vec<u8>, _>(0)?, view_row(r, 1)?)))
-        .collect()
-}
-
-fn answer(outcome: Result<HashMap<Vec<u8>, ViewRow>, sqlx::Error>, batch: Vec<Job>) {
-    match outcome {
-        Ok(mut views) => {
-            for job in batch {
-                let v = views.remove(&job.next.token_hash).map(view).transpose();
-                let _ = job.reply.send(v);
-            }
-        }
-        Err(e) => {
-            let err = db_err(e);
-            for job in batch {
-                let _ = job.reply.send(Err(copy(&err)));
-            }
-        }
-    }
-}
-
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Other(m) => StoreError::Other(m.clone()),
-    }
+/// PostgreSQL: one statement with parameters per call, so a data-modifying CTE; the trigger
+/// inserts the successors when the statement ends.
+pub(super) fn postgres_batch(n: usize) -> String {
+    let views = view_sql(
+        "spent.successor, ",
+        "spent JOIN grants g ON g.id = spent.grant_id",
+        "TRUE",
+    );
+    format!(
+        "WITH v (presented, succ, succ_exp, client, at) AS (VALUES {}), \
+         spent AS (UPDATE refresh_tokens AS r SET used_at = v.at, successor = v.succ, \
+         successor_expires_at = v.succ_exp FROM v WHERE r.token_hash = v.presented AND {SPENDABLE} \
+         RETURNING r.successor, r.grant_id) {views}",
+        values(n)
+    )
 }
