@@ -17,7 +17,7 @@ pub use model::*;
 
 use crate::clock::UnixTime;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The backend cannot be reached now; callers answer 503 / `temporarily_unavailable`.
     #[error("store unavailable: {0}")]

@@ -110,14 +110,21 @@ run() { # target pid scenario url lua [threads connections duration] [VAR=value 
   echo "  $target $name done" >&2
 }
 
+# The scenarios both servers implement, the same way for each.
+shared() { # target pid discovery jwks token introspect userinfo basic access-token refresh-file
+  local target=$1 pid=$2 disco=$3 jwks=$4 token=$5 intro=$6 ui=$7 basic=$8 at=$9 refresh=${10}
+  run "$target" "$pid" discovery "$disco" get.lua $T $C $D
+  run "$target" "$pid" jwks "$jwks" get.lua $T $C $D
+  run "$target" "$pid" client_credentials "$token" post.lua $T $C $D BODY=grant_type=client_credentials BASIC="$basic"
+  run "$target" "$pid" refresh_token "$token" tokens.lua $T $C $D TOKENS_FILE="$refresh" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$basic"
+  run "$target" "$pid" introspection "$intro" post.lua $T $C $D BODY="token=$at" BASIC="$basic"
+  run "$target" "$pid" userinfo "$ui" get.lua $T $C $D BEARER="$at"
+}
+
 T=$THREADS C=$CONNECTIONS D=$DURATION
 echo "eidp ($MODE): load runs of ${D}s, ${C} connections" >&2
-run eidp "$EPID" discovery "$BASE/.well-known/openid-configuration" get.lua $T $C $D
-run eidp "$EPID" jwks "$BASE/jwks.json" get.lua $T $C $D
-run eidp "$EPID" client_credentials "$BASE/token" post.lua $T $C $D BODY=grant_type=client_credentials BASIC="$BASIC"
-run eidp "$EPID" refresh_token "$BASE/token" tokens.lua $T $C $D TOKENS_FILE="$WORK/refresh-list.txt" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$BASIC"
-run eidp "$EPID" introspection "$BASE/introspect" post.lua $T $C $D BODY="token=$AT" BASIC="$BASIC"
-run eidp "$EPID" userinfo "$BASE/userinfo" get.lua $T $C $D BEARER="$AT"
+shared eidp "$EPID" "$BASE/.well-known/openid-configuration" "$BASE/jwks.json" "$BASE/token" \
+  "$BASE/introspect" "$BASE/userinfo" "$BASIC" "$AT" "$WORK/refresh-list.txt"
 mkdir -p "$WORK/codes"
 AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
 PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")
@@ -168,12 +175,8 @@ if [ "$PEER" = 1 ]; then
   PBASIC=$(printf '%s:%s' bench "$PSECRET" | base64 -w0)
   PAT=$(cat "$WORK/peer/peer-access-token.txt")
   echo "peer (node oidc-provider): same runs" >&2
-  run peer "$PPID_" discovery "$PBASE/.well-known/openid-configuration" get.lua $T $C $D
-  run peer "$PPID_" jwks "$(ep jwks_uri)" get.lua $T $C $D
-  run peer "$PPID_" client_credentials "$(ep token_endpoint)" post.lua $T $C $D BODY=grant_type=client_credentials BASIC="$PBASIC"
-  run peer "$PPID_" refresh_token "$(ep token_endpoint)" tokens.lua $T $C $D TOKENS_FILE="$WORK/peer/peer-refresh-tokens.txt" BODY_PREFIX="grant_type=refresh_token&refresh_token=" BASIC="$PBASIC"
-  run peer "$PPID_" introspection "$(ep introspection_endpoint)" post.lua $T $C $D BODY="token=$PAT" BASIC="$PBASIC"
-  run peer "$PPID_" userinfo "$(ep userinfo_endpoint)" get.lua $T $C $D BEARER="$PAT"
+  shared peer "$PPID_" "$PBASE/.well-known/openid-configuration" "$(ep jwks_uri)" "$(ep token_endpoint)" \
+    "$(ep introspection_endpoint)" "$(ep userinfo_endpoint)" "$PBASIC" "$PAT" "$WORK/peer/peer-refresh-tokens.txt"
   echo '{"note":"peer: node oidc-provider (tests/load/peer); its userinfo and introspection take an opaque token (a map lookup), eidp checks an ES256 JWT there."}' >> "$RESULTS"
 fi
 echo

@@ -154,17 +154,8 @@ fn answer(outcome: Result<HashMap<Vec<u8>, ViewRow>, sqlx::Error>, batch: Vec<Jo
         Err(e) => {
             let err = db_err(e);
             for job in batch {
-                let _ = job.reply.send(Err(copy(&err)));
+                let _ = job.reply.send(Err(err.clone()));
             }
         }
-    }
-}
-
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        StoreError::Other(m) => StoreError::Other(m.clone()),
     }
 }
