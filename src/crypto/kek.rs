@@ -12,6 +12,7 @@ pub struct Kek {
     aead: LessSafeKey,
     pepper: hmac::Key,
     csrf: hmac::Key,
+    refresh: hmac::Key,
     /// Generated on this machine for development: production refuses to run with it.
     pub is_dev: bool,
 }
@@ -38,6 +39,7 @@ impl Kek {
             aead: LessSafeKey::new(aead),
             pepper: derive(b"eidp/client-secret-pepper/v1"),
             csrf: derive(b"eidp/csrf/v1"),
+            refresh: derive(b"eidp/refresh-token/v1"),
             is_dev,
         })
     }
@@ -118,6 +120,19 @@ impl Kek {
         };
         let msg = format!("{browser}\n{purpose}");
         hmac::verify(&self.csrf, msg.as_bytes(), &tag).is_ok()
+    }
+
+    /// The tag that makes a refresh token genuine: the database holds no token material, so
+    /// reading it is not enough to mint or replay one.
+    pub fn refresh_tag(&self, body: &str) -> String {
+        b64url(hmac::sign(&self.refresh, body.as_bytes()).as_ref())
+    }
+
+    pub fn refresh_tag_matches(&self, body: &str, tag: &str) -> bool {
+        let Some(tag) = b64url_decode(tag) else {
+            return false;
+        };
+        hmac::verify(&self.refresh, body.as_bytes(), &tag).is_ok()
     }
 }
 

@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 
 use super::userinfo::{check_access_token, revoked_key};
-use super::{OAuthError, Provider};
-use crate::crypto;
+use super::{OAuthError, Provider, refresh_token};
 use crate::store::ClientRecord;
 
 pub async fn introspect(
@@ -32,26 +31,30 @@ pub async fn introspect(
         return Ok(v);
     }
     let now = p.now();
-    let Some(r) = p.db.refresh(&crypto::digest(token)).await? else {
+    let Some(r) = refresh_token::parse(&p.kek, token) else {
         return Ok(inactive);
     };
     let Some(g) = p.db.grant(&r.grant_id).await? else {
         return Ok(inactive);
     };
-    let live = r.used_at.is_none() && r.expires_at > now && g.revoked_at.is_none();
+    // Only the family's current generation is live; earlier ones are spent.
+    let live =
+        g.refresh_generation == Some(r.generation) && g.expires_at > now && g.revoked_at.is_none();
     if !live || g.client_id != client.client_id {
         return Ok(inactive);
     }
     Ok(json!({
         "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub,
-        "exp": r.expires_at, "iat": r.created_at, "iss": p.issuer(), "token_type": "refresh_token",
+        "exp": g.expires_at, "iat": g.refresh_issued_at, "iss": p.issuer(),
+        "token_type": "refresh_token",
     }))
 }
 
 /// RFC 7009 §2.2: the answer is 200 whether or not the token was known.
 pub async fn revoke(p: &Provider, client: &ClientRecord, token: &str) -> Result<(), OAuthError> {
     let now = p.now();
-    if let Some(r) = p.db.refresh(&crypto::digest(token)).await? {
+    // A spent generation still names its family: revoking it ends the grant too.
+    if let Some(r) = refresh_token::parse(&p.kek, token) {
         if let Some(g) = p.db.grant(&r.grant_id).await?
             && g.client_id == client.client_id
         {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod grants;
 pub mod introspect;
 pub mod logout;
+pub mod refresh_token;
 pub mod tokens;
 pub mod userinfo;
 

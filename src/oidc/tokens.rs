@@ -1,5 +1,5 @@
-//! Minting tokens: ID tokens (OIDC Core §2), JWT access tokens (RFC 9068) and opaque refresh
-//! tokens (stored as digests, rotated on every use).
+//! Minting tokens: ID tokens (OIDC Core §2) and JWT access tokens (RFC 9068). Refresh tokens
+//! are in `refresh_token.rs`.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{OAuthError, Provider, claims, clients};
 use crate::clock::UnixTime;
 use crate::crypto::{self, jwt};
-use crate::store::{AccountRecord, ClientRecord, GrantRecord, PersonRecord, RefreshRecord};
+use crate::store::{AccountRecord, ClientRecord, GrantRecord, PersonRecord};
 
 /// RFC 6749 §5.1 successful response.
 #[derive(Debug, Serialize)]
@@ -156,22 +156,4 @@ pub async fn person_claims(
             .await?
             .ok_or_else(|| OAuthError::server_error("account without register record"))?;
     Ok(claims::values(&person, &account, &names))
-}
-
-/// A new refresh token for a grant; returns the token and its stored record.
-pub fn new_refresh(
-    p: &Provider,
-    grant_id: &str,
-    now: UnixTime,
-    expires_at: UnixTime,
-) -> Result<(String, RefreshRecord), OAuthError> {
-    let token = crypto::random_token()?;
-    let rec = RefreshRecord {
-        token_hash: crypto::digest(&token),
-        grant_id: grant_id.to_string(),
-        created_at: now,
-        expires_at: expires_at.min(now + p.cfg.lifetimes.refresh_token),
-        used_at: None,
-    };
-    Ok((token, rec))
 }

@@ -173,19 +173,19 @@ pub trait KeyStore: Send + Sync {
 /// Outcome of presenting a refresh token.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshUse {
-    /// First use: the token is now spent and its successor recorded. Carries the grant.
+    /// The family's current token: now spent, the family one generation on. Carries the grant.
     Fresh(Box<GrantView>),
-    /// Already spent: someone replays it. Carries the grant to revoke (RFC 9700 §4.14.2).
+    /// An earlier generation of the client's family: someone replays a spent token. Carries
+    /// the grant to revoke (RFC 9700 §4.14.2).
     Reused(String),
     Unknown,
 }
 
-/// The refresh token that replaces a spent one. It lives until `expires_at` or the end of its
-/// grant, whichever comes first.
-#[derive(Debug, Clone)]
-pub struct Successor {
-    pub token_hash: Vec<u8>,
-    pub expires_at: UnixTime,
+/// Where a (genuine) refresh token sits: its family, which is its grant, and its generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRef {
+    pub grant_id: String,
+    pub generation: i64,
 }
 
 #[async_trait]
@@ -195,18 +195,16 @@ pub trait GrantStore: Send + Sync {
     /// The grant with its account and register record, in one round trip.
     async fn grant_view(&self, id: &str) -> StoreResult<Option<GrantView>>;
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
-    async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()>;
-    /// Spend `old` if it is live, its grant is live and `client_id` owns it, and record
-    /// `next` as its successor, in one atomic statement: two nodes cannot both spend it and a
-    /// family is never half-rotated. A spent token of the client's grant comes back `Reused`.
+    /// Spend the family's current token if `presented` is it, the grant is live and
+    /// `client_id` owns it: the family moves one generation on, in one atomic statement, so
+    /// two nodes cannot both spend it. An earlier generation of the client's family comes back
+    /// `Reused`. A family's tokens live as long as its grant.
     async fn rotate_refresh(
         &self,
-        old: &[u8],
+        presented: &RefreshRef,
         client_id: &str,
-        next: &Successor,
         now: UnixTime,
     ) -> StoreResult<RefreshUse>;
-    async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>>;
     /// Revoke every live grant of a person (lock, death): their refresh and access tokens die.
     async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64>;
 }

@@ -167,15 +167,11 @@ pub struct GrantRecord {
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct RefreshRecord {
-    pub token_hash: Vec<u8>,
-    pub grant_id: String,
-    pub created_at: UnixTime,
-    pub expires_at: UnixTime,
-    pub used_at: Option<UnixTime>,
+    /// The generation of the grant's live refresh token; `None` when it has none. A grant is
+    /// one refresh-token family: each use moves it one generation on.
+    pub refresh_generation: Option<i64>,
+    /// When that token was issued.
+    pub refresh_issued_at: Option<UnixTime>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -57,30 +57,31 @@ fn grant(id: &str) -> GrantRecord {
         created_at: 1,
         expires_at: 10_000,
         revoked_at: None,
+        refresh_generation: Some(0),
+        refresh_issued_at: Some(1),
     }
 }
 
-fn refresh(hash: &[u8], grant_id: &str) -> RefreshRecord {
-    RefreshRecord {
-        token_hash: hash.to_vec(),
+async fn spend(
+    db: &SqlStore,
+    grant_id: &str,
+    generation: i64,
+    client: &str,
+    now: i64,
+) -> RefreshUse {
+    let presented = RefreshRef {
         grant_id: grant_id.into(),
-        created_at: 1,
-        expires_at: 5_000,
-        used_at: None,
-    }
+        generation,
+    };
+    db.rotate_refresh(&presented, client, now).await.unwrap()
 }
 
-async fn spend(db: &SqlStore, old: &[u8], client: &str, new: &[u8], now: i64) -> RefreshUse {
-    db.rotate_refresh(old, client, &next(new), now)
+async fn generation(db: &SqlStore, grant_id: &str) -> Option<i64> {
+    db.grant(grant_id)
         .await
         .unwrap()
-}
-
-fn next(hash: &[u8]) -> Successor {
-    Successor {
-        token_hash: hash.to_vec(),
-        expires_at: 5_000,
-    }
+        .unwrap()
+        .refresh_generation
 }
 
 async fn durable_contract(db: Arc<SqlStore>) {
@@ -132,81 +133,75 @@ async fn durable_contract(db: Arc<SqlStore>) {
     );
 
     db.insert_grant(&grant("g1")).await.unwrap();
-    db.insert_refresh(&refresh(b"r1", "g1")).await.unwrap();
     assert_eq!(
-        spend(&db, b"r1", "c2", b"rx", 100).await,
+        spend(&db, "g1", 0, "c2", 100).await,
         RefreshUse::Unknown,
         "another client cannot spend it"
     );
-    let RefreshUse::Fresh(v) = db
-        .rotate_refresh(b"r1", "c1", &next(b"r2"), 100)
-        .await
-        .unwrap()
-    else {
+    let RefreshUse::Fresh(v) = spend(&db, "g1", 0, "c1", 100).await else {
         panic!("the first use is fresh")
     };
     assert_eq!(v.grant.id, "g1");
+    assert_eq!(
+        (v.grant.refresh_generation, v.grant.refresh_issued_at),
+        (Some(1), Some(100)),
+        "the family moved one generation on"
+    );
     assert_eq!(v.account.map(|a| a.sub).as_deref(), Some("s1"));
     assert_eq!(
         v.person,
         Some(person.clone()),
         "the view carries the register record"
     );
-    let r2 = db
-        .refresh(b"r2")
-        .await
-        .unwrap()
-        .expect("successor recorded");
+    assert_eq!(generation(&db, "g1").await, Some(1));
     assert_eq!(
-        (
-            r2.grant_id.as_str(),
-            r2.created_at,
-            r2.expires_at,
-            r2.used_at
-        ),
-        ("g1", 100, 5_000, None)
-    );
-    assert!(db.refresh(b"rx").await.unwrap().is_none());
-    assert_eq!(
-        spend(&db, b"r1", "c1", b"r3", 101).await,
+        spend(&db, "g1", 0, "c1", 101).await,
         RefreshUse::Reused("g1".into())
     );
-    assert!(
-        db.refresh(b"r3").await.unwrap().is_none(),
-        "no successor for a replay"
+    assert_eq!(
+        generation(&db, "g1").await,
+        Some(1),
+        "a replay moves nothing"
     );
     assert_eq!(
-        spend(&db, b"r1", "c2", b"r3", 101).await,
+        spend(&db, "g1", 0, "c2", 101).await,
         RefreshUse::Unknown,
         "another client's replay does not revoke"
     );
+    assert_eq!(spend(&db, "nope", 0, "c1", 100).await, RefreshUse::Unknown);
     assert_eq!(
-        spend(&db, b"nope", "c1", b"r4", 100).await,
-        RefreshUse::Unknown
-    );
-    assert_eq!(
-        spend(&db, b"r2", "c1", b"r4", 6_000).await,
+        spend(&db, "g1", 7, "c1", 100).await,
         RefreshUse::Unknown,
-        "expired"
+        "a generation not yet issued"
     );
-    // The successor never outlives its grant.
+    assert_eq!(
+        spend(&db, "g1", 1, "c1", 10_000).await,
+        RefreshUse::Unknown,
+        "the family ends with its grant"
+    );
     assert!(matches!(
-        spend(&db, b"r2", "c1", b"r5", 200).await,
+        spend(&db, "g1", 1, "c1", 200).await,
         RefreshUse::Fresh(_)
     ));
-    let far = Successor {
-        token_hash: b"r6".to_vec(),
-        expires_at: 99_999,
-    };
-    db.rotate_refresh(b"r5", "c1", &far, 300).await.unwrap();
-    assert_eq!(db.refresh(b"r6").await.unwrap().unwrap().expires_at, 10_000);
     db.revoke_grant("g1", 400).await.unwrap();
     assert_eq!(
-        spend(&db, b"r6", "c1", b"r7", 500).await,
+        spend(&db, "g1", 2, "c1", 500).await,
         RefreshUse::Unknown,
         "a revoked grant's token is dead"
     );
     assert_eq!(db.grant("g1").await.unwrap().unwrap().revoked_at, Some(400));
+    let no_refresh = GrantRecord {
+        refresh_generation: None,
+        refresh_issued_at: None,
+        ..grant("gcc")
+    };
+    db.insert_grant(&no_refresh).await.unwrap();
+    assert_eq!(
+        spend(&db, "gcc", 0, "c1", 100).await,
+        RefreshUse::Unknown,
+        "a grant issued without a refresh token has none to spend"
+    );
+    assert_eq!(db.grant("gcc").await.unwrap(), Some(no_refresh));
 
     let consent = ConsentRecord {
         sub: "s1".into(),
@@ -223,16 +218,15 @@ async fn durable_contract(db: Arc<SqlStore>) {
     db.put_consent(&wider).await.unwrap();
     assert_eq!(db.consent("s1", "c1").await.unwrap(), Some(wider));
 
-    // Two nodes spending one refresh token at once: one wins.
+    // Two nodes spending one refresh token at once: one wins, the other is a replay.
     db.insert_grant(&grant("g2")).await.unwrap();
-    db.insert_refresh(&refresh(b"race", "g2")).await.unwrap();
     let a = {
         let db = db.clone();
-        tokio::spawn(async move { spend(&db, b"race", "c1", b"ra", 10).await })
+        tokio::spawn(async move { spend(&db, "g2", 0, "c1", 10).await })
     };
     let b = {
         let db = db.clone();
-        tokio::spawn(async move { spend(&db, b"race", "c1", b"rb", 10).await })
+        tokio::spawn(async move { spend(&db, "g2", 0, "c1", 10).await })
     };
     let outcomes = [a.await.unwrap(), b.await.unwrap()];
     assert_eq!(
@@ -243,22 +237,17 @@ async fn durable_contract(db: Arc<SqlStore>) {
         1,
         "{outcomes:?}"
     );
-    // Many at once (SQLite group-commits them): each token presented twice, by its client.
+    assert_eq!(generation(&db, "g2").await, Some(1));
+    // Many at once (group-committed): each token presented twice, by its client.
     let mut tasks = Vec::new();
     for i in 0..24u8 {
-        let gid = format!("gb{i}");
-        db.insert_grant(&grant(&gid)).await.unwrap();
-        db.insert_refresh(&refresh(&[b'b', i], &gid)).await.unwrap();
+        db.insert_grant(&grant(&format!("gb{i}"))).await.unwrap();
     }
-    for round in 0..2u8 {
+    for _ in 0..2 {
         for i in 0..24u8 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
-                let out = db
-                    .rotate_refresh(&[b'b', i], "c1", &next(&[b'n', i, round]), 10)
-                    .await
-                    .unwrap();
-                (i, out)
+                (i, spend(&db, &format!("gb{i}"), 0, "c1", 10).await)
             }));
         }
     }
@@ -267,6 +256,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
         match t.await.unwrap() {
             (i, RefreshUse::Fresh(v)) => {
                 assert_eq!(v.grant.id, format!("gb{i}"));
+                assert_eq!(v.grant.refresh_generation, Some(1));
                 fresh[usize::from(i)] += 1;
             }
             (i, RefreshUse::Reused(g)) => assert_eq!(g, format!("gb{i}")),
@@ -274,6 +264,9 @@ async fn durable_contract(db: Arc<SqlStore>) {
         }
     }
     assert_eq!(fresh, [1; 24], "each token is spent exactly once");
+    for i in 0..24u8 {
+        assert_eq!(generation(&db, &format!("gb{i}")).await, Some(1));
+    }
     db.ping().await.unwrap();
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Bulk-load benchmark state straight into eidp's database (SQLite file or PostgreSQL):
-live refresh tokens (each its own grant, stored as SHA-256 digests like eidp does), consent for
+live refresh tokens (each its own grant, a family at generation 0, the token tagged with the
+key derived from the key-encryption key as oidc/refresh_token.rs does), consent for
 the bench client, and optionally many synthetic citizens with accounts. Far faster than the
 HTTP flows, which is the point: a million refresh tokens through argon2 sign-ins would take
 hours. Prints nothing but errors; writes the refresh tokens one per line to --out."""
-import argparse, base64, csv, hashlib, io, json, os, secrets, sqlite3, subprocess, sys, time
+import argparse, base64, csv, hashlib, hmac, io, json, os, secrets, sqlite3, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 PROVINCES = [r["code"] for r in csv.DictReader(open(os.path.join(ROOT, "../../src/identity/province-codes.csv"), encoding="utf-8"))]
@@ -14,14 +15,22 @@ def b64(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def refresh_key(kek_file):
+    """crypto/kek.rs: HMAC-SHA256 keyed with the KEK over the purpose label."""
+    text = open(kek_file).read().strip()
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return hmac.new(raw, b"eidp/refresh-token/v1", hashlib.sha256).digest()
+
+
 def rows(args, now):
-    grants, refresh, tokens = [], [], []
+    key = refresh_key(args.kek_file) if args.refresh else None
+    grants, tokens = [], []
     for _ in range(args.refresh):
-        token, gid = b64(secrets.token_bytes(32)), b64(secrets.token_bytes(16))
-        grants.append((gid, args.client, args.sub, "openid profile", now, "urn:vn:eid:loa:1", '["pwd"]', b64(secrets.token_bytes(16)), None, now, now + 30 * 86400, None))
-        refresh.append((hashlib.sha256(token.encode()).digest(), gid, now, now + 30 * 86400, None))
-        tokens.append(token)
-    return grants, refresh, tokens
+        gid = b64(secrets.token_bytes(16))
+        grants.append((gid, args.client, args.sub, "openid profile", now, "urn:vn:eid:loa:1", '["pwd"]', b64(secrets.token_bytes(16)), None, now, now + 30 * 86400, None, 0, now))
+        body = f"{gid}.0"
+        tokens.append(f"{body}.{b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}")
+    return grants, tokens
 
 
 def citizens(n, password_hash, now):
@@ -43,8 +52,7 @@ def citizens(n, password_hash, now):
 
 PERSON_COLS = "id_number, full_name, birth_date, sex, nationality, phone, email, residence, birth_place, household_id, household_relation, card_expires_on, deceased_on, created_at, updated_at"
 ACCOUNT_COLS = "sub, id_number, password_hash, level, state, lock_reason, lock_note, session_epoch, created_at, updated_at, webauthn_user"
-GRANT_COLS = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, created_at, expires_at, revoked_at"
-REFRESH_COLS = "token_hash, grant_id, created_at, expires_at, used_at"
+GRANT_COLS = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at"
 
 
 def load_sqlite(path, tables):
@@ -82,11 +90,12 @@ def main():
     ap.add_argument("--refresh", type=int, default=0)
     ap.add_argument("--citizens", type=int, default=0)
     ap.add_argument("--password-hash", default="")
+    ap.add_argument("--kek-file", help="the key-encryption key (keys/dev-kek.b64), to tag refresh tokens")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     now = int(time.time())
-    grants, refresh, tokens = rows(args, now)
-    tables = [("grants", GRANT_COLS, grants), ("refresh_tokens", REFRESH_COLS, refresh),
+    grants, tokens = rows(args, now)
+    tables = [("grants", GRANT_COLS, grants),
               ("consents", "sub, client_id, scopes, granted_at", [(args.sub, args.client, '["openid","profile"]', now)])]
     if args.citizens:
         people, accounts = citizens(args.citizens, args.password_hash, now)

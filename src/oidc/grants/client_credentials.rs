@@ -42,6 +42,8 @@ pub async fn exchange(
         created_at: now,
         expires_at: now + p.cfg.lifetimes.access_token,
         revoked_at: None,
+        refresh_generation: None,
+        refresh_issued_at: None,
     };
     Ok(TokenResponse {
         access_token: tokens::access_token(p, &grant, now)?,

@@ -6,7 +6,7 @@ use super::{TokenParams, required};
 use crate::crypto::{self, digest_hex};
 use crate::oidc::authorize::{CodeGrant, code_key};
 use crate::oidc::tokens::{self, TokenResponse};
-use crate::oidc::{OAuthError, Provider, clients};
+use crate::oidc::{OAuthError, Provider, clients, refresh_token};
 use crate::store::{ClientRecord, GrantRecord, typed};
 
 fn used_key(code: &str) -> String {
@@ -54,6 +54,7 @@ pub async fn exchange(
             "code_verifier does not match code_challenge",
         ));
     }
+    let refreshable = clients::allows_grant(client, "refresh_token");
     let grant = GrantRecord {
         id: crypto::random_id()?,
         client_id: client.client_id.clone(),
@@ -65,19 +66,16 @@ pub async fn exchange(
         sid: Some(g.sid.clone()),
         claims: g.claims.as_ref().map(|c| c.to_string()),
         created_at: now,
+        // The grant is the refresh-token family: its tokens live as long as it does.
         expires_at: now + p.cfg.lifetimes.refresh_token,
         revoked_at: None,
+        refresh_generation: refreshable.then_some(0),
+        refresh_issued_at: refreshable.then_some(now),
     };
     p.db.insert_grant(&grant).await?;
     // Remember the redemption long enough to catch replays (RFC 6749 §10.5).
     p.eph.put(&used_key(code), grant.id.as_bytes(), 600).await?;
-    let refresh_token = if clients::allows_grant(client, "refresh_token") {
-        let (token, rec) = tokens::new_refresh(p, &grant.id, now, grant.expires_at)?;
-        p.db.insert_refresh(&rec).await?;
-        Some(token)
-    } else {
-        None
-    };
+    let refresh_token = refreshable.then(|| refresh_token::mint(&p.kek, &grant.id, 0));
     let access_token = tokens::access_token(p, &grant, now)?;
     let id_token = tokens::id_token(
         p,

@@ -1,15 +1,15 @@
 //! `refresh_token` (RFC 6749 §6) with rotation on every use. Presenting a spent token means
 //! it was copied: the whole family (grant) is revoked (RFC 9700 §4.14.2).
 //!
-//! The hot path is one write (spend and name the successor, with the client's ownership and
-//! the grant's liveness checked in the same statement) and reads that run alongside it.
+//! The hot path is one write: move the family (the grant) one generation on, with the client's
+//! ownership and the grant's liveness checked in the same statement, which also returns the
+//! grant with its account and register record.
 
 use super::{TokenParams, required};
-use crate::crypto;
 use crate::identity::STATE_ACTIVE;
 use crate::oidc::tokens::{self, TokenResponse};
-use crate::oidc::{OAuthError, Provider, split_spaces};
-use crate::store::{ClientRecord, RefreshUse, Successor};
+use crate::oidc::{OAuthError, Provider, refresh_token, split_spaces};
+use crate::store::{ClientRecord, RefreshRef, RefreshUse};
 
 fn invalid() -> OAuthError {
     OAuthError::invalid_grant("refresh token is invalid, expired or revoked")
@@ -21,21 +21,16 @@ pub async fn exchange(
     params: &TokenParams,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = required(&params.refresh_token, "refresh_token")?;
-    let hash = crypto::digest(presented);
+    let presented = refresh_token::parse(&p.kek, presented).ok_or_else(invalid)?;
     let now = p.now();
     let asked = params.scope.as_deref().filter(|s| !s.is_empty());
     if let Some(asked) = asked {
         // A bad scope must not cost the client its token: check before spending it.
-        check_scope(p, client, &hash, asked).await?;
+        check_scope(p, client, &presented, asked).await?;
     }
-    let token = crypto::random_token()?;
-    let next = Successor {
-        token_hash: crypto::digest(&token),
-        expires_at: now + p.cfg.lifetimes.refresh_token,
-    };
     let view = match p
         .db
-        .rotate_refresh(&hash, &client.client_id, &next, now)
+        .rotate_refresh(&presented, &client.client_id, now)
         .await?
     {
         RefreshUse::Fresh(view) => *view,
@@ -49,6 +44,10 @@ pub async fn exchange(
         RefreshUse::Unknown => return Err(invalid()),
     };
     let mut grant = view.grant;
+    let generation = grant
+        .refresh_generation
+        .ok_or_else(|| OAuthError::server_error("a rotated family without a generation"))?;
+    let token = refresh_token::mint(&p.kek, &grant.id, generation);
     let subject = match (&grant.sub, view.account, view.person) {
         (None, _, _) => None,
         (Some(_), Some(a), Some(person)) if a.state == STATE_ACTIVE => Some((a, person)),
@@ -86,11 +85,10 @@ pub async fn exchange(
 async fn check_scope(
     p: &Provider,
     client: &ClientRecord,
-    hash: &[u8],
+    presented: &RefreshRef,
     asked: &str,
 ) -> Result<(), OAuthError> {
-    let record = p.db.refresh(hash).await?.ok_or_else(invalid)?;
-    let grant = p.db.grant(&record.grant_id).await?.ok_or_else(invalid)?;
+    let grant = p.db.grant(&presented.grant_id).await?.ok_or_else(invalid)?;
     if grant.client_id != client.client_id {
         return Err(invalid());
     }

@@ -19,16 +19,20 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::rotation::{MAX_BATCH, ViewRow, postgres_batch, sqlite_batch, view, view_row};
 use super::{db_err, wal};
 use crate::clock::UnixTime;
-use crate::store::{GrantView, StoreError, StoreResult, Successor};
+use crate::store::{GrantView, RefreshRef, StoreError, StoreResult};
 
-/// PostgreSQL workers: enough for commits to overlap, few enough to keep batches full.
-const POSTGRES_WORKERS: usize = 4;
+/// PostgreSQL workers: two commits overlap (one flushing while the next fills); more only
+/// splits the queue into smaller batches. Measured at 16 connections: 1 → 3 460/s, 2 → 3 650/s,
+/// 4 → 3 120/s (docs/benchmarks.md).
+const POSTGRES_WORKERS: usize = 2;
 
 struct Job {
-    old: Vec<u8>,
+    grant_id: String,
+    generation: i64,
     client_id: String,
-    next: Successor,
     now: UnixTime,
+    /// Written on the grant by this rotation only: how the job learns that it won.
+    nonce: i64,
     reply: oneshot::Sender<StoreResult<Option<GrantView>>>,
 }
 
@@ -57,21 +61,24 @@ impl Rotations {
         Rotations { queue }
     }
 
-    /// Spend `old` for `client_id` and record `next`; `None` if it could not be spent.
+    /// Spend `presented` for `client_id`; `None` if it could not be spent.
     pub(super) async fn rotate(
         &self,
-        old: &[u8],
+        presented: &RefreshRef,
         client_id: &str,
-        next: &Successor,
         now: UnixTime,
     ) -> StoreResult<Option<GrantView>> {
         let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
+        let nonce = crate::crypto::random_bytes::<8>()
+            .map(i64::from_ne_bytes)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            old: old.to_vec(),
+            grant_id: presented.grant_id.clone(),
+            generation: presented.generation,
             client_id: client_id.to_string(),
-            next: next.clone(),
             now,
+            nonce,
             reply,
         };
         self.queue.send(job).await.map_err(|_| stopped())?;
@@ -92,29 +99,33 @@ async fn next_batch(jobs: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-/// Run one batch on either engine; the views come back keyed by successor hash. SQLite's
-/// statement finds the views by the successors' hashes, bound again after the rotations.
+/// Run one batch on either engine; the views come back keyed by the nonce on their grant.
+/// SQLite's statement finds the views by the grant ids, bound again after the rotations.
 macro_rules! run {
-    ($pool:expr, $statement:expr, $batch:expr, $successors_again:expr) => {{
+    ($pool:expr, $statement:expr, $batch:expr, $grants_again:expr) => {{
         let mut q = sqlx::query(AssertSqlSafe($statement));
         for j in $batch {
             q = q
-                .bind(&j.old)
-                .bind(&j.next.token_hash)
-                .bind(j.next.expires_at)
+                .bind(&j.grant_id)
+                .bind(j.generation)
                 .bind(&j.client_id)
-                .bind(j.now);
+                .bind(j.now)
+                .bind(j.nonce);
         }
-        if $successors_again {
+        if $grants_again {
             for j in $batch {
-                q = q.bind(&j.next.token_hash);
+                q = q.bind(&j.grant_id);
             }
         }
         match q.fetch_all($pool).await {
             Ok(rows) => rows
                 .iter()
-                .map(|r| Ok((r.try_get::<Vec<u8>, _>(0)?, view_row(r, 1)?)))
-                .collect::<Result<HashMap<Vec<u8>, ViewRow>, sqlx::Error>>(),
+                .filter_map(|r| match r.try_get::<Option<i64>, _>(0) {
+                    Ok(None) => None,
+                    Ok(Some(nonce)) => Some(view_row(r, 1).map(|v| (nonce, v))),
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<HashMap<i64, ViewRow>, sqlx::Error>>(),
             Err(e) => Err(e),
         }
     }};
@@ -143,11 +154,11 @@ async fn work(writer: Arc<Writer>, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
     }
 }
 
-fn answer(outcome: Result<HashMap<Vec<u8>, ViewRow>, sqlx::Error>, batch: Vec<Job>) {
+fn answer(outcome: Result<HashMap<i64, ViewRow>, sqlx::Error>, batch: Vec<Job>) {
     match outcome {
         Ok(mut views) => {
             for job in batch {
-                let v = views.remove(&job.next.token_hash).map(view).transpose();
+                let v = views.remove(&job.nonce).map(view).transpose();
                 let _ = job.reply.send(v);
             }
         }

@@ -9,8 +9,8 @@ use super::rotation::{VIEW_SQL, view, view_row};
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::store::{
-    ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRecord, RefreshUse,
-    StoreResult, Successor,
+    ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRef, RefreshUse,
+    StoreResult,
 };
 
 pub(super) type GrantRow = (
@@ -26,10 +26,12 @@ pub(super) type GrantRow = (
     i64,
     i64,
     Option<i64>,
+    Option<i64>,
+    Option<i64>,
 );
 
 pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
-     created_at, expires_at, revoked_at";
+     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at";
 
 pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     Ok(GrantRecord {
@@ -45,26 +47,33 @@ pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
         created_at: r.9,
         expires_at: r.10,
         revoked_at: r.11,
+        refresh_generation: r.12,
+        refresh_issued_at: r.13,
     })
 }
 
-const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, \
-     expires_at, used_at) VALUES ($1,$2,$3,$4,$5)";
-
 impl SqlStore {
-    /// After a failed spend: a spent token of this client's grant is a replay (revoke the
-    /// family); anything else (unknown, expired, another client's) is merely invalid.
-    async fn classify_unspent(&self, hash: &[u8], client_id: &str) -> StoreResult<RefreshUse> {
-        const SQL: &str = "SELECT r.grant_id FROM refresh_tokens r JOIN grants g \
-             ON g.id = r.grant_id WHERE r.token_hash = $1 AND r.used_at IS NOT NULL \
-             AND g.client_id = $2";
-        let row = on!(self, |p| sqlx::query_as::<_, (String,)>(SQL)
-            .bind(hash)
+    /// After a failed spend: an earlier generation of this client's family is a replay
+    /// (revoke the family); anything else (unknown, expired, another client's) is merely
+    /// invalid.
+    async fn classify_unspent(
+        &self,
+        presented: &RefreshRef,
+        client_id: &str,
+    ) -> StoreResult<RefreshUse> {
+        const SQL: &str = "SELECT refresh_generation FROM grants WHERE id = $1 AND client_id = $2";
+        let row = on!(self, |p| sqlx::query_as::<_, (Option<i64>,)>(SQL)
+            .bind(&presented.grant_id)
             .bind(client_id)
             .fetch_optional(p)
             .await
             .map_err(db_err))?;
-        Ok(row.map_or(RefreshUse::Unknown, |(g,)| RefreshUse::Reused(g)))
+        Ok(match row {
+            Some((Some(current),)) if presented.generation < current => {
+                RefreshUse::Reused(presented.grant_id.clone())
+            }
+            _ => RefreshUse::Unknown,
+        })
     }
 }
 
@@ -72,7 +81,8 @@ impl SqlStore {
 impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
-             claims, created_at, expires_at, revoked_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
+             claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
             .bind(&g.client_id)
@@ -86,6 +96,8 @@ impl GrantStore for SqlStore {
             .bind(g.created_at)
             .bind(g.expires_at)
             .bind(g.revoked_at)
+            .bind(g.refresh_generation)
+            .bind(g.refresh_issued_at)
             .execute(p)
             .await
             .map(|_| ())
@@ -127,30 +139,16 @@ impl GrantStore for SqlStore {
             .map_err(db_err))
     }
 
-    async fn insert_refresh(&self, r: &RefreshRecord) -> StoreResult<()> {
-        on_write!(self, |p| sqlx::query(INSERT_REFRESH)
-            .bind(&r.token_hash)
-            .bind(&r.grant_id)
-            .bind(r.created_at)
-            .bind(r.expires_at)
-            .bind(r.used_at)
-            .execute(p)
-            .await
-            .map(|_| ())
-            .map_err(db_err))
-    }
-
     async fn rotate_refresh(
         &self,
-        old: &[u8],
+        presented: &RefreshRef,
         client_id: &str,
-        next: &Successor,
         now: UnixTime,
     ) -> StoreResult<RefreshUse> {
-        let row = self.rotations.rotate(old, client_id, next, now).await?;
+        let row = self.rotations.rotate(presented, client_id, now).await?;
         match row {
             Some(v) => Ok(RefreshUse::Fresh(Box::new(v))),
-            None => self.classify_unspent(old, client_id).await,
+            None => self.classify_unspent(presented, client_id).await,
         }
     }
 
@@ -163,26 +161,6 @@ impl GrantStore for SqlStore {
             .await
             .map(|r| r.rows_affected())
             .map_err(db_err))
-    }
-
-    async fn refresh(&self, hash: &[u8]) -> StoreResult<Option<RefreshRecord>> {
-        const SQL: &str = "SELECT token_hash, grant_id, created_at, expires_at, used_at \
-             FROM refresh_tokens WHERE token_hash = $1";
-        let row = on!(self, |p| sqlx::query_as::<
-            _,
-            (Vec<u8>, String, i64, i64, Option<i64>),
-        >(SQL)
-        .bind(hash)
-        .fetch_optional(p)
-        .await
-        .map_err(db_err))?;
-        Ok(row.map(|r| RefreshRecord {
-            token_hash: r.0,
-            grant_id: r.1,
-            created_at: r.2,
-            expires_at: r.3,
-            used_at: r.4,
-        }))
     }
 }
 

@@ -113,6 +113,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "mfa", include_str!("../migrations/sqlite/0003_mfa.sql")),
     (4, "passkeys", include_str!("../migrations/sqlite/0004_passkeys.sql")),
     (5, "refresh rotation", include_str!("../migrations/sqlite/0005_refresh_rotation.sql")),
+    (6, "refresh families", include_str!("../migrations/sqlite/0006_refresh_families.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -121,6 +122,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "mfa", include_str!("../migrations/postgres/0003_mfa.sql")),
     (4, "passkeys", include_str!("../migrations/postgres/0004_passkeys.sql")),
     (5, "refresh rotation", include_str!("../migrations/postgres/0005_refresh_rotation.sql")),
+    (6, "refresh families", include_str!("../migrations/postgres/0006_refresh_families.sql")),
 ];
 
 impl SqlStore {

@@ -1,9 +1,11 @@
 //! Refresh-token rotation, the write every signed-in relying party makes, and the grant view
 //! (grant ⋈ account ⋈ person) that comes back with it.
 //!
-//! Spending a token names its successor; the `refresh_tokens_rotate` trigger (migration 0005)
-//! inserts the successor within the same statement, so a family is never half-rotated. The
-//! presenting client's ownership and the grant's liveness are checked in that statement too.
+//! A family is its grant's row (migration 0006): spending the current token moves the grant
+//! one generation on, in one UPDATE that also checks the presenting client's ownership and the
+//! grant's liveness. Each rotation writes a random nonce beside the generation, and the views
+//! come back with it: a job whose nonce is on its grant moved the family, any other did not
+//! (the same token twice in one batch moves it once).
 //!
 //! Rotations are group-committed (`batcher.rs`): whatever queued while the database was busy
 //! goes out as one statement, and the views of all of them come back in the same call.
@@ -59,10 +61,10 @@ where
     String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    let account_at = at + 12;
+    let account_at = at + 14;
     let person_at = account_at + 10;
     #[rustfmt::skip]
-    let g: GrantRow = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>));
+    let g: GrantRow = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>, Option<i64>, Option<i64>));
     let a = match r.try_get::<Opt, _>(account_at)? {
         None => None,
         #[rustfmt::skip]
@@ -87,8 +89,8 @@ pub(super) fn view((g, a, p): ViewRow) -> StoreResult<GrantView> {
 pub(super) const MAX_BATCH: usize = 32;
 const COLS_PER_JOB: usize = 5;
 
-/// `($1,$2,$3,$4,$5),($6,…)`: per rotation the old hash, the successor's hash and expiry, the
-/// client and the time.
+/// `($1,$2,$3,$4,$5),($6,…)`: per rotation the grant, the generation presented, the client,
+/// the time and the rotation's nonce.
 fn values(n: usize) -> String {
     (0..n)
         .map(|i| {
@@ -99,48 +101,44 @@ fn values(n: usize) -> String {
         .join(",")
 }
 
-/// The condition for spending a token: live, and its grant live and the presenting client's.
-const SPENDABLE: &str = "r.used_at IS NULL AND r.expires_at > v.at \
-     AND EXISTS (SELECT 1 FROM grants g WHERE g.id = r.grant_id \
-     AND g.client_id = v.client AND g.revoked_at IS NULL AND g.expires_at > v.at)";
+/// Move the family on, if the presented generation is its current one, the grant is live and
+/// the presenting client's. `v` names the jobs.
+const ROTATE: &str = "UPDATE grants AS g SET refresh_generation = g.refresh_generation + 1, \
+     refresh_issued_at = v.at, refresh_nonce = v.nonce FROM v \
+     WHERE g.id = v.gid AND g.refresh_generation = v.gen AND g.client_id = v.client \
+     AND g.revoked_at IS NULL AND g.expires_at > v.at";
 
-/// SQLite: the spend of all `n` rotations, then (same call, same writer thread) the view of
-/// every successor that now exists — each exists only if its own token was spent. A token
-/// presented twice in one batch is spent once: the join picks one successor, and the other
-/// presenter finds the token spent (a replay).
+/// SQLite: the rotations, then (same call, same writer thread, so nothing writes between) the
+/// views of the grants the batch named, led by their nonces.
 pub(super) fn sqlite_batch(n: usize) -> String {
-    let successors = (0..n)
+    let grants = (0..n)
         .map(|i| format!("${}", n * COLS_PER_JOB + i + 1))
         .collect::<Vec<_>>()
         .join(",");
-    let spend = format!(
-        "UPDATE refresh_tokens AS r SET used_at = v.at, successor = v.succ, \
-         successor_expires_at = v.succ_exp \
-         FROM (SELECT column1 AS presented, column2 AS succ, column3 AS succ_exp, column4 AS client, \
-         column5 AS at FROM (VALUES {})) AS v WHERE r.token_hash = v.presented AND {SPENDABLE}",
-        values(n)
+    let rotate = ROTATE.replacen(
+        "FROM v",
+        &format!(
+            "FROM (SELECT column1 AS gid, column2 AS gen, column3 AS client, column4 AS at, \
+             column5 AS nonce FROM (VALUES {})) AS v",
+            values(n)
+        ),
+        1,
     );
     let views = view_sql(
-        "r.token_hash, ",
-        "refresh_tokens r JOIN grants g ON g.id = r.grant_id",
-        &format!("r.token_hash IN ({successors})"),
+        "g.refresh_nonce, ",
+        "grants g",
+        &format!("g.id IN ({grants})"),
     );
-    format!("{spend}; {views}")
+    format!("{rotate}; {views}")
 }
 
-/// PostgreSQL: one statement with parameters per call, so a data-modifying CTE; the trigger
-/// inserts the successors when the statement ends.
+/// PostgreSQL: one statement with parameters per call, so a data-modifying CTE whose
+/// RETURNING feeds the views.
 pub(super) fn postgres_batch(n: usize) -> String {
-    let views = view_sql(
-        "spent.successor, ",
-        "spent JOIN grants g ON g.id = spent.grant_id",
-        "TRUE",
-    );
+    let views = view_sql("g.refresh_nonce, ", "spent g", "TRUE");
     format!(
-        "WITH v (presented, succ, succ_exp, client, at) AS (VALUES {}), \
-         spent AS (UPDATE refresh_tokens AS r SET used_at = v.at, successor = v.succ, \
-         successor_expires_at = v.succ_exp FROM v WHERE r.token_hash = v.presented AND {SPENDABLE} \
-         RETURNING r.successor, r.grant_id) {views}",
+        "WITH v (gid, gen, client, at, nonce) AS (VALUES {}), \
+         spent AS ({ROTATE} RETURNING g.*) {views}",
         values(n)
     )
 }
