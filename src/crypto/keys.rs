@@ -48,15 +48,21 @@ impl KeyService {
     }
 
     /// First start: make sure every supported algorithm has a key. Returns how many were made.
+    /// The keys are generated side by side: the two RSA keys are most of a first start, and
+    /// one after the other they could pass a second.
     pub async fn ensure_keys(&self, db: &dyn KeyStore, now: UnixTime) -> Result<usize, KeyError> {
         let existing = db.keys().await?;
+        let generating: Vec<_> = SUPPORTED_ALGS
+            .into_iter()
+            .filter(|alg| !existing.iter().any(|k| k.alg == keyset::alg_name(*alg)))
+            .map(|alg| {
+                let kek = self.kek.clone();
+                tokio::task::spawn_blocking(move || keyset::generate(alg, &kek, now, now))
+            })
+            .collect();
         let mut made = 0;
-        for alg in SUPPORTED_ALGS {
-            if existing.iter().any(|k| k.alg == keyset::alg_name(alg)) {
-                continue;
-            }
-            let kek = self.kek.clone();
-            let rec = tokio::task::spawn_blocking(move || keyset::generate(alg, &kek, now, now))
+        for generated in generating {
+            let rec = generated
                 .await
                 .map_err(|e| CryptoError::Key(e.to_string()))??;
             match db.insert_key(&rec).await {

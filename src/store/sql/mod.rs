@@ -136,6 +136,18 @@ impl SqlStore {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(3))
+                // sqlx pings every connection before handing it out: one more round trip
+                // per statement. A connection used within the last second is alive; one idle
+                // longer (possibly across a failover) is still checked, and replaced if dead.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for < Duration::from_secs(1) {
+                            return Ok(true);
+                        }
+                        sqlx::Connection::ping(conn).await.map(|()| true)
+                    })
+                })
                 .connect_with(opts)
                 .await
                 .map_err(db_err)?;
