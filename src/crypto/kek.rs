@@ -115,11 +115,7 @@ impl Kek {
     }
 
     pub fn csrf_matches(&self, browser: &str, purpose: &str, token: &str) -> bool {
-        let Some(tag) = b64url_decode(token) else {
-            return false;
-        };
-        let msg = format!("{browser}\n{purpose}");
-        hmac::verify(&self.csrf, msg.as_bytes(), &tag).is_ok()
+        tag_matches(&self.csrf, &format!("{browser}\n{purpose}"), token)
     }
 
     /// The tag that makes a refresh token genuine: the database holds no token material, so
@@ -129,11 +125,13 @@ impl Kek {
     }
 
     pub fn refresh_tag_matches(&self, body: &str, tag: &str) -> bool {
-        let Some(tag) = b64url_decode(tag) else {
-            return false;
-        };
-        hmac::verify(&self.refresh, body.as_bytes(), &tag).is_ok()
+        tag_matches(&self.refresh, body, tag)
     }
+}
+
+/// Whether `tag` (base64url) is `key`'s HMAC of `msg`, compared in constant time.
+fn tag_matches(key: &hmac::Key, msg: &str, tag: &str) -> bool {
+    b64url_decode(tag).is_some_and(|tag| hmac::verify(key, msg.as_bytes(), &tag).is_ok())
 }
 
 /// Write a secret file readable by the owner only.

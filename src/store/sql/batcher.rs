@@ -27,8 +27,7 @@ use crate::store::{GrantView, RefreshRef, StoreError, StoreResult};
 const POSTGRES_WORKERS: usize = 2;
 
 struct Job {
-    grant_id: String,
-    generation: i64,
+    presented: RefreshRef,
     client_id: String,
     now: UnixTime,
     /// Written on the grant by this rotation only: how the job learns that it won.
@@ -74,8 +73,7 @@ impl Rotations {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            grant_id: presented.grant_id.clone(),
-            generation: presented.generation,
+            presented: presented.clone(),
             client_id: client_id.to_string(),
             now,
             nonce,
@@ -106,15 +104,15 @@ macro_rules! run {
         let mut q = sqlx::query(AssertSqlSafe($statement));
         for j in $batch {
             q = q
-                .bind(&j.grant_id)
-                .bind(j.generation)
+                .bind(&j.presented.grant_id)
+                .bind(j.presented.generation)
                 .bind(&j.client_id)
                 .bind(j.now)
                 .bind(j.nonce);
         }
         if $grants_again {
             for j in $batch {
-                q = q.bind(&j.grant_id);
+                q = q.bind(&j.presented.grant_id);
             }
         }
         match q.fetch_all($pool).await {

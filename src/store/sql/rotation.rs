@@ -102,11 +102,15 @@ fn values(n: usize) -> String {
 }
 
 /// Move the family on, if the presented generation is its current one, the grant is live and
-/// the presenting client's. `v` names the jobs.
-const ROTATE: &str = "UPDATE grants AS g SET refresh_generation = g.refresh_generation + 1, \
-     refresh_issued_at = v.at, refresh_nonce = v.nonce FROM v \
-     WHERE g.id = v.gid AND g.refresh_generation = v.gen AND g.client_id = v.client \
-     AND g.revoked_at IS NULL AND g.expires_at > v.at";
+/// the presenting client's. `jobs` yields `v (gid, gen, client, at, nonce)`.
+fn rotate_sql(jobs: &str) -> String {
+    format!(
+        "UPDATE grants AS g SET refresh_generation = g.refresh_generation + 1, \
+         refresh_issued_at = v.at, refresh_nonce = v.nonce FROM {jobs} \
+         WHERE g.id = v.gid AND g.refresh_generation = v.gen AND g.client_id = v.client \
+         AND g.revoked_at IS NULL AND g.expires_at > v.at"
+    )
+}
 
 /// SQLite: the rotations, then (same call, same writer thread, so nothing writes between) the
 /// views of the grants the batch named, led by their nonces.
@@ -115,15 +119,11 @@ pub(super) fn sqlite_batch(n: usize) -> String {
         .map(|i| format!("${}", n * COLS_PER_JOB + i + 1))
         .collect::<Vec<_>>()
         .join(",");
-    let rotate = ROTATE.replacen(
-        "FROM v",
-        &format!(
-            "FROM (SELECT column1 AS gid, column2 AS gen, column3 AS client, column4 AS at, \
-             column5 AS nonce FROM (VALUES {})) AS v",
-            values(n)
-        ),
-        1,
-    );
+    let rotate = rotate_sql(&format!(
+        "(SELECT column1 AS gid, column2 AS gen, column3 AS client, column4 AS at, \
+         column5 AS nonce FROM (VALUES {})) AS v",
+        values(n)
+    ));
     let views = view_sql(
         "g.refresh_nonce, ",
         "grants g",
@@ -138,7 +138,8 @@ pub(super) fn postgres_batch(n: usize) -> String {
     let views = view_sql("g.refresh_nonce, ", "spent g", "TRUE");
     format!(
         "WITH v (gid, gen, client, at, nonce) AS (VALUES {}), \
-         spent AS ({ROTATE} RETURNING g.*) {views}",
-        values(n)
+         spent AS ({} RETURNING g.*) {views}",
+        values(n),
+        rotate_sql("v")
     )
 }
