@@ -115,7 +115,7 @@ pub type ChainLink<'a> = &'a (dyn Fn(&[u8], &AuditRecord) -> Vec<u8> + Send + Sy
 
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// Append under a lock so the chain never forks, even with several nodes.
+    /// Append after the chain's head; the chain never forks, even with several nodes.
     async fn append_audit(&self, rec: &AuditRecord, link: ChainLink<'_>) -> StoreResult<i64>;
     /// Newest first.
     async fn audit_for_subject(

@@ -1,11 +1,15 @@
-//! The audit log: append-only and hash-chained. Appends are serialised (a process lock, and on
-//! PostgreSQL a transaction-scoped advisory lock) so the chain never forks across nodes.
+//! The audit log: append-only and hash-chained. The chain cannot fork: a unique index on
+//! `prev_hash` (migration 0007) lets no entry have two successors, whoever writes. Appends
+//! within a process go one at a time after the head the last one left; on PostgreSQL each also
+//! holds a transaction-scoped advisory lock, so nodes take turns rather than retry.
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
 use super::{Pool, SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
-use crate::store::{AuditRecord, AuditStore, ChainLink, StoreResult};
+use crate::store::{AuditRecord, AuditStore, ChainLink, StoreError, StoreResult};
 
 const COLS: &str = "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
 type Row = (
@@ -39,65 +43,138 @@ fn record(r: Row) -> AuditRecord {
 const LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
      prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING seq";
+/// PostgreSQL: the same insert, holding the chain's advisory lock until it commits. Every
+/// append takes the lock, so the slow path (`append_at_head`) always finds the head it read
+/// still the head when it inserts.
+const INSERT_LOCKED: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, \
+     detail, ip, prev_hash, hash) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 \
+     FROM (SELECT pg_advisory_xact_lock($10)) AS chain RETURNING seq";
 /// Any fixed number: the advisory lock that serialises audit appends on PostgreSQL.
 const AUDIT_LOCK: i64 = 0x6569_6470_6175;
+/// How long a remembered head is trusted. Only retention could fool the chain index (a head
+/// whose successor has been pruned), and retention removes entries five years old.
+const HEAD_KEPT: Duration = Duration::from_secs(3600);
+/// SQLite: how often to read the head again when another process keeps appending first.
+const SQLITE_TRIES: usize = 16;
+
+fn genesis() -> Vec<u8> {
+    vec![0u8; 32]
+}
+
+/// The insert, for each engine's own types (a macro, not a function: the query's type differs).
+macro_rules! insert {
+    ($sql:expr, $rec:expr, $prev:expr, $hash:expr) => {
+        sqlx::query_as::<_, (i64,)>($sql)
+            .bind($rec.at)
+            .bind($rec.actor.clone())
+            .bind($rec.action.clone())
+            .bind($rec.subject.clone())
+            .bind($rec.client_id.clone())
+            .bind($rec.detail.clone())
+            .bind($rec.ip.clone())
+            .bind($prev)
+            .bind($hash)
+    };
+}
+
+fn lost_race(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl SqlStore {
+    /// One INSERT after `prev`: `Ok(None)` if `prev` is no longer the head (the chain index
+    /// refused a second successor).
+    async fn insert_after(
+        &self,
+        rec: &AuditRecord,
+        prev: &[u8],
+        hash: &[u8],
+    ) -> StoreResult<Option<i64>> {
+        let row = match &self.pool {
+            Pool::Sqlite(reader) => {
+                let p = self.sqlite_writer.as_ref().unwrap_or(reader);
+                insert!(INSERT, rec, prev, hash).fetch_one(p).await
+            }
+            Pool::Postgres(p) => {
+                insert!(INSERT_LOCKED, rec, prev, hash)
+                    .bind(AUDIT_LOCK)
+                    .fetch_one(p)
+                    .await
+            }
+        };
+        match row {
+            Ok((seq,)) => Ok(Some(seq)),
+            Err(e) if lost_race(&e) => Ok(None),
+            Err(e) => Err(db_err(e)),
+        }
+    }
+
+    /// Read the head and append after it. On PostgreSQL under the chain's lock, in one
+    /// transaction, so it cannot lose; SQLite serves one node, where only a CLI command beside
+    /// the server can slip in, so read-and-insert is simply tried again.
+    async fn append_at_head(
+        &self,
+        rec: &AuditRecord,
+        link: ChainLink<'_>,
+    ) -> StoreResult<(i64, Vec<u8>)> {
+        match &self.pool {
+            Pool::Sqlite(reader) => {
+                let p = self.sqlite_writer.as_ref().unwrap_or(reader);
+                for _ in 0..SQLITE_TRIES {
+                    let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH)
+                        .fetch_optional(p)
+                        .await
+                        .map_err(db_err)?;
+                    let prev = prev.map_or_else(genesis, |p| p.0);
+                    let hash = link(&prev, rec);
+                    if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
+                        return Ok((seq, hash));
+                    }
+                }
+                Err(StoreError::Conflict(
+                    "the audit log kept moving under this append".into(),
+                ))
+            }
+            Pool::Postgres(p) => async {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(AUDIT_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                let prev: Option<(Vec<u8>,)> =
+                    sqlx::query_as(LAST_HASH).fetch_optional(&mut *tx).await?;
+                let prev = prev.map_or_else(genesis, |p| p.0);
+                let hash = link(&prev, rec);
+                let (seq,) = insert!(INSERT, rec, &prev, &hash)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok((seq, hash))
+            }
+            .await
+            .map_err(db_err),
+        }
+    }
+}
 
 #[async_trait]
 impl AuditStore for SqlStore {
+    /// The fast path is one INSERT after the head this process left last time: one round trip
+    /// where a locked read-then-insert took five. If someone else appended since, the chain
+    /// index refuses it and the head is read again.
     async fn append_audit(&self, rec: &AuditRecord, link: ChainLink<'_>) -> StoreResult<i64> {
-        let _guard = self.audit_lock.lock().await;
-        // A macro, not a closure: the statement is built for each engine's own types.
-        macro_rules! insert {
-            ($prev:expr) => {{
-                let prev: Vec<u8> = $prev;
-                let hash = link(&prev, rec);
-                sqlx::query_as::<_, (i64,)>(INSERT)
-                    .bind(rec.at)
-                    .bind(rec.actor.clone())
-                    .bind(rec.action.clone())
-                    .bind(rec.subject.clone())
-                    .bind(rec.client_id.clone())
-                    .bind(rec.detail.clone())
-                    .bind(rec.ip.clone())
-                    .bind(prev)
-                    .bind(hash)
-            }};
-        }
-        let genesis = || vec![0u8; 32];
-        let seq = match &self.pool {
-            // SQLite serves one node: the process lock alone keeps the chain straight, and
-            // plain statements avoid upgrading a read transaction (SQLITE_BUSY_SNAPSHOT).
-            Pool::Sqlite(reader) => {
-                let p = self.sqlite_writer.as_ref().unwrap_or(reader);
-                async {
-                    let prev: Option<(Vec<u8>,)> =
-                        sqlx::query_as(LAST_HASH).fetch_optional(p).await?;
-                    insert!(prev.map(|p| p.0).unwrap_or_else(genesis))
-                        .fetch_one(p)
-                        .await
-                }
-                .await
-            }
-            Pool::Postgres(p) => {
-                async {
-                    let mut tx = p.begin().await?;
-                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                        .bind(AUDIT_LOCK)
-                        .execute(&mut *tx)
-                        .await?;
-                    let prev: Option<(Vec<u8>,)> =
-                        sqlx::query_as(LAST_HASH).fetch_optional(&mut *tx).await?;
-                    let row = insert!(prev.map(|p| p.0).unwrap_or_else(genesis))
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(row)
-                }
-                .await
+        let mut head = self.audit_head.lock().await;
+        // Taken, not copied: after any failure the head is read again.
+        if let Some((prev, _)) = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT) {
+            let hash = link(&prev, rec);
+            if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
+                *head = Some((hash, Instant::now()));
+                return Ok(seq);
             }
         }
-        .map_err(db_err)?;
-        Ok(seq.0)
+        let (seq, hash) = self.append_at_head(rec, link).await?;
+        *head = Some((hash, Instant::now()));
+        Ok(seq)
     }
 
     async fn audit_for_subject(

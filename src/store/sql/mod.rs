@@ -43,8 +43,9 @@ pub struct SqlStore {
     sqlite_writer: Option<SqlitePool>,
     /// Group-committed refresh rotations (see `batcher.rs`).
     rotations: batcher::Rotations,
-    /// Serialises audit appends within this process (see `audit.rs`).
-    audit_lock: tokio::sync::Mutex<()>,
+    /// The audit chain's head as this process's last append left it, and when; the lock also
+    /// serialises this process's appends (see `audit.rs`).
+    audit_head: tokio::sync::Mutex<Option<(Vec<u8>, std::time::Instant)>>,
 }
 
 /// Run the same statement on whichever engine backs the store.
@@ -114,6 +115,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "passkeys", include_str!("../migrations/sqlite/0004_passkeys.sql")),
     (5, "refresh rotation", include_str!("../migrations/sqlite/0005_refresh_rotation.sql")),
     (6, "refresh families", include_str!("../migrations/sqlite/0006_refresh_families.sql")),
+    (7, "audit chain", include_str!("../migrations/sqlite/0007_audit_chain.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -123,6 +125,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "passkeys", include_str!("../migrations/postgres/0004_passkeys.sql")),
     (5, "refresh rotation", include_str!("../migrations/postgres/0005_refresh_rotation.sql")),
     (6, "refresh families", include_str!("../migrations/postgres/0006_refresh_families.sql")),
+    (7, "audit chain", include_str!("../migrations/postgres/0007_audit_chain.sql")),
 ];
 
 impl SqlStore {
@@ -201,7 +204,7 @@ impl SqlStore {
             pool,
             rotations,
             sqlite_writer,
-            audit_lock: tokio::sync::Mutex::new(()),
+            audit_head: tokio::sync::Mutex::new(None),
         })
     }
 
