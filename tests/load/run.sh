@@ -3,12 +3,13 @@
 #   bash tests/load/run.sh [--mode embedded|production] [--duration 10] [--connections 16]
 #                          [--refresh-tokens 150000] [--citizens 0] [--no-peer]
 #                          [--only discovery,refresh_token,...]   (a subset of the scenarios)
+#                          [--signin-rounds 3]
 # Prints a table (throughput, p50/p99 latency, peak resident memory, ratio to the peer).
 # See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
-MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1 ONLY=
+MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1 ONLY= SIGNIN_ROUNDS=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift 2 ;;
@@ -18,6 +19,7 @@ while [ $# -gt 0 ]; do
     --citizens) CITIZENS=$2; shift 2 ;;
     --no-peer) PEER=0; shift ;;
     --only) ONLY=$2; shift 2 ;;
+    --signin-rounds) SIGNIN_ROUNDS=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -140,12 +142,18 @@ mkdir -p "$WORK/codes"
 AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
 PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")
 # The yardstick for sign-in: this machine's Argon2id rate at the configured parameters, on
-# the same hashing pool, measured now (before the sign-in run, with the server idle).
+# the same hashing pool, with the server idle. On this VM it moves by up to ±15 % from one
+# minute to the next (hash-rate back to back: 64–85/s; neighbours share the memory bus, and
+# Argon2id is memory-bound), so sign-in runs in rounds, each between two hash-rate
+# measurements, and is compared with their mean (report.py).
 if [ -z "$ONLY" ] || [[ ",$ONLY," == *",password_signin,"* ]]; then
-  HASHES=$("$BIN" --config "$WORK/eidp.toml" hash-rate --seconds "$D" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hashes_per_second"])')
-  echo "{\"hash_rate\":$HASHES}" >> "$RESULTS"
+  hash_rate() { "$BIN" --config "$WORK/eidp.toml" hash-rate --seconds 5 | python3 -c 'import json,sys; print(json.load(sys.stdin)["hashes_per_second"])'; }
+  echo "{\"hash_rate\":$(hash_rate)}" >> "$RESULTS"
+  for _ in $(seq "$SIGNIN_ROUNDS"); do
+    run eidp "$EPID" password_signin "$BASE" signin.lua 4 4 $D AUTHORIZE_PATH="$AUTHZ" ID_NUMBER=$ID PASSWORD_ENC="$PW_ENC" CODES_DIR="$WORK/codes"
+    echo "{\"hash_rate\":$(hash_rate)}" >> "$RESULTS"
+  done
 fi
-run eidp "$EPID" password_signin "$BASE" signin.lua 4 4 $D AUTHORIZE_PATH="$AUTHZ" ID_NUMBER=$ID PASSWORD_ENC="$PW_ENC" CODES_DIR="$WORK/codes"
 cat "$WORK"/codes/*.txt > "$WORK/codes.txt" 2>/dev/null || true
 run eidp "$EPID" code_exchange "$BASE/token" tokens.lua $T $C 2 TOKENS_FILE="$WORK/codes.txt" BASIC="$BASIC" \
   BODY_PREFIX="grant_type=authorization_code&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&code_verifier=$VERIFIER&code="
