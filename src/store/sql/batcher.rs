@@ -24,7 +24,7 @@ use crate::store::{GrantView, RefreshRef, StoreError, StoreResult};
 /// PostgreSQL workers: two commits overlap (one flushing while the next fills); more only
 /// splits the queue into smaller batches. Measured at 16 connections: 1 → 3 460/s, 2 → 3 650/s,
 /// 4 → 3 120/s (docs/benchmarks.md).
-const POSTGRES_WORKERS: usize = 2;
+pub(super) const POSTGRES_WORKERS: u32 = 2;
 
 struct Job {
     presented: RefreshRef,
@@ -52,7 +52,7 @@ impl Rotations {
         let writer = Arc::new(writer);
         let workers = match *writer {
             Writer::Sqlite(..) => 1,
-            Writer::Postgres(_) => POSTGRES_WORKERS,
+            Writer::Postgres(_) => POSTGRES_WORKERS as usize,
         };
         for _ in 0..workers {
             tokio::spawn(work(writer.clone(), jobs.clone()));
