@@ -146,34 +146,36 @@ fn pg_pool_options(max_connections: u32) -> PgPoolOptions {
         })
 }
 
+/// The rotation workers' own connections. Their statement's VALUES list of parameters made
+/// PostgreSQL plan it afresh on every execution (custom plans): ~15 % of its CPU per rotation
+/// (83–87 → 69–74 µs measured). Every rotation has the same shape, lookups by primary key, so
+/// one generic plan serves them all.
+fn pg_rotation_pool(opts: PgConnectOptions) -> PgPool {
+    pg_pool_options(batcher::POSTGRES_WORKERS)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SET plan_cache_mode = force_generic_plan")
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .connect_lazy_with(opts)
+}
+
 impl SqlStore {
     /// Connect and apply migrations. On PostgreSQL the migrator holds an advisory lock, so
     /// several nodes starting at once apply each migration exactly once.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         let mut sqlite_writer = None;
-        let mut pg_rotations = None;
-        let wal_reset = wal::Reset::default();
+        let rotation_writer;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
             let pool = pg_pool_options(16)
                 .connect_with(opts.clone())
                 .await
                 .map_err(db_err)?;
-            // The rotation workers' own connections. Their statement's VALUES list of
-            // parameters made PostgreSQL plan it afresh on every execution (custom plans):
-            // ~15 % of its CPU per rotation (83–87 → 69–74 µs measured). Every rotation has
-            // the same shape, lookups by primary key, so one generic plan serves them all.
-            let rotation_pool = pg_pool_options(batcher::POSTGRES_WORKERS)
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::query("SET plan_cache_mode = force_generic_plan")
-                            .execute(conn)
-                            .await
-                            .map(|_| ())
-                    })
-                })
-                .connect_lazy_with(opts);
-            pg_rotations = Some(rotation_pool);
+            rotation_writer = batcher::Writer::Postgres(pg_rotation_pool(opts));
             migrator(POSTGRES_MIGRATIONS)
                 .run(&pool)
                 .await
@@ -201,12 +203,14 @@ impl SqlStore {
                 .run(&writer)
                 .await
                 .map_err(|e| StoreError::Other(e.to_string()))?;
+            let wal_reset = wal::Reset::default();
+            rotation_writer = batcher::Writer::Sqlite(writer.clone(), wal_reset.clone());
             if in_memory {
                 // One connection is the whole in-memory database: it must serve reads too.
                 Pool::Sqlite(writer)
             } else {
                 let readers = sqlite_pool(4, opts.clone()).await?;
-                wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset.clone());
+                wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset);
                 sqlite_writer = Some(writer);
                 Pool::Sqlite(readers)
             }
@@ -216,16 +220,9 @@ impl SqlStore {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        let rotations = batcher::Rotations::start(match (&pool, &sqlite_writer, pg_rotations) {
-            (_, Some(w), _) | (Pool::Sqlite(w), None, _) => {
-                batcher::Writer::Sqlite(w.clone(), wal_reset)
-            }
-            (Pool::Postgres(_), None, Some(r)) => batcher::Writer::Postgres(r),
-            (Pool::Postgres(p), None, None) => batcher::Writer::Postgres(p.clone()),
-        });
         Ok(SqlStore {
             pool,
-            rotations,
+            rotations: batcher::Rotations::start(rotation_writer),
             sqlite_writer,
             audit_head: tokio::sync::Mutex::new(None),
         })
