@@ -19,9 +19,16 @@ def cpu_us(r):
     """Server CPU (user + system) per successful request, in microseconds."""
     w, ticks = r["wrk"], r.get("cpu_ticks")
     ok = w.get("ok") or w.get("cycles") or (w["requests"] - w["non2xx"] - w["errors"])
-    if ticks is None or not ok:
+    # A run that used up its single-use values (refresh tokens, codes) went on answering
+    # refusals, whose CPU time would be charged to the successful requests.
+    if ticks is None or not ok or w["non2xx"] or w["errors"]:
         return float("nan")
     return ticks / int(os.environ.get("TICK_HZ", "100")) * 1e6 / ok
+
+
+def cpu_cell(r, width):
+    v = cpu_us(r)
+    return f"{'—' if v != v else f'{v:.0f}':>{width}}"
 
 
 def merge(a, b):
@@ -70,15 +77,18 @@ def main(path):
         if not e:
             continue
         er = rate(e)
-        line = f"{name:<22}{er:>12.0f}{e['wrk']['p50_us']/1000:>9.2f}{e['wrk']['p99_us']/1000:>9.2f}{e['hwm_kb']/1024:>10.1f}{cpu_us(e):>11.0f}"
+        line = f"{name:<22}{er:>12.0f}{e['wrk']['p50_us']/1000:>9.2f}{e['wrk']['p99_us']/1000:>9.2f}{e['hwm_kb']/1024:>10.1f}{cpu_cell(e, 11)}"
         if p:
             pr = rate(p)
             ratio = er / pr if pr else float("inf")
             goal = TARGETS.get(name)
             mark = "" if goal is None else (f"≥{goal}× " + ("ok" if ratio >= goal else "MISS"))
-            line += f"{pr:>12.0f}{ratio:>7.1f}×{mark:>10}{cpu_us(p):>12.0f}"
+            line += f"{pr:>12.0f}{ratio:>7.1f}×{mark:>10}{cpu_cell(p, 12)}"
         print(line)
     signin_line(rows, by.get("password_signin", {}).get("eidp"))
+    if any(cpu_us(r) != cpu_us(r) for t in by.values() for r in t.values()):
+        print("CPU µs/req —: the run used up its single-use values (or met errors), so its CPU time "
+              "includes refusals; for refresh_token, raise --refresh-tokens")
     for r in rows:
         if r.get("note"):
             print(r["note"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # eidp's load benchmarks, side by side with node oidc-provider, on this machine, with wrk.
 #   bash tests/load/run.sh [--mode embedded|production] [--duration 10] [--connections 16]
-#                          [--refresh-tokens 150000] [--citizens 0] [--no-peer]
+#                          [--refresh-tokens 450000] [--citizens 0] [--no-peer]
 #                          [--only discovery,refresh_token,...]   (a subset of the scenarios)
 #                          [--signin-rounds 3]
 # Prints a table (throughput, p50/p99 latency, peak resident memory, ratio to the peer).
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
-MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=150000 CITIZENS=0 PEER=1 ONLY= SIGNIN_ROUNDS=3
+MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=450000 CITIZENS=0 PEER=1 ONLY= SIGNIN_ROUNDS=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift 2 ;;
