@@ -29,13 +29,22 @@ pub enum Refusal {
     LockedOut,
 }
 
+/// What [`check`] found: a try may go ahead on a clean record, or with earlier failures
+/// counted (which a success then clears), or not at all.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Clean,
+    Counted,
+    Refused(Refusal),
+}
+
 /// `subject` is e.g. `pwd:001090000001` or `2fa:{sub}`.
 pub async fn check(
     eph: &dyn Ephemeral,
     subject: &str,
     ip: &str,
     now: UnixTime,
-) -> StoreResult<Option<Refusal>> {
+) -> StoreResult<Verdict> {
     // Asked together: on Redis the three reads share one round trip (the connection
     // pipelines them) instead of taking three, on every sign-in.
     let (ip_key, fail_key, wait_key) = (
@@ -45,11 +54,18 @@ pub async fn check(
     );
     let (per_ip, failures, next) =
         tokio::try_join!(eph.get(&ip_key), eph.get(&fail_key), eph.get(&wait_key))?;
-    if read_i64(per_ip) >= PER_IP_LIMIT || read_i64(failures) >= LOCKOUT_AFTER {
-        return Ok(Some(Refusal::LockedOut));
-    }
-    let next = read_i64(next);
-    Ok((now < next).then_some(Refusal::Wait(next - now)))
+    let (failures, next) = (read_i64(failures), read_i64(next));
+    Ok(
+        if read_i64(per_ip) >= PER_IP_LIMIT || failures >= LOCKOUT_AFTER {
+            Verdict::Refused(Refusal::LockedOut)
+        } else if now < next {
+            Verdict::Refused(Refusal::Wait(next - now))
+        } else if failures > 0 || next > 0 {
+            Verdict::Counted
+        } else {
+            Verdict::Clean
+        },
+    )
 }
 
 /// Count a failure; returns the subject's failures in the window.
@@ -76,7 +92,13 @@ pub async fn failed(
     Ok(n)
 }
 
-pub async fn succeeded(eph: &dyn Ephemeral, subject: &str) -> StoreResult<()> {
+/// Clear the subject's failures after a success. A clean record has nothing to clear (a
+/// failure counted since the check stays: the safe side), which spares every ordinary
+/// sign-in a round trip.
+pub async fn succeeded(eph: &dyn Ephemeral, subject: &str, found: &Verdict) -> StoreResult<()> {
+    if *found == Verdict::Clean {
+        return Ok(());
+    }
     let (fail_key, wait_key) = (format!("fail:{subject}"), format!("wait:{subject}"));
     tokio::try_join!(eph.delete(&fail_key), eph.delete(&wait_key)).map(|_| ())
 }
@@ -95,38 +117,39 @@ mod tests {
         }
         assert_eq!(
             check(&eph, s, ip, 100).await.unwrap(),
-            None,
+            Verdict::Counted,
             "two failures cost nothing"
         );
         failed(&eph, s, ip, 100).await.unwrap();
         assert_eq!(
             check(&eph, s, ip, 100).await.unwrap(),
-            Some(Refusal::Wait(2)),
+            Verdict::Refused(Refusal::Wait(2)),
             "a one-second delay, rounded up to whole seconds"
         );
         assert_eq!(
             check(&eph, s, ip, 101).await.unwrap(),
-            Some(Refusal::Wait(1))
+            Verdict::Refused(Refusal::Wait(1))
         );
-        assert_eq!(check(&eph, s, ip, 102).await.unwrap(), None);
+        assert_eq!(check(&eph, s, ip, 102).await.unwrap(), Verdict::Counted);
         failed(&eph, s, ip, 102).await.unwrap();
         assert_eq!(
             check(&eph, s, ip, 102).await.unwrap(),
-            Some(Refusal::Wait(3))
+            Verdict::Refused(Refusal::Wait(3))
         );
         for _ in 0..6 {
             failed(&eph, s, ip, 200).await.unwrap();
         }
         assert_eq!(
             check(&eph, s, ip, 10_000).await.unwrap(),
-            Some(Refusal::LockedOut)
+            Verdict::Refused(Refusal::LockedOut)
         );
         assert_eq!(
             check(&eph, "pwd:other", "10.0.0.2", 200).await.unwrap(),
-            None,
+            Verdict::Clean,
             "others unaffected"
         );
-        succeeded(&eph, s).await.unwrap();
-        assert_eq!(check(&eph, s, ip, 10_000).await.unwrap(), None);
+        let found = check(&eph, s, ip, 10_000).await.unwrap();
+        succeeded(&eph, s, &found).await.unwrap();
+        assert_eq!(check(&eph, s, ip, 10_000).await.unwrap(), Verdict::Clean);
     }
 }

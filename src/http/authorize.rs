@@ -68,7 +68,9 @@ pub async fn load_request(
             .ui
             .error(StatusCode::BAD_REQUEST, lang, "error_session_expired"));
     };
-    match s.p.db.client(&req.client_id).await {
+    // Through the provider's short client cache, as the token endpoint: the pages of one
+    // sign-in would otherwise read the client three times.
+    match s.p.client(&req.client_id).await {
         Ok(Some(c)) => Ok((req, c)),
         Ok(None) => Err(s
             .ui

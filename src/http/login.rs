@@ -17,7 +17,8 @@ use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
-use crate::authn::{AuthnError, LOA1, password, session, throttle};
+use crate::authn::throttle::{self, Verdict};
+use crate::authn::{AuthnError, LOA1, password, session};
 use crate::metrics::METRICS;
 use crate::oidc::authorize::Rejection;
 use crate::oidc::paths;
@@ -183,17 +184,20 @@ pub async fn submit(
     // Counted by what was typed, so unknown numbers are throttled like real ones.
     let subject = format!("pwd:{id_number}");
     let eph = s.p.eph.as_ref();
-    let outcome = match throttle::check(eph, &subject, &ip, s.p.now()).await {
-        Ok(Some(_)) => Err(AuthnError::Throttled),
-        Ok(None) => {
+    let found = throttle::check(eph, &subject, &ip, s.p.now()).await;
+    let outcome = match &found {
+        Ok(Verdict::Refused(_)) => Err(AuthnError::Throttled),
+        Ok(_) => {
             password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await
         }
-        Err(e) => Err(AuthnError::Store(e)),
+        Err(e) => Err(AuthnError::Store(e.clone())),
     };
     let account = match outcome {
         Ok(a) => {
             METRICS.signin("pwd", "success");
-            let _ = throttle::succeeded(eph, &subject).await;
+            if let Ok(found) = &found {
+                let _ = throttle::succeeded(eph, &subject, found).await;
+            }
             audit_attempt(&s, &id_number, Some(&a), client_id.as_deref(), &ip).await;
             a
         }

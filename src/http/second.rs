@@ -19,8 +19,9 @@ use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
 use crate::authn::factors::Channel;
+use crate::authn::throttle::{self, Verdict};
 use crate::authn::{LOA2, acr_rank};
-use crate::authn::{assurance, factors, session, throttle};
+use crate::authn::{assurance, factors, session};
 use crate::metrics::METRICS;
 use crate::notify::mask_phone;
 use crate::oidc::authorize::{AuthRequest, Rejection, required_rank, wanted_rank};
@@ -268,9 +269,8 @@ pub async fn submit(
     let subject = format!("2fa:{}", account.sub);
     let now = s.p.now();
     let fail = |key: &str| Some(s.ui.t(lang, key));
-    match throttle::check(s.p.eph.as_ref(), &subject, &ip, now).await {
-        Ok(None) => {}
-        Ok(Some(_)) => {
+    let found = match throttle::check(s.p.eph.as_ref(), &subject, &ip, now).await {
+        Ok(Verdict::Refused(_)) => {
             return page(
                 &s,
                 &headers,
@@ -282,8 +282,9 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
             );
         }
+        Ok(found) => found,
         Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
-    }
+    };
     let code = f.code.unwrap_or_default();
     let (db, kek, eph) = (s.p.db.as_ref(), &s.p.kek, s.p.eph.as_ref());
     let (method, amr, ok) = match f.method.as_deref() {
@@ -367,7 +368,7 @@ pub async fn submit(
         );
     }
     METRICS.signin(method_name(method), "success");
-    let _ = throttle::succeeded(eph, &subject).await;
+    let _ = throttle::succeeded(eph, &subject, &found).await;
     let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
         return see_other(&format!("{}?ar={ar}", paths::LOGIN));
     };
