@@ -26,6 +26,12 @@ def cpu_us(r):
     return ticks / int(os.environ.get("TICK_HZ", "100")) * 1e6 / ok
 
 
+def wrk_us(r):
+    """The load generator's own CPU per request it made (successful or not)."""
+    w, s = r["wrk"], r.get("wrk_cpu_s")
+    return float("nan") if s is None or not w["requests"] else s * 1e6 / w["requests"]
+
+
 def cpu_cell(r, width):
     v = cpu_us(r)
     return f"{'—' if v != v else f'{v:.0f}':>{width}}"
@@ -40,6 +46,7 @@ def merge(a, b):
     w["p50_us"] = max(w["p50_us"], b["wrk"]["p50_us"])
     w["p99_us"] = max(w["p99_us"], b["wrk"]["p99_us"])
     return dict(a, wrk=w, hwm_kb=max(a["hwm_kb"], b["hwm_kb"]),
+                wrk_cpu_s=a.get("wrk_cpu_s", 0) + b.get("wrk_cpu_s", 0),
                 cpu_ticks=a.get("cpu_ticks", 0) + b.get("cpu_ticks", 0))
 
 
@@ -71,13 +78,13 @@ def main(path):
             seen = by.setdefault(r["scenario"], {})
             t = r["target"]
             seen[t] = merge(seen[t], r) if t in seen else r
-    print(f"{'scenario':<22}{'eidp req/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'peak MiB':>10}{'CPU µs/req':>11}{'peer req/s':>12}{'ratio':>8}{'target':>9}{'peer µs/req':>12}")
+    print(f"{'scenario':<22}{'eidp req/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'peak MiB':>10}{'CPU µs/req':>11}{'wrk µs/req':>11}{'peer req/s':>12}{'ratio':>8}{'target':>9}{'peer µs/req':>12}")
     for name, t in by.items():
         e, p = t.get("eidp"), t.get("peer")
         if not e:
             continue
         er = rate(e)
-        line = f"{name:<22}{er:>12.0f}{e['wrk']['p50_us']/1000:>9.2f}{e['wrk']['p99_us']/1000:>9.2f}{e['hwm_kb']/1024:>10.1f}{cpu_cell(e, 11)}"
+        line = f"{name:<22}{er:>12.0f}{e['wrk']['p50_us']/1000:>9.2f}{e['wrk']['p99_us']/1000:>9.2f}{e['hwm_kb']/1024:>10.1f}{cpu_cell(e, 11)}{wrk_us(e):>11.1f}"
         if p:
             pr = rate(p)
             ratio = er / pr if pr else float("inf")

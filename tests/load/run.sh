@@ -116,10 +116,10 @@ run() { # target pid scenario url lua [threads connections duration] [VAR=value 
   [ -z "$ONLY" ] || [[ ",$ONLY," == *",${name%@half},"* ]] || return 0
   local out cpu0 cpu1
   cpu0=$(cpu_ticks "$pid")
-  out=$(env "$@" wrk -t"$t" -c"$c" -d"$d"s -s "$LUA_DIR/$lua" "$url" | tail -n 1)
+  out=$(env "$@" python3 "$ROOT/tests/load/timed.py" "$WORK/wrk-cpu" wrk -t"$t" -c"$c" -d"$d"s -s "$LUA_DIR/$lua" "$url" | tail -n 1)
   cpu1=$(cpu_ticks "$pid")
   local hwm; hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  echo "{\"target\":\"$target\",\"scenario\":\"$name\",\"hwm_kb\":$hwm,\"cpu_ticks\":$((cpu1 - cpu0)),\"wrk\":$out}" >> "$RESULTS"
+  echo "{\"target\":\"$target\",\"scenario\":\"$name\",\"hwm_kb\":$hwm,\"cpu_ticks\":$((cpu1 - cpu0)),\"wrk_cpu_s\":$(cat "$WORK/wrk-cpu"),\"wrk\":$out}" >> "$RESULTS"
   echo "  $target $name done" >&2
 }
 
