@@ -139,15 +139,11 @@ pub async fn proceed(
         Ok((Next::Consent, _)) => see_other(&format!("{}?ar={ar}", paths::CONSENT)),
         Ok((Next::StepUp(_), _)) => see_other(&format!("{}?ar={ar}", paths::LOGIN_SECOND)),
         Ok((Next::Issue, Some((sess, account)))) => {
-            match finish(s, &req, client, &sess, &account).await {
-                Ok(url) => {
-                    let _ = s.p.eph.delete(&ar_key(ar)).await;
-                    see_other(&url)
-                }
-                Err(e) => {
-                    let _ = s.p.eph.delete(&ar_key(ar)).await;
-                    reject(s, headers, &req.ui_locales, to_client(e))
-                }
+            // The pending request is spent either way: drop it while the code is issued.
+            let (issue, key) = (finish(s, &req, client, &sess, &account), ar_key(ar));
+            match tokio::join!(issue, s.p.eph.delete(&key)).0 {
+                Ok(url) => see_other(&url),
+                Err(e) => reject(s, headers, &req.ui_locales, to_client(e)),
             }
         }
         Ok((Next::Issue, None)) => see_other(&format!("{}?ar={ar}", paths::LOGIN)),

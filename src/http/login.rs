@@ -20,7 +20,7 @@ use crate::audit::{self, Event, actions};
 use crate::authn::throttle::{self, Verdict};
 use crate::authn::{AuthnError, LOA1, password, session};
 use crate::metrics::METRICS;
-use crate::oidc::authorize::Rejection;
+use crate::oidc::authorize::{AuthRequest, Rejection};
 use crate::oidc::paths;
 use crate::store::AccountRecord;
 
@@ -195,10 +195,6 @@ pub async fn submit(
     let account = match outcome {
         Ok(a) => {
             METRICS.signin("pwd", "success");
-            if let Ok(found) = &found {
-                let _ = throttle::succeeded(eph, &subject, found).await;
-            }
-            audit_attempt(&s, &id_number, Some(&a), client_id.as_deref(), &ip).await;
             a
         }
         Err(AuthnError::Store(st)) => {
@@ -238,36 +234,67 @@ pub async fn submit(
             return s.ui.page(status, "login.html", lang, ctx);
         }
     };
-    let previous = form::cookie(&headers, SESSION_COOKIE);
-    let started = session::start(
+    // What a success writes needs nothing of itself, so it goes out together: the audit
+    // entry (a durable commit) beside the session and the pending request's update.
+    let cleared = async {
+        if let Ok(found) = &found {
+            let _ = throttle::succeeded(eph, &subject, found).await;
+        }
+    };
+    let audited = audit_attempt(&s, &id_number, Some(&account), client_id.as_deref(), &ip);
+    let done = signed_in(&s, &headers, &ar, pending.map(|(req, _)| req), &account);
+    tokio::join!(cleared, audited, done).2
+}
+
+/// Start the session and mark the pending request signed in (together), then go on to
+/// finish the request, or to the account page when there is none.
+async fn signed_in(
+    s: &AppState,
+    headers: &HeaderMap,
+    ar: &str,
+    mut req: Option<AuthRequest>,
+    account: &AccountRecord,
+) -> Response {
+    let previous = form::cookie(headers, SESSION_COOKIE);
+    let start = session::start(
         s.p.eph.as_ref(),
         previous.as_deref(),
-        &account,
+        account,
         LOA1,
         vec!["pwd".into()],
         s.p.now(),
         s.p.cfg.lifetimes.session,
-    )
-    .await;
+    );
+    if let Some(req) = req.as_mut() {
+        req.login_done = true;
+    }
+    let save = async {
+        match &req {
+            Some(req) => save_request(s, ar, req).await,
+            None => Ok(()),
+        }
+    };
+    let (started, saved) = tokio::join!(start, save);
+    let locales = req
+        .as_ref()
+        .map(|r| r.ui_locales.clone())
+        .unwrap_or_default();
     let (cookie, _) = match started {
         Ok(x) => x,
-        Err(e) => return reject(&s, &headers, &locales, Rejection::Page(e.into())),
+        Err(e) => return reject(s, headers, &locales, Rejection::Page(e.into())),
     };
+    if let Err(e) = saved {
+        return reject(s, headers, &locales, Rejection::Page(e));
+    }
     let set = form::set_cookie(
         SESSION_COOKIE,
         &cookie,
         s.p.cfg.lifetimes.session,
         s.p.cfg.issuer_is_https(),
     );
-    let Some((mut req, _)) = pending else {
-        return with_cookies(see_other(paths::ACCOUNT), &[set]);
+    let next = match req {
+        Some(_) => format!("{}?ar={ar}", paths::AUTHORIZE_RESUME),
+        None => paths::ACCOUNT.to_string(),
     };
-    req.login_done = true;
-    if let Err(e) = save_request(&s, &ar, &req).await {
-        return reject(&s, &headers, &req.ui_locales, Rejection::Page(e));
-    }
-    with_cookies(
-        see_other(&format!("{}?ar={ar}", paths::AUTHORIZE_RESUME)),
-        &[set],
-    )
+    with_cookies(see_other(&next), &[set])
 }
