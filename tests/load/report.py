@@ -63,7 +63,7 @@ def signin_line(rows, signin):
     verdict = "ok" if share >= 1 - SIGNIN_SLACK else "MISS"
     each = [rate(r) / ((hashes[i] + hashes[min(i + 1, len(hashes) - 1)]) / 2)
             for i, r in enumerate(rounds) if i < len(hashes)]
-    print(f"password_signin: {rate(signin):.1f}/s = {share:.2f} of this machine's Argon2id rate "
+    print(f"password_signin: {rate(signin):.1f}/s = {share:.3f} of this machine's Argon2id rate "
           f"({mean:.1f} hashes/s on the same pool, mean of {len(hashes)} measurements between the "
           f"rounds: {' '.join(f'{h:.1f}' for h in hashes)}; target ≥{1 - SIGNIN_SLACK:.2f}: {verdict})")
     if len(each) > 1:
@@ -93,9 +93,11 @@ def main(path):
             line += f"{pr:>12.0f}{ratio:>7.1f}×{mark:>10}{cpu_cell(p, 12)}"
         print(line)
     signin_line(rows, by.get("password_signin", {}).get("eidp"))
-    if any(cpu_us(r) != cpu_us(r) for t in by.values() for r in t.values()):
-        print("CPU µs/req —: the run used up its single-use values (or met errors), so its CPU time "
-              "includes refusals; for refresh_token, raise --refresh-tokens")
+    blank = [n for n, t in by.items() for r in t.values() if cpu_us(r) != cpu_us(r)]
+    if blank:
+        print(f"CPU µs/req —: {', '.join(dict.fromkeys(blank))} used up its single-use values or met "
+              "errors, so its CPU time would include refusals (code_exchange always does: it has "
+              "only the codes the sign-in made; for refresh_token, raise --refresh-tokens)")
     for r in rows:
         if r.get("note"):
             print(r["note"])
