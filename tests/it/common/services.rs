@@ -22,8 +22,11 @@ pub async fn fresh_postgres() -> Option<String> {
     let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
         panic!("EIDP_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
     });
+    let now = eidp::clock::Clock::now(&eidp::clock::SystemClock);
+    drop_stale(&pool, now).await;
+    // Named with the time, so a later run can tell what an earlier one left behind.
     let name = format!(
-        "eidp_t_{}",
+        "eidp_t_{now}_{}",
         eidp::crypto::random_id()
             .unwrap()
             .to_lowercase()
@@ -36,6 +39,33 @@ pub async fn fresh_postgres() -> Option<String> {
     let mut url = url::Url::parse(&admin).unwrap();
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
+}
+
+/// Tests cannot drop their database on the way out (no async drop, no suite teardown), so
+/// each run drops what runs at least an hour old left: no run lasts that long, so none is in
+/// use. Databases named before the time was in the name are dropped too. Failures are only
+/// noise here.
+async fn drop_stale(pool: &sqlx::PgPool, now: eidp::clock::UnixTime) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'eidp\\_t\\_%'")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let made = name
+            .strip_prefix("eidp_t_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|t| t.parse::<eidp::clock::UnixTime>().ok());
+        let stale = made.is_none_or(|t| now.saturating_sub(t) >= 3600);
+        let safe = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if stale && safe {
+            let _ = pool
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name}"
+                )))
+                .await;
+        }
+    }
 }
 
 pub fn skip(what: &str) {
