@@ -184,13 +184,13 @@ pub async fn submit(
     // Counted by what was typed, so unknown numbers are throttled like real ones.
     let subject = format!("pwd:{id_number}");
     let eph = s.p.eph.as_ref();
-    let found = throttle::check(eph, &subject, &ip, s.p.now()).await;
-    let outcome = match &found {
-        Ok(Verdict::Refused(_)) => Err(AuthnError::Throttled),
-        Ok(_) => {
-            password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await
-        }
-        Err(e) => Err(AuthnError::Store(e.clone())),
+    let found = match throttle::check(eph, &subject, &ip, s.p.now()).await {
+        Ok(found) => found,
+        Err(e) => return reject(&s, &headers, &locales, Rejection::Page(e.into())),
+    };
+    let outcome = match found {
+        Verdict::Refused(_) => Err(AuthnError::Throttled),
+        _ => password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await,
     };
     let account = match outcome {
         Ok(a) => {
@@ -237,9 +237,7 @@ pub async fn submit(
     // What a success writes needs nothing of itself, so it goes out together: the audit
     // entry (a durable commit) beside the session and the pending request's update.
     let cleared = async {
-        if let Ok(found) = &found {
-            let _ = throttle::succeeded(eph, &subject, found).await;
-        }
+        let _ = throttle::succeeded(eph, &subject, &found).await;
     };
     let audited = audit_attempt(&s, &id_number, Some(&account), client_id.as_deref(), &ip);
     let done = signed_in(&s, &headers, &ar, pending.map(|(req, _)| req), &account);

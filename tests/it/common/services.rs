@@ -23,7 +23,10 @@ pub async fn fresh_postgres() -> Option<String> {
         panic!("EIDP_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
     });
     let now = eidp::clock::Clock::now(&eidp::clock::SystemClock);
-    drop_stale(&pool, now).await;
+    static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SWEPT.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        drop_stale(&pool, now).await;
+    }
     // Named with the time, so a later run can tell what an earlier one left behind.
     let name = format!(
         "eidp_t_{now}_{}",
@@ -42,9 +45,9 @@ pub async fn fresh_postgres() -> Option<String> {
 }
 
 /// Tests cannot drop their database on the way out (no async drop, no suite teardown), so
-/// each run drops what runs at least an hour old left: no run lasts that long, so none is in
-/// use. Databases named before the time was in the name are dropped too. Failures are only
-/// noise here.
+/// each run (its first test that needs one) drops what runs at least an hour old left: no
+/// run lasts that long, so none is in use. Databases named before the time was in the name
+/// are dropped too. Failures are only noise here.
 async fn drop_stale(pool: &sqlx::PgPool, now: eidp::clock::UnixTime) {
     let names: Vec<String> =
         sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'eidp\\_t\\_%'")
