@@ -65,15 +65,24 @@ pub async fn connect_durable(cfg: &Config) -> Result<Arc<SqlStore>, AppError> {
 
 /// Build the application on the configured stores. Tests call this with their own clock.
 pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-    let db: Arc<dyn Durable> = connect_durable(&cfg).await?;
     let eph: Arc<dyn Ephemeral> = match &cfg.redis_url {
         Some(url) => Arc::new(
-            RedisStore::connect(url, "eidp:")
+            RedisStore::connect(url, &cfg.redis_prefix)
                 .await
                 .map_err(AppError::Redis)?,
         ),
         None => Arc::new(MemoryStore::new()),
     };
+    build_app_on(cfg, clock, eph).await
+}
+
+/// [`build_app`] on a given ephemeral store (tests wrap one to see what a failing store does).
+pub async fn build_app_on(
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+    eph: Arc<dyn Ephemeral>,
+) -> Result<App, AppError> {
+    let db: Arc<dyn Durable> = connect_durable(&cfg).await?;
     let kek = Arc::new(load_kek(&cfg)?);
     let keys = Arc::new(KeyService::new(kek.clone()));
     let made = keys
@@ -173,6 +182,16 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
             }
         }
     });
+    let metrics = match &app.provider.cfg.metrics_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics on their own address");
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, http::metrics_router()).await;
+            }))
+        }
+        None => None,
+    };
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -181,6 +200,9 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
         .await;
     reload.abort();
     retention.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     result
 }
 

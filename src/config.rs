@@ -60,6 +60,9 @@ pub struct Config {
     pub issuer: String,
     pub database_url: String,
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or test runs) share one Redis
+    /// without sharing sessions, codes or counters.
+    pub redis_prefix: String,
     pub mode: Mode,
     /// Where the key-encryption key lives (and, in development, the demo credentials).
     pub keys_dir: PathBuf,
@@ -78,13 +81,79 @@ pub struct Config {
     /// The same for e-mail: a webhook in front of the mail service, or the development outbox.
     pub email_webhook_url: Option<String>,
     pub email_outbox_path: PathBuf,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies in front of eidp (CIDRs). A request from one of them has its client
+    /// address taken from `X-Forwarded-For`: the right-most address that is not itself a
+    /// trusted proxy (what clients write to the left of it, they control).
+    pub trusted_proxies: Vec<Cidr>,
+    /// How many authorization requests one client address may start per request lifetime
+    /// (pending requests are held in memory or Redis until they expire).
+    pub authorize_per_ip: i64,
+    /// `/metrics` needs `Authorization: Bearer` with this token; without it (and without
+    /// `metrics_listen`) the endpoint is not served.
+    #[serde(skip)]
+    pub metrics_token: Option<Secret>,
+    /// Serve `/metrics` (only) on this separate address, e.g. `127.0.0.1:9090`.
+    pub metrics_listen: Option<String>,
     /// The key-encryption key (32 bytes, base64url). Required in production; in development
     /// it is generated into `keys_dir` when absent.
     #[serde(skip)]
     pub kek: Option<Secret>,
     pub lifetimes: Lifetimes,
+}
+
+/// An address block (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let net: std::net::IpAddr = addr.trim().parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Cidr { net, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        // An IPv4 peer may arrive as an IPv4-mapped IPv6 address on a dual-stack socket.
+        let ip = match ip {
+            V6(v6) => v6.to_ipv4_mapped().map(V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let bits = |a: std::net::IpAddr| -> u128 {
+            match a {
+                V4(v4) => u128::from(u32::from(v4)) << 96,
+                V6(v6) => u128::from(v6),
+            }
+        };
+        if self.net.is_ipv4() != ip.is_ipv4() {
+            return false;
+        }
+        // Both are left-aligned in 128 bits, so the prefix counts from the top either way.
+        let keep = u32::from(self.prefix);
+        if keep == 0 {
+            return true;
+        }
+        let mask = u128::MAX << (128 - keep);
+        (bits(self.net) & mask) == (bits(ip) & mask)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Cidr::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a CIDR")))
+    }
 }
 
 /// A configured secret: never printed.
@@ -104,6 +173,7 @@ impl Default for Config {
             issuer: "http://127.0.0.1:8080".into(),
             database_url: "sqlite://data/eidp.db".into(),
             redis_url: None,
+            redis_prefix: "eidp:".into(),
             mode: Mode::Development,
             keys_dir: PathBuf::from("keys"),
             allow_insecure_issuer: false,
@@ -113,7 +183,10 @@ impl Default for Config {
             outbox_path: PathBuf::from("data/outbox.jsonl"),
             email_webhook_url: None,
             email_outbox_path: PathBuf::from("data/email-outbox.jsonl"),
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            authorize_per_ip: 600,
+            metrics_token: None,
+            metrics_listen: None,
             key_activation_delay_secs: 3600,
             kek: None,
             lifetimes: Lifetimes::default(),
@@ -151,6 +224,9 @@ impl Config {
         }
         if let Some(v) = env("EIDP_REDIS_URL") {
             cfg.redis_url = (!v.is_empty()).then_some(v);
+        }
+        if let Some(v) = env("EIDP_REDIS_PREFIX") {
+            cfg.redis_prefix = v;
         }
         if let Some(v) = env("EIDP_KEYS_DIR") {
             cfg.keys_dir = PathBuf::from(v);
@@ -192,8 +268,42 @@ impl Config {
         if let Some(v) = env("EIDP_OUTBOX_PATH") {
             cfg.outbox_path = PathBuf::from(v);
         }
-        if let Some(v) = env("EIDP_TRUST_FORWARDED_FOR") {
-            cfg.trust_forwarded_for = matches!(v.as_str(), "1" | "true" | "yes");
+        if env("EIDP_TRUST_FORWARDED_FOR").is_some() {
+            return Err(ConfigError::Invalid {
+                name: "EIDP_TRUST_FORWARDED_FOR",
+                reason: "replaced by EIDP_TRUSTED_PROXIES: the proxies' addresses as CIDRs, \
+                         e.g. 10.0.0.0/8 (any proxy could otherwise set the client address)"
+                    .into(),
+            });
+        }
+        if let Some(v) = env("EIDP_TRUSTED_PROXIES") {
+            cfg.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    Cidr::parse(c).ok_or_else(|| ConfigError::Invalid {
+                        name: "EIDP_TRUSTED_PROXIES",
+                        reason: format!("{c:?} is not an address or CIDR"),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = env("EIDP_AUTHORIZE_PER_IP") {
+            cfg.authorize_per_ip =
+                v.parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name: "EIDP_AUTHORIZE_PER_IP",
+                        reason: "must be a positive number".into(),
+                    })?;
+        }
+        if let Some(v) = env("EIDP_METRICS_TOKEN") {
+            cfg.metrics_token = (!v.is_empty()).then_some(Secret(v));
+        }
+        if let Some(v) = env("EIDP_METRICS_LISTEN") {
+            cfg.metrics_listen = (!v.is_empty()).then_some(v);
         }
         if let Some(v) = env("EIDP_DEMO") {
             cfg.demo = matches!(v.as_str(), "1" | "true" | "yes");
@@ -274,6 +384,30 @@ mod tests {
             err,
             Err(ConfigError::Invalid { name: "issuer", .. })
         ));
+    }
+
+    #[test]
+    fn cidrs() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains(ip("10.200.3.4")));
+        assert!(!c.contains(ip("11.0.0.1")));
+        assert!(c.contains(ip("::ffff:10.1.2.3")), "IPv4-mapped");
+        assert!(Cidr::parse("192.0.2.7").unwrap().contains(ip("192.0.2.7")));
+        assert!(!Cidr::parse("192.0.2.7").unwrap().contains(ip("192.0.2.8")));
+        let v6 = Cidr::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains(ip("2001:db8:1::5")));
+        assert!(!v6.contains(ip("2001:db9::1")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+        assert_eq!(Cidr::parse("nonsense"), None);
+        let err = Config::load(None, |k| {
+            (k == "EIDP_TRUST_FORWARDED_FOR").then(|| "1".into())
+        });
+        assert!(
+            err.is_err(),
+            "the old switch is refused, not silently ignored"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod identity;
 pub mod metrics;
 pub mod notify;
 pub mod oidc;
+pub mod otp;
 pub mod store;
 
-pub use app::{App, build_app};
+pub use app::{App, build_app, build_app_on};

@@ -23,6 +23,11 @@
       body: JSON.stringify(body),
     });
     const j = await r.json().catch(() => ({}));
+    // Account changes need a recent confirmation: go and give it, then come back.
+    if (j.error === "reauthentication_required" && j.redirect) {
+      window.location.assign(j.redirect);
+      return new Promise(() => {});
+    }
     if (!r.ok) throw new Error(j.error_description || String(r.status));
     return j;
   }

@@ -6,7 +6,7 @@ use ring::digest::{Context, SHA256};
 use serde_json::Value;
 
 use crate::clock::UnixTime;
-use crate::store::{AuditRecord, AuditStore, StoreResult};
+use crate::store::{AuditRecord, AuditStore, StoreError, StoreResult};
 
 /// Five years of 365.25 days.
 pub const RETENTION_SECS: i64 = 5 * 36525 * 864;
@@ -30,6 +30,8 @@ pub mod actions {
     pub const RECOVERY_CODES: &str = "recovery_codes";
     pub const PASSKEY_ADDED: &str = "passkey_added";
     pub const PASSKEY_REMOVED: &str = "passkey_removed";
+    /// The person confirmed it is them before an account change.
+    pub const REAUTHENTICATED: &str = "reauthenticated";
 }
 
 /// What happened, before it gets its place in the chain.
@@ -85,7 +87,12 @@ pub async fn record(db: &dyn AuditStore, e: Event, now: UnixTime) -> StoreResult
         prev_hash: Vec::new(),
         hash: Vec::new(),
     };
-    db.append_audit(&rec, &link).await
+    // A history that cannot be written is a reason to stop and try later, whatever the
+    // store's reason: callers refuse the action with 503 (a security record never fails open).
+    db.append_audit(&rec, &link).await.map_err(|e| match e {
+        StoreError::Unavailable(_) => e,
+        other => StoreError::Unavailable(format!("audit log not written: {other}")),
+    })
 }
 
 /// Check a contiguous run of entries (oldest first): each hash is right and points at the one

@@ -1,19 +1,18 @@
-//! Second factors: TOTP (RFC 6238), SMS one-time codes, and recovery codes. Each is checked
-//! here; which level a combination reaches is decided in `assurance`.
+//! Second factors: TOTP (RFC 6238), SMS and e-mail one-time codes (through `crate::otp`, the
+//! rules every code path shares), and recovery codes. Each is checked here; which level a
+//! combination reaches is decided in `assurance`.
 
-use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Builder, Totp};
 
 use super::AuthnError;
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek};
-use crate::store::{Ephemeral, MfaStore, StoreError, typed};
+use crate::notify::MessageSender;
+use crate::otp::{Checked, CodeFor, Codes, OtpError};
+use crate::store::{AccountRecord, MfaStore, StoreError};
 
 /// Accept the previous and next 30-second step too (clock drift on phones).
 const TOTP_SKEW: u16 = 1;
-pub const SMS_OTP_TTL: i64 = 300;
-pub const SMS_OTP_ATTEMPTS: u32 = 5;
-const SMS_RESEND_AFTER: i64 = 60;
 pub const RECOVERY_CODES: usize = 10;
 
 fn internal(e: impl std::fmt::Display) -> AuthnError {
@@ -88,77 +87,62 @@ impl Channel {
             Channel::Email => "email",
         }
     }
-}
 
-/// A code challenge in the ephemeral store: the code only as a keyed digest.
-#[derive(Debug, Serialize, Deserialize)]
-struct CodeChallenge {
-    digest: Vec<u8>,
-    expires_at: UnixTime,
-    sent_at: UnixTime,
-}
-
-fn code_key(ch: Channel, sub: &str) -> String {
-    format!("{}2fa:{sub}", ch.as_str())
-}
-
-fn tries_key(ch: Channel, sub: &str) -> String {
-    format!("{}2fa-tries:{sub}", ch.as_str())
-}
-
-fn code_digest(kek: &Kek, ch: Channel, sub: &str, code: &str) -> Vec<u8> {
-    kek.secret_digest(&format!("{}-2fa\n{sub}\n{code}", ch.as_str()))
-}
-
-/// Make and store a new code; returns it for sending. Resends wait a minute.
-pub async fn new_code(
-    eph: &dyn Ephemeral,
-    kek: &Kek,
-    ch: Channel,
-    sub: &str,
-    now: UnixTime,
-) -> Result<String, AuthnError> {
-    if let Some(prev) = typed::get::<CodeChallenge>(eph, &code_key(ch, sub)).await?
-        && now - prev.sent_at < SMS_RESEND_AFTER
-    {
-        return Err(AuthnError::Throttled);
+    /// The code path's purpose in `crate::otp` (a sign-in step-up and an account-change
+    /// confirmation share it: either way the code proves the same phone or address).
+    fn purpose(self) -> &'static str {
+        match self {
+            Channel::Sms => "2fa-sms",
+            Channel::Email => "2fa-email",
+        }
     }
-    let code = crypto::numeric_code().map_err(internal)?;
-    let c = CodeChallenge {
-        digest: code_digest(kek, ch, sub, &code),
-        expires_at: now + SMS_OTP_TTL,
-        sent_at: now,
-    };
-    typed::put(eph, &code_key(ch, sub), &c, (SMS_OTP_TTL + 60) as u64).await?;
-    eph.delete(&tries_key(ch, sub)).await?;
-    Ok(code)
+
+    pub fn method(self) -> super::Method {
+        match self {
+            Channel::Sms => super::Method::Sms,
+            Channel::Email => super::Method::Email,
+        }
+    }
 }
 
-/// Check an SMS code: 5 minutes, 5 attempts, then the challenge is gone.
-pub async fn check_code(
-    eph: &dyn Ephemeral,
-    kek: &Kek,
+fn code_for<'a>(ch: Channel, account: &'a AccountRecord) -> CodeFor<'a> {
+    CodeFor {
+        purpose: ch.purpose(),
+        flow: &account.sub,
+        holder: &account.id_number,
+    }
+}
+
+/// Make a code for the account and send it to `to` (the phone or address on record), within
+/// the send limits every code path shares.
+pub async fn send_code(
+    codes: &Codes<'_>,
     ch: Channel,
-    sub: &str,
+    account: &AccountRecord,
+    to: &str,
+    ip: &str,
+    sender: &dyn MessageSender,
+    now: UnixTime,
+) -> Result<(), OtpError> {
+    let text = |code: &str| {
+        format!(
+            "Ma xac thuc eidp: {code}. Hieu luc 5 phut. Khong chia se ma nay. / Your eidp code: {code}"
+        )
+    };
+    codes
+        .send(&code_for(ch, account), to, ip, sender, text, now)
+        .await
+}
+
+/// Check a code sent with [`send_code`].
+pub async fn check_code(
+    codes: &Codes<'_>,
+    ch: Channel,
+    account: &AccountRecord,
     code: &str,
     now: UnixTime,
-) -> Result<bool, AuthnError> {
-    let Some(c) = typed::get::<CodeChallenge>(eph, &code_key(ch, sub)).await? else {
-        return Ok(false);
-    };
-    let tries = eph
-        .incr(&tries_key(ch, sub), (SMS_OTP_TTL + 60) as u64)
-        .await?;
-    if tries > i64::from(SMS_OTP_ATTEMPTS) || now >= c.expires_at {
-        eph.delete(&code_key(ch, sub)).await?;
-        return Ok(false);
-    }
-    let ok = crypto::constant_time_eq(&code_digest(kek, ch, sub, code.trim()), &c.digest);
-    if ok {
-        // Single use: take it so a second submission (or another node) cannot reuse it.
-        return Ok(eph.take(&code_key(ch, sub)).await?.is_some());
-    }
-    Ok(false)
+) -> Result<Checked, OtpError> {
+    codes.check(&code_for(ch, account), code, now).await
 }
 
 fn recovery_digest(kek: &Kek, sub: &str, code: &str) -> Vec<u8> {

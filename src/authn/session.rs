@@ -2,8 +2,11 @@
 //! its digest, so a leaked store dump does not yield usable cookies. A new value is issued at
 //! every sign-in (session fixation defence).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::Method;
 use crate::clock::UnixTime;
 use crate::crypto::{self, CryptoError};
 use crate::store::{Ephemeral, StoreResult, typed};
@@ -20,6 +23,20 @@ pub struct Session {
     /// The account's session epoch at sign-in (see `AccountRecord::session_epoch`).
     #[serde(default)]
     pub epoch: i64,
+    /// When each method (by [`Method::name`]) was last proven in this session: what
+    /// re-authentication for account changes looks at (`reauth`).
+    #[serde(default)]
+    pub proofs: BTreeMap<String, UnixTime>,
+}
+
+impl Session {
+    /// Methods proven at or after `since`.
+    pub fn proven_since(&self, since: UnixTime) -> impl Iterator<Item = &str> {
+        self.proofs
+            .iter()
+            .filter(move |(_, at)| **at >= since)
+            .map(|(m, _)| m.as_str())
+    }
 }
 
 fn key(cookie: &str) -> String {
@@ -34,31 +51,44 @@ pub enum SessionError {
     Crypto(#[from] CryptoError),
 }
 
-/// Start a session; returns the new cookie value. `previous` (if any) is ended.
+/// Start a session signed in with `method`; returns the new cookie value. `previous` (if any)
+/// is ended.
 pub async fn start(
     eph: &dyn Ephemeral,
     previous: Option<&str>,
     account: &crate::store::AccountRecord,
-    acr: &str,
-    amr: Vec<String>,
+    method: Method,
     now: UnixTime,
     ttl: i64,
 ) -> Result<(String, Session), SessionError> {
-    if let Some(old) = previous {
-        eph.delete(&key(old)).await?;
-    }
-    let cookie = crypto::random_token()?;
+    let amr = vec![method.amr().to_string()];
     let s = Session {
         sid: crypto::random_id()?,
         sub: account.sub.clone(),
         auth_time: now,
-        acr: acr.to_string(),
+        acr: super::assurance::acr_for(&amr).to_string(),
         amr,
         expires_at: now + ttl,
         epoch: account.session_epoch,
+        proofs: BTreeMap::from([(method.name().to_string(), now)]),
     };
-    typed::put(eph, &key(&cookie), &s, ttl.max(1) as u64).await?;
+    let cookie = reissue(eph, previous, &s, now).await?;
     Ok((cookie, s))
+}
+
+/// Store `s` under a new cookie value, ending `previous` (privilege changes get a new cookie).
+pub async fn reissue(
+    eph: &dyn Ephemeral,
+    previous: Option<&str>,
+    s: &Session,
+    now: UnixTime,
+) -> Result<String, SessionError> {
+    if let Some(old) = previous {
+        eph.delete(&key(old)).await?;
+    }
+    let cookie = crypto::random_token()?;
+    typed::put(eph, &key(&cookie), s, (s.expires_at - now).max(1) as u64).await?;
+    Ok(cookie)
 }
 
 pub async fn load(
@@ -75,22 +105,41 @@ pub async fn end(eph: &dyn Ephemeral, cookie: &str) -> StoreResult<()> {
 }
 
 /// Step-up: the same session, now also proven by `method`; `acr`/`amr` are recomputed and
-/// `auth_time` moves to now (OIDC Core §2: the time of the latest authentication).
+/// `auth_time` moves to now (OIDC Core §2: the time of the latest authentication). Pure: the
+/// caller records it, then [`save`]s it (or uses [`step_up`] for both).
+pub fn stepped(s: &Session, method: Method, now: UnixTime) -> Session {
+    let amr = super::assurance::with_method(&s.amr, method.amr());
+    let mut proofs = s.proofs.clone();
+    proofs.insert(method.name().to_string(), now);
+    Session {
+        acr: super::assurance::acr_for(&amr).to_string(),
+        amr,
+        auth_time: now,
+        proofs,
+        ..s.clone()
+    }
+}
+
+/// Store a changed session under its cookie.
+pub async fn save(
+    eph: &dyn Ephemeral,
+    cookie: &str,
+    s: &Session,
+    now: UnixTime,
+) -> StoreResult<()> {
+    let ttl = (s.expires_at - now).max(1) as u64;
+    typed::put(eph, &key(cookie), s, ttl).await
+}
+
+/// [`stepped`] and [`save`] together.
 pub async fn step_up(
     eph: &dyn Ephemeral,
     cookie: &str,
     s: &Session,
-    method: &str,
+    method: Method,
     now: UnixTime,
 ) -> StoreResult<Session> {
-    let amr = super::assurance::with_method(&s.amr, method);
-    let up = Session {
-        acr: super::assurance::acr_for(&amr).to_string(),
-        amr,
-        auth_time: now,
-        ..s.clone()
-    };
-    let ttl = (up.expires_at - now).max(1) as u64;
-    typed::put(eph, &key(cookie), &up, ttl).await?;
+    let up = stepped(s, method, now);
+    save(eph, cookie, &up, now).await?;
     Ok(up)
 }

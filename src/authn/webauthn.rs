@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use webauthn_rs::prelude::*;
 
-use super::AuthnError;
+use super::{AuthnError, Method};
 use crate::clock::UnixTime;
 use crate::crypto;
 use crate::store::{AccountRecord, Durable, Ephemeral, PasskeyRecord, typed};
@@ -108,10 +108,9 @@ pub async fn begin_registration(
     Ok((id, options))
 }
 
-#[allow(clippy::too_many_arguments)] // one ceremony's inputs; a struct would only rename them
+/// Verify a new credential; the caller stores it (after recording the change).
 pub async fn finish_registration(
     wa: &Webauthn,
-    db: &dyn Durable,
     eph: &dyn Ephemeral,
     account: &AccountRecord,
     ceremony: &str,
@@ -141,7 +140,6 @@ pub async fn finish_registration(
         backup_eligible: false,
         backup_state: false,
     };
-    db.insert_passkey(&rec).await?;
     Ok(rec)
 }
 
@@ -158,8 +156,8 @@ pub async fn begin_login(
 /// What a verified passkey assertion proves.
 pub struct Asserted {
     pub account: AccountRecord,
-    /// `hwk` for a device-bound key, `swk` for a synced (backed-up) one (RFC 8176).
-    pub amr: &'static str,
+    /// A passkey, synced (backed up: `swk`) or device-bound (`hwk`, RFC 8176).
+    pub method: Method,
 }
 
 async fn settle(
@@ -167,7 +165,7 @@ async fn settle(
     mut rec: PasskeyRecord,
     result: &AuthenticationResult,
     now: UnixTime,
-) -> Result<&'static str, AuthnError> {
+) -> Result<Method, AuthnError> {
     let mut pk: Passkey = serde_json::from_str(&rec.passkey).map_err(internal)?;
     pk.update_credential(result);
     rec.passkey = serde_json::to_string(&pk).map_err(internal)?;
@@ -176,10 +174,8 @@ async fn settle(
     if !result.user_verified() {
         return Err(AuthnError::InvalidCredentials);
     }
-    Ok(if result.backup_eligible() {
-        "swk"
-    } else {
-        "hwk"
+    Ok(Method::Passkey {
+        synced: result.backup_eligible(),
     })
 }
 
@@ -218,11 +214,11 @@ pub async fn finish_login(
         .account_by_sub(&rec.sub)
         .await?
         .ok_or(AuthnError::InvalidCredentials)?;
-    let amr = settle(db, rec, &result, now).await?;
+    let method = settle(db, rec, &result, now).await?;
     if account.state != crate::identity::STATE_ACTIVE {
         return Err(AuthnError::Locked);
     }
-    Ok(Asserted { account, amr })
+    Ok(Asserted { account, method })
 }
 
 /// Options for using one of the account's passkeys as a further factor.
@@ -249,7 +245,7 @@ pub async fn finish_second(
     ceremony: &str,
     credential: &PublicKeyCredential,
     now: UnixTime,
-) -> Result<&'static str, AuthnError> {
+) -> Result<Method, AuthnError> {
     let (owner, state): (String, PasskeyAuthentication) =
         take_state(eph, "second", ceremony).await?;
     if owner != sub {

@@ -8,9 +8,11 @@ use serde_json::json;
 
 use crate::audit;
 use crate::clock::{Clock, SystemClock};
+use crate::crypto::Kek;
 use crate::identity::level2::{self, InPersonCheck, ROLE_ADMIN, ROLE_OFFICER};
 use crate::identity::lifecycle::{self, Actor, LockReason};
-use crate::identity::{register, synthetic};
+use crate::identity::{IdNumber, register, synthetic};
+use crate::oidc::clients::{self, NewClient};
 use crate::store::{Durable, OfficerRecord};
 
 #[derive(Subcommand)]
@@ -32,7 +34,9 @@ pub enum Citizens {
 
 #[derive(Subcommand)]
 pub enum Officers {
-    /// Create an officer: `--role officer` may verify in person, `--role admin` may lock/unlock.
+    /// Create an officer (`--role officer` may verify in person, `--role admin` may lock and
+    /// unlock) and the officer's own admin-API credential: prints its client_id and
+    /// client_secret, once.
     Create {
         #[arg(long)]
         officer_id: String,
@@ -40,6 +44,16 @@ pub enum Officers {
         name: String,
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+        /// The officer's own personal ID number (an officer never acts on their own account).
+        #[arg(long)]
+        id_number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue another admin-API credential bound to an existing officer (e.g. to replace one).
+    Credential {
+        #[arg(long)]
+        officer_id: String,
         #[arg(long)]
         json: bool,
     },
@@ -108,14 +122,23 @@ fn out(json_mode: bool, v: serde_json::Value, text: String) {
     }
 }
 
+/// On the server itself the operator names the officer (the CLI runs with the server's own
+/// rights); the same rules hold as through the API, the officer's own account included.
 pub async fn verify(db: &dyn Durable, v: Verify) -> Result<(), String> {
     let check = InPersonCheck {
-        officer_id: v.officer,
         evidence_ref: v.evidence,
         chip_authentic: v.chip_authentic,
         biometric_match: v.biometric_match,
     };
-    let a = level2::verify(db, &v.id_number, &check, None, SystemClock.now())
+    let officer = level2::officer_with_role(db, &v.officer, ROLE_OFFICER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let by = level2::Officer {
+        record: &officer,
+        client_id: None,
+        ip: None,
+    };
+    let a = level2::verify(db, &v.id_number, &check, &by, SystemClock.now())
         .await
         .map_err(|e| e.to_string())?;
     out(
@@ -142,6 +165,7 @@ pub async fn lock(db: &dyn Durable, l: Lock) -> Result<(), String> {
         Some(&l.note),
         &Actor {
             id: &actor,
+            client_id: None,
             ip: None,
         },
         SystemClock.now(),
@@ -167,6 +191,7 @@ pub async fn unlock(db: &dyn Durable, u: Unlock) -> Result<(), String> {
         &u.note,
         &Actor {
             id: &actor,
+            client_id: None,
             ip: None,
         },
         SystemClock.now(),
@@ -222,32 +247,72 @@ pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn officers(db: &dyn Durable, o: Officers) -> Result<(), String> {
-    let Officers::Create {
-        officer_id,
-        name,
-        roles,
-        json,
-    } = o;
-    if let Some(bad) = roles
-        .iter()
-        .find(|r| ![ROLE_OFFICER, ROLE_ADMIN].contains(&r.as_str()))
-    {
-        return Err(format!("--role: {bad:?} is not officer or admin"));
-    }
-    let rec = OfficerRecord {
-        officer_id,
-        name,
-        roles,
-        created_at: SystemClock.now(),
+pub async fn officers(kek: &Kek, db: &dyn Durable, o: Officers) -> Result<(), String> {
+    let (officer_id, json) = match o {
+        Officers::Create {
+            officer_id,
+            name,
+            roles,
+            id_number,
+            json,
+        } => {
+            if let Some(bad) = roles
+                .iter()
+                .find(|r| ![ROLE_OFFICER, ROLE_ADMIN].contains(&r.as_str()))
+            {
+                return Err(format!("--role: {bad:?} is not officer or admin"));
+            }
+            let id = IdNumber::parse(&id_number).map_err(|e| format!("--id-number: {e}"))?;
+            let rec = OfficerRecord {
+                officer_id,
+                name,
+                roles,
+                id_number: Some(id.as_str().to_string()),
+                created_at: SystemClock.now(),
+            };
+            db.insert_officer(&rec).await.map_err(|e| e.to_string())?;
+            (rec.officer_id, json)
+        }
+        Officers::Credential { officer_id, json } => {
+            if db
+                .officer(&officer_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none()
+            {
+                return Err(format!("no officer {officer_id}"));
+            }
+            (officer_id, json)
+        }
     };
-    db.insert_officer(&rec).await.map_err(|e| e.to_string())?;
+    let (client_id, secret) = officer_credential(kek, db, &officer_id).await?;
     out(
         json,
-        json!({"officer_id": rec.officer_id, "roles": rec.roles}),
-        format!("officer {} created", rec.officer_id),
+        json!({"officer_id": officer_id, "client_id": client_id, "client_secret": secret}),
+        format!(
+            "officer {officer_id}: admin-API credential client_id {client_id}, client_secret {secret} (shown once)"
+        ),
     );
     Ok(())
+}
+
+/// A new admin client bound to the officer: client credentials, `admin` scope.
+async fn officer_credential(
+    kek: &Kek,
+    db: &dyn Durable,
+    officer_id: &str,
+) -> Result<(String, String), String> {
+    let n = NewClient {
+        name: format!("officer {officer_id}"),
+        kind: "admin".into(),
+        min_account_level: 1,
+        officer_id: Some(officer_id.to_string()),
+        ..Default::default()
+    };
+    let (rec, secret) = clients::build(&n, kek, SystemClock.now()).map_err(|e| e.to_string())?;
+    db.insert_client(&rec).await.map_err(|e| e.to_string())?;
+    let secret = secret.ok_or("the credential has no secret")?;
+    Ok((rec.client_id, secret))
 }
 
 fn parse_since(s: &str) -> Result<i64, String> {

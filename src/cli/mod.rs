@@ -266,7 +266,10 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
             cmd: Accounts::Unlock(u),
         } => identity::unlock(db.as_ref(), u).await,
         Admin::Citizens { cmd } => identity::citizens(db.as_ref(), cmd).await,
-        Admin::Officers { cmd } => identity::officers(db.as_ref(), cmd).await,
+        Admin::Officers { cmd } => {
+            let kek = crate::app::load_kek_for_admin(&cfg).map_err(|e| e.to_string())?;
+            identity::officers(&kek, db.as_ref(), cmd).await
+        }
         Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
         Admin::Clients {
             cmd: Clients::Create(c),
@@ -340,6 +343,7 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         id_token_alg: c.id_token_alg,
         min_account_level: c.min_account_level,
         min_acr: c.min_acr,
+        officer_id: None,
     };
     let (rec, secret) = clients::build(&n, &kek, SystemClock.now()).map_err(|e| e.to_string())?;
     db.insert_client(&rec).await.map_err(|e| e.to_string())?;

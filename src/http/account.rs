@@ -16,8 +16,9 @@ use super::pages::{self, csrf_ok, with_new_cookie};
 use super::respond::with_cookies;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
-use crate::audit::{self, Event, actions};
-use crate::authn::{Session, password};
+use crate::audit::{self, actions};
+use crate::authn::changes::{self, Change, Notifier, Origin};
+use crate::authn::{Session, password, session};
 use crate::identity::lifecycle::{self, Actor, LockReason};
 use crate::identity::password_policy;
 use crate::identity::register::date_of;
@@ -130,7 +131,7 @@ pub(super) async fn render(
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
 }
 
-async fn signed_in(
+pub(super) async fn signed_in(
     s: &AppState,
     headers: &HeaderMap,
 ) -> Result<(Session, AccountRecord), Response> {
@@ -153,7 +154,7 @@ pub(super) async fn posted(
     s: &AppState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(AccountForm, AccountRecord), Response> {
+) -> Result<(AccountForm, Session, AccountRecord), Response> {
     let f: AccountForm = form::parse(body).unwrap_or_default();
     if !csrf_ok(s, headers, "account", f.csrf.as_deref()) {
         return Err(s.ui.error(
@@ -162,8 +163,28 @@ pub(super) async fn posted(
             "error_csrf",
         ));
     }
-    let (_, account) = signed_in(s, headers).await?;
-    Ok((f, account))
+    let (sess, account) = signed_in(s, headers).await?;
+    Ok((f, sess, account))
+}
+
+/// A posted account *change*: as [`posted`], and the person confirmed it is them within the
+/// last minutes (`authn::reauth`); otherwise the response sends them to confirm.
+pub(super) async fn posted_change(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(AccountForm, Session, AccountRecord), Response> {
+    let (f, sess, account) = posted(s, headers, body).await?;
+    super::confirm::require_recent(s, headers, &sess, &account).await?;
+    Ok((f, sess, account))
+}
+
+/// The senders that tell the holder of an account change.
+pub(super) fn notifier(s: &AppState) -> Notifier<'_> {
+    Notifier {
+        sms: s.p.sms.as_ref(),
+        email: s.p.email.as_ref(),
+    }
 }
 
 pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -173,6 +194,9 @@ pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
+/// A new password: confirmed first, recorded and told to the holder; every other session
+/// ends and every grant is revoked (their refresh and access tokens die), while this browser
+/// stays signed in under a new cookie.
 pub async fn change_password(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -180,7 +204,7 @@ pub async fn change_password(
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (f, sess, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(page) => return page,
     };
@@ -211,40 +235,77 @@ pub async fn change_password(
         )
         .await;
     }
-    let hashed = crate::authn::hasher::run(move || password::hash(&new))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-    let now = s.p.now();
-    let saved = async {
-        let hash = hashed.map_err(crate::store::StoreError::Other)?;
-        s.p.db.set_password(&account.sub, &hash, now).await?;
-        let event = Event {
-            actor: account.sub.clone(),
-            action: actions::PASSWORD_CHANGED,
-            subject: Some(account.sub.clone()),
-            ip: Some(pages::ip(&s, &headers, peer)),
-            ..Default::default()
-        };
-        audit::record(s.p.db.as_ref(), event, now).await.map(|_| ())
-    }
-    .await;
-    match saved {
-        Ok(()) => {
-            render(
-                &s,
-                &headers,
-                &account,
-                Some(fail("message_password_changed")),
-                None,
-                StatusCode::OK,
-            )
-            .await
+    let hash = match password::hash_async(new).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "password not hashed");
+            return s
+                .ui
+                .error(StatusCode::INTERNAL_SERVER_ERROR, lang, "error_internal");
         }
+    };
+    let now = s.p.now();
+    let ip = pages::ip(&s, &headers, peer);
+    let origin = Origin { ip: &ip, now };
+    let db = s.p.db.as_ref();
+    let saved = changes::apply(
+        db,
+        &notifier(&s),
+        &account,
+        Change::PasswordChanged,
+        &origin,
+        async {
+            let epoch = db.set_password(&account.sub, &hash, now).await?;
+            db.revoke_grants_of(&account.sub, now).await?;
+            Ok(epoch)
+        },
+    )
+    .await;
+    let epoch = match saved {
+        Ok(epoch) => epoch,
         Err(e) => {
             tracing::warn!(error = %e, "password change failed");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+            return s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
         }
-    }
+    };
+    // This browser goes on under the new epoch and a new cookie; every other session ended.
+    let kept = Session { epoch, ..sess };
+    let previous = form::cookie(&headers, SESSION_COOKIE);
+    let cookie = match session::reissue(s.p.eph.as_ref(), previous.as_deref(), &kept, now).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "session not renewed after a password change");
+            return s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+        }
+    };
+    let account = AccountRecord {
+        session_epoch: epoch,
+        password_hash: hash,
+        ..account
+    };
+    let page = render(
+        &s,
+        &headers,
+        &account,
+        Some(fail("message_password_changed")),
+        None,
+        StatusCode::OK,
+    )
+    .await;
+    let secure = s.p.cfg.issuer_is_https();
+    with_cookies(
+        page,
+        &[form::set_cookie(
+            SESSION_COOKIE,
+            &cookie,
+            kept.expires_at - now,
+            secure,
+        )],
+    )
 }
 
 /// The holder locks their own account at once: sessions and tokens end everywhere.
@@ -255,7 +316,7 @@ pub async fn lock(
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (f, _, account) = match posted(&s, &headers, &body).await {
         Ok(x) => x,
         Err(page) => return page,
     };
@@ -274,6 +335,7 @@ pub async fn lock(
     let ip = pages::ip(&s, &headers, peer);
     let actor = Actor {
         id: &account.sub,
+        client_id: None,
         ip: Some(&ip),
     };
     if let Err(e) = lifecycle::lock(

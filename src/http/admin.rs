@@ -1,49 +1,58 @@
-//! The admin API (`/admin/v1/…`): the same operations as `eidp admin …`, for an admin
-//! client's access token with the `admin` scope, on behalf of a named officer.
+//! The admin API (`/admin/v1/…`): the same operations as `eidp admin …`, for an officer's own
+//! admin client (client credentials, `admin` scope). The acting officer is the one the
+//! calling client is bound to — never a field of the request body, which is refused if it
+//! names one — and the audit entry names both the officer and the client.
 
 use std::net::SocketAddr;
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::respond::bearer_error;
+use super::respond::{bearer_error, no_store};
 use super::{AppState, form, pages};
 use crate::identity::IdentityError;
-use crate::identity::level2::{self, InPersonCheck, ROLE_ADMIN};
+use crate::identity::level2::{self, InPersonCheck, Officer, ROLE_ADMIN};
 use crate::identity::lifecycle::{self, Actor, LockReason};
 use crate::oidc::userinfo::check_access_token;
 use crate::oidc::{OAuthError, split_spaces};
+use crate::store::OfficerRecord;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyBody {
-    officer_id: String,
     evidence_ref: String,
     chip_authentic: bool,
     biometric_match: bool,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LockBody {
-    officer_id: String,
     reason: Option<String>,
     note: String,
 }
 
+/// Admin answers are never cached: they carry personal data and decisions.
+fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, no_store(), Json(body)).into_response()
+}
+
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    (
+    answer(
         status,
-        Json(json!({"error": code, "error_description": description})),
+        json!({"error": code, "error_description": description}),
     )
-        .into_response()
 }
 
 fn identity_error(e: IdentityError) -> Response {
     match e {
         IdentityError::NoAccount => error(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
+        IdentityError::Forbidden(why) => error(StatusCode::FORBIDDEN, "access_denied", &why),
         IdentityError::Store(crate::store::StoreError::Unavailable(_)) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
@@ -62,8 +71,19 @@ fn identity_error(e: IdentityError) -> Response {
     }
 }
 
-/// The calling admin client, from a live access token carrying the `admin` scope.
-async fn admin_client(s: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// A JSON body, or a 400 that says what is wrong with it (an `officer_id` is an unknown field:
+/// who acts comes from the credential).
+fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+    b.map(|Json(v)| v)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_request", &e.body_text()))
+}
+
+/// The officer behind the call: a live access token with the `admin` scope, from an admin
+/// client bound to an officer who still exists.
+async fn acting_officer(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<(OfficerRecord, String), Response> {
     let token = form::bearer(headers)
         .ok_or_else(|| bearer_error(&OAuthError::invalid_token("an access token is required")))?;
     let (claims, _) = check_access_token(&s.p, &token)
@@ -77,16 +97,25 @@ async fn admin_client(s: &AppState, headers: &HeaderMap) -> Result<String, Respo
             "the admin scope is required",
         )));
     }
-    Ok(claims.client_id)
-}
-
-async fn officer_with_role(s: &AppState, officer_id: &str, role: &str) -> Result<(), Response> {
-    match s.p.db.officer(officer_id).await {
-        Ok(Some(o)) if o.roles.iter().any(|r| r == role) => Ok(()),
-        Ok(_) => Err(error(
+    let client = s.p.db.client(&claims.client_id).await;
+    let officer_id = match client {
+        Ok(Some(c)) => c.officer_id,
+        Ok(None) => None,
+        Err(e) => return Err(identity_error(e.into())),
+    };
+    let Some(officer_id) = officer_id else {
+        return Err(error(
             StatusCode::FORBIDDEN,
             "access_denied",
-            &format!("officer {officer_id} lacks the {role} role"),
+            "this client is not bound to an officer: use the officer's own credential",
+        ));
+    };
+    match s.p.db.officer(&officer_id).await {
+        Ok(Some(o)) => Ok((o, claims.client_id)),
+        Ok(None) => Err(error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "the client's officer no longer exists",
         )),
         Err(e) => Err(identity_error(e.into())),
     }
@@ -97,21 +126,32 @@ pub async fn verify(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id_number): Path<String>,
-    Json(b): Json<VerifyBody>,
+    b: Result<Json<VerifyBody>, JsonRejection>,
 ) -> Response {
-    if let Err(r) = admin_client(&s, &headers).await {
-        return r;
-    }
+    let (officer, client_id) = match acting_officer(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let check = InPersonCheck {
-        officer_id: b.officer_id,
         evidence_ref: b.evidence_ref,
         chip_authentic: b.chip_authentic,
         biometric_match: b.biometric_match,
     };
     let ip = pages::ip(&s, &headers, peer);
-    match level2::verify(s.p.db.as_ref(), &id_number, &check, Some(&ip), s.p.now()).await {
-        Ok(a) => Json(json!({"id_number": a.id_number, "level": a.level, "state": a.state}))
-            .into_response(),
+    let by = Officer {
+        record: &officer,
+        client_id: Some(&client_id),
+        ip: Some(&ip),
+    };
+    match level2::verify(s.p.db.as_ref(), &id_number, &check, &by, s.p.now()).await {
+        Ok(a) => answer(
+            StatusCode::OK,
+            json!({"id_number": a.id_number, "level": a.level, "state": a.state, "officer_id": officer.officer_id}),
+        ),
         Err(e) => identity_error(e),
     }
 }
@@ -121,7 +161,7 @@ pub async fn lock(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id_number): Path<String>,
-    Json(b): Json<LockBody>,
+    b: Result<Json<LockBody>, JsonRejection>,
 ) -> Response {
     change(s, peer, headers, id_number, b, true).await
 }
@@ -131,7 +171,7 @@ pub async fn unlock(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id_number): Path<String>,
-    Json(b): Json<LockBody>,
+    b: Result<Json<LockBody>, JsonRejection>,
 ) -> Response {
     change(s, peer, headers, id_number, b, false).await
 }
@@ -141,14 +181,29 @@ async fn change(
     peer: SocketAddr,
     headers: HeaderMap,
     id_number: String,
-    b: LockBody,
+    b: Result<Json<LockBody>, JsonRejection>,
     lock: bool,
 ) -> Response {
-    if let Err(r) = admin_client(&s, &headers).await {
-        return r;
-    }
-    if let Err(r) = officer_with_role(&s, &b.officer_id, ROLE_ADMIN).await {
-        return r;
+    let (officer, client_id) = match acting_officer(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let b = match body(b) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let by = Officer {
+        record: &officer,
+        client_id: Some(&client_id),
+        ip: Some(&ip),
+    };
+    if !by.has_role(ROLE_ADMIN) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            &format!("officer {} lacks the {ROLE_ADMIN} role", officer.officer_id),
+        );
     }
     if b.note.trim().is_empty() {
         return error(
@@ -157,10 +212,10 @@ async fn change(
             "note: a written reason is required",
         );
     }
-    let ip = pages::ip(&s, &headers, peer);
-    let actor_id = format!("officer:{}", b.officer_id);
+    let actor_id = by.actor();
     let actor = Actor {
         id: &actor_id,
+        client_id: Some(&client_id),
         ip: Some(&ip),
     };
     let db = s.p.db.as_ref();
@@ -170,13 +225,18 @@ async fn change(
             let reason = LockReason::parse(b.reason.as_deref().unwrap_or_default())?;
             lifecycle::lock(db, &account, reason, Some(&b.note), &actor, s.p.now()).await?;
         } else {
+            // Nobody lifts a lock on their own account.
+            by.check_not_own(&account)?;
             lifecycle::unlock(db, &account, &b.note, &actor, s.p.now()).await?;
         }
         lifecycle::account_by_id_number(db, &id_number).await
     }
     .await;
     match result {
-        Ok(a) => Json(json!({"id_number": a.id_number, "level": a.level, "state": a.state, "lock_reason": a.lock_reason})).into_response(),
+        Ok(a) => answer(
+            StatusCode::OK,
+            json!({"id_number": a.id_number, "level": a.level, "state": a.state, "lock_reason": a.lock_reason}),
+        ),
         Err(e) => identity_error(e),
     }
 }

@@ -1,8 +1,10 @@
 //! `/authorize` (GET and POST, OIDC Core §3.1.2.1) and `/authorize/resume`, where the browser
 //! returns after each interaction (sign-in, consent) until a code is issued.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -19,15 +21,42 @@ pub fn ar_key(ar: &str) -> String {
     format!("ar:{ar}")
 }
 
-pub async fn get(State(s): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    start(&s, &headers, q.unwrap_or_default().as_bytes()).await
+pub async fn get(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    start(&s, &headers, peer, q.unwrap_or_default().as_bytes()).await
 }
 
-pub async fn post(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    start(&s, &headers, &body).await
+pub async fn post(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    start(&s, &headers, peer, &body).await
 }
 
-async fn start(s: &AppState, headers: &HeaderMap, raw: &[u8]) -> Response {
+/// Pending requests are held until they expire: one address may start only so many in a
+/// request's lifetime (counted before anything is stored).
+async fn within_rate(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Response> {
+    let ip = super::pages::ip(s, headers, peer);
+    let ttl = s.p.cfg.lifetimes.authorization_request.max(1) as u64;
+    let lang = choose_lang(&[], headers);
+    match s.p.eph.incr(&format!("ar-ip:{ip}"), ttl).await {
+        Ok(n) if n <= s.p.cfg.authorize_per_ip => Ok(()),
+        Ok(_) => Err(s.ui.error(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang,
+            "error_too_many_requests",
+        )),
+        Err(e) => Err(reject(s, headers, &[], Rejection::Page(e.into()))),
+    }
+}
+
+async fn start(s: &AppState, headers: &HeaderMap, peer: SocketAddr, raw: &[u8]) -> Response {
     let params: AuthorizeParams = match form::parse(raw) {
         Ok(p) => p,
         Err(e) => return reject(s, headers, &[], Rejection::Page(e)),
@@ -37,6 +66,9 @@ async fn start(s: &AppState, headers: &HeaderMap, raw: &[u8]) -> Response {
         Ok(ok) => ok,
         Err(r) => return reject(s, headers, &locales, r),
     };
+    if let Err(page) = within_rate(s, headers, peer).await {
+        return page;
+    }
     let ar = match crate::crypto::random_id() {
         Ok(ar) => ar,
         Err(e) => return reject(s, headers, &locales, Rejection::Page(e.into())),

@@ -41,7 +41,10 @@ fn message(s: &AppState, lang: &str, e: &EnrolError) -> (StatusCode, String) {
     let t = |k: &str| s.ui.t(lang, k);
     match e {
         EnrolError::Mismatch => (StatusCode::BAD_REQUEST, t("error_register_mismatch")),
-        EnrolError::Throttled => (StatusCode::TOO_MANY_REQUESTS, t("error_too_many_attempts")),
+        EnrolError::Throttled(n) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t("error_wait_seconds").replace("{n}", &n.to_string()),
+        ),
         EnrolError::AccountExists => (StatusCode::CONFLICT, t("error_account_exists")),
         EnrolError::OtpInvalid => (StatusCode::BAD_REQUEST, t("error_otp_invalid")),
         EnrolError::OtpExhausted => (StatusCode::TOO_MANY_REQUESTS, t("error_otp_exhausted")),
@@ -186,14 +189,20 @@ pub async fn otp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
-pub async fn resend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn resend(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let lang = choose_lang(&[], &headers);
     let f: EnrolForm = form::parse(&body).unwrap_or_default();
     let flow = match step(&s, &headers, &f) {
         Ok(flow) => flow,
         Err(page) => return page,
     };
-    match enrolment(&s).resend(&flow, s.p.now()).await {
+    let ip = pages::ip(&s, &headers, peer);
+    match enrolment(&s).resend(&flow, &ip, s.p.now()).await {
         Ok(masked) => otp_page(
             &s,
             &headers,

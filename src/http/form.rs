@@ -7,6 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use std::net::IpAddr;
+
+use crate::config::Cidr;
 use crate::oidc::OAuthError;
 
 /// Parse `application/x-www-form-urlencoded` bytes into a struct of optional strings.
@@ -79,20 +82,34 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The client's address for logs and the usage history: the socket peer, or the first
-/// `X-Forwarded-For` hop when the operator says a trusted proxy sets it.
-pub fn client_ip(headers: &HeaderMap, peer: std::net::SocketAddr, trust_forwarded: bool) -> String {
-    if trust_forwarded
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-    {
-        return first.to_string();
+/// The client's address for throttles, logs and the usage history. The socket peer, unless
+/// the peer is a trusted proxy: then `X-Forwarded-For` is read from the right (each proxy
+/// appends what it saw), skipping trusted proxies, and the first other address is the
+/// client. Everything to its left the client wrote itself. An entry that is not an address
+/// stops the walk at the last trusted hop, so garbage never becomes the client's address.
+pub fn client_ip(headers: &HeaderMap, peer: std::net::SocketAddr, trusted: &[Cidr]) -> String {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    let mut client = peer.ip();
+    if !is_trusted(client) {
+        return client.to_string();
     }
-    peer.ip().to_string()
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.into_iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client.to_string()
 }
 
 /// A `Set-Cookie` value: always `HttpOnly`, `SameSite=Lax`, `Path=/`; `Secure` on https.
@@ -141,6 +158,42 @@ mod tests {
         assert_eq!(cookie(&h, "eidp_session").as_deref(), Some("xyz"));
         assert_eq!(cookie(&h, "missing"), None);
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn the_client_address_is_the_right_most_untrusted_hop() {
+        let peer: std::net::SocketAddr = "10.0.0.2:443".parse().unwrap();
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let with = |xff: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", HeaderValue::from_str(xff).unwrap());
+            client_ip(&h, peer, &trusted)
+        };
+        assert_eq!(with("203.0.113.9"), "203.0.113.9");
+        assert_eq!(
+            with("6.6.6.6, 203.0.113.9, 10.1.1.1"),
+            "203.0.113.9",
+            "what the client wrote on the left is ignored"
+        );
+        assert_eq!(
+            with("garbage, 10.1.1.1"),
+            "10.1.1.1",
+            "garbage stops the walk"
+        );
+        assert_eq!(with(""), "10.0.0.2");
+        let outsider: std::net::SocketAddr = "198.51.100.1:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        assert_eq!(
+            client_ip(&h, outsider, &trusted),
+            "198.51.100.1",
+            "an untrusted peer cannot name another address"
+        );
+        assert_eq!(
+            client_ip(&h, peer, &[]),
+            "10.0.0.2",
+            "no proxies configured"
+        );
     }
 
     mod properties {

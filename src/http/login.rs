@@ -17,12 +17,12 @@ use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
-use crate::authn::throttle::{self, Verdict};
-use crate::authn::{AuthnError, LOA1, password, session};
+use crate::authn::throttle;
+use crate::authn::{AuthnError, Method, password, session};
 use crate::metrics::METRICS;
 use crate::oidc::authorize::{AuthRequest, Rejection};
 use crate::oidc::paths;
-use crate::store::AccountRecord;
+use crate::store::{AccountRecord, StoreError};
 
 #[derive(Deserialize, Default)]
 pub struct PageParams {
@@ -87,12 +87,14 @@ async fn audit_attempt(
     ok: Option<&AccountRecord>,
     client_id: Option<&str>,
     ip: &str,
-) {
+) -> Result<(), StoreError> {
     let account = match ok {
         Some(a) => Some(a.clone()),
-        None => s.p.db.account_by_id_number(id_number).await.ok().flatten(),
+        None => s.p.db.account_by_id_number(id_number).await?,
     };
-    let Some(account) = account else { return };
+    let Some(account) = account else {
+        return Ok(());
+    };
     let event = Event {
         actor: if ok.is_some() {
             account.sub.clone()
@@ -109,15 +111,15 @@ async fn audit_attempt(
         detail: json!({"method": "pwd"}),
         ip: Some(ip.to_string()),
     };
-    if let Err(e) = audit::record(s.p.db.as_ref(), event, s.p.now()).await {
-        tracing::warn!(error = %e, "could not record sign-in in the audit log");
-    }
+    audit::record(s.p.db.as_ref(), event, s.p.now())
+        .await
+        .map(|_| ())
 }
 
 /// Repeated failures locked the ID number out for the window: say so in its history.
-async fn note_lockout(s: &AppState, id_number: &str, ip: &str) {
-    let Ok(Some(account)) = s.p.db.account_by_id_number(id_number).await else {
-        return;
+async fn note_lockout(s: &AppState, id_number: &str, ip: &str) -> Result<(), StoreError> {
+    let Some(account) = s.p.db.account_by_id_number(id_number).await? else {
+        return Ok(());
     };
     let event = Event {
         actor: "anonymous".into(),
@@ -127,7 +129,9 @@ async fn note_lockout(s: &AppState, id_number: &str, ip: &str) {
         detail: json!({"method": "pwd", "window_secs": throttle::WINDOW_SECS}),
         ip: Some(ip.to_string()),
     };
-    let _ = audit::record(s.p.db.as_ref(), event, s.p.now()).await;
+    audit::record(s.p.db.as_ref(), event, s.p.now())
+        .await
+        .map(|_| ())
 }
 
 /// The message for a refused sign-in; a locked account is told why (it has proven its
@@ -148,7 +152,10 @@ async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> S
             format!("{} {label}", s.ui.t(lang, "error_account_locked_reason"))
         }
         AuthnError::InvalidCredentials => s.ui.t(lang, "error_invalid_credentials"),
-        AuthnError::Throttled => s.ui.t(lang, "error_wait"),
+        AuthnError::Throttled(r) => {
+            s.ui.t(lang, "error_wait_seconds")
+                .replace("{n}", &r.seconds().to_string())
+        }
         _ => s.ui.t(lang, "error_internal"),
     }
 }
@@ -181,42 +188,46 @@ pub async fn submit(
     let client_id = pending.as_ref().map(|(_, c)| c.client_id.clone());
     let ip = pages::ip(&s, &headers, peer);
     let id_number = f.id_number.unwrap_or_default().trim().to_string();
-    // Counted by what was typed, so unknown numbers are throttled like real ones.
+    // Counted by what was typed, so unknown numbers are throttled like real ones; counted
+    // before the check, so parallel guesses get no more checks than sequential ones.
     let subject = format!("pwd:{id_number}");
     let eph = s.p.eph.as_ref();
-    let found = match throttle::check(eph, &subject, &ip, s.p.now()).await {
-        Ok(found) => found,
-        Err(e) => return reject(&s, &headers, &locales, Rejection::Page(e.into())),
+    let unavailable = |e: StoreError| reject(&s, &headers, &locales, Rejection::Page(e.into()));
+    let ticket = match throttle::reserve(eph, &subject, &ip, s.p.now()).await {
+        Ok(t) => t,
+        Err(e) => return unavailable(e),
     };
-    let outcome = match found {
-        Verdict::Refused(_) => Err(AuthnError::Throttled),
-        _ => password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await,
+    let outcome = match &ticket {
+        Ok(_) => {
+            password::sign_in(s.p.db.as_ref(), &id_number, &f.password.unwrap_or_default()).await
+        }
+        Err(refusal) => Err(AuthnError::Throttled(*refusal)),
     };
-    let account = match outcome {
-        Ok(a) => {
+    let (account, ticket) = match (outcome, ticket) {
+        (Ok(a), Ok(ticket)) => {
             METRICS.signin("pwd", "success");
-            a
+            (a, ticket)
         }
-        Err(AuthnError::Store(st)) => {
-            return reject(&s, &headers, &locales, Rejection::Page(st.into()));
-        }
-        Err(e) => {
+        (Err(AuthnError::Store(st)), _) => return unavailable(st),
+        (Err(e), ticket) => {
             METRICS.signin(
                 "pwd",
-                if matches!(e, AuthnError::Locked) {
-                    "locked"
-                } else {
-                    "invalid"
+                match e {
+                    AuthnError::Locked => "locked",
+                    AuthnError::Throttled(_) => "throttled",
+                    _ => "invalid",
                 },
             );
-            if matches!(e, AuthnError::InvalidCredentials) {
-                audit_attempt(&s, &id_number, None, client_id.as_deref(), &ip).await;
-                let n = throttle::failed(eph, &subject, &ip, s.p.now())
-                    .await
-                    .unwrap_or(0);
-                if n == throttle::LOCKOUT_AFTER {
-                    note_lockout(&s, &id_number, &ip).await;
+            let recorded = match (ticket, &e) {
+                (Ok(t), AuthnError::InvalidCredentials) => {
+                    failed_attempt(&s, t, &id_number, client_id.as_deref(), &ip).await
                 }
+                // The right password for a locked account: not a guess to hold against it.
+                (Ok(t), _) => t.succeeded(eph).await,
+                (Err(_), _) => Ok(()),
+            };
+            if let Err(st) = recorded {
+                return unavailable(st);
             }
             let message = refusal(&s, lang, &e, &id_number).await;
             let client_name = pending
@@ -226,40 +237,71 @@ pub async fn submit(
             let ctx = json!({"ar": ar, "next": f.next, "csrf": f.csrf, "login_hint": id_number, "error": message,
                              "client_name": client_name, "enrol_link": true,
                              "webauthn_csrf": pages::csrf_with_webauthn(&s, &headers, "").1});
-            let status = if matches!(e, AuthnError::Throttled) {
+            let status = if matches!(e, AuthnError::Throttled(_)) {
                 StatusCode::TOO_MANY_REQUESTS
             } else {
                 StatusCode::UNAUTHORIZED
             };
             return s.ui.page(status, "login.html", lang, ctx);
         }
+        (Ok(_), Err(_)) => return unavailable(StoreError::Other("unthrottled sign-in".into())),
     };
     // What a success writes needs nothing of itself, so it goes out together: the audit
-    // entry (a durable commit) beside the session and the pending request's update.
-    let cleared = async {
-        let _ = throttle::succeeded(eph, &subject, &found).await;
-    };
+    // entry (a durable commit) beside the throttle's reset, the session and the pending
+    // request's update. Each is part of the sign-in: if one fails, the session is ended.
+    let cleared = ticket.succeeded(eph);
     let audited = audit_attempt(&s, &id_number, Some(&account), client_id.as_deref(), &ip);
     let done = signed_in(&s, &headers, &ar, pending.map(|(req, _)| req), &account);
-    tokio::join!(cleared, audited, done).2
+    match tokio::join!(cleared, audited, done) {
+        (Ok(()), Ok(()), Ok((_, page))) => page,
+        (_, _, Err(page)) => page,
+        (cleared, audited, Ok((cookie, _))) => {
+            let _ = session::end(eph, &cookie).await;
+            unavailable(
+                cleared
+                    .and(audited)
+                    .err()
+                    .unwrap_or(StoreError::Other("sign-in".into())),
+            )
+        }
+    }
+}
+
+/// A wrong password: counted (the next try waits), and recorded in the history.
+async fn failed_attempt(
+    s: &AppState,
+    ticket: throttle::Ticket,
+    id_number: &str,
+    client_id: Option<&str>,
+    ip: &str,
+) -> Result<(), StoreError> {
+    let (counted, audited) = tokio::join!(
+        ticket.failed(s.p.eph.as_ref(), s.p.now()),
+        audit_attempt(s, id_number, None, client_id, ip)
+    );
+    audited?;
+    if counted? == throttle::LOCKOUT_AFTER {
+        note_lockout(s, id_number, ip).await?;
+    }
+    Ok(())
 }
 
 /// Start the session and mark the pending request signed in (together), then go on to
-/// finish the request, or to the account page when there is none.
+/// finish the request, or to the account page when there is none. Returns the new cookie
+/// value with the response.
 async fn signed_in(
     s: &AppState,
     headers: &HeaderMap,
     ar: &str,
     mut req: Option<AuthRequest>,
     account: &AccountRecord,
-) -> Response {
+) -> Result<(String, Response), Response> {
     let previous = form::cookie(headers, SESSION_COOKIE);
     let start = session::start(
         s.p.eph.as_ref(),
         previous.as_deref(),
         account,
-        LOA1,
-        vec!["pwd".into()],
+        Method::Password,
         s.p.now(),
         s.p.cfg.lifetimes.session,
     );
@@ -277,12 +319,11 @@ async fn signed_in(
         .as_ref()
         .map(|r| r.ui_locales.clone())
         .unwrap_or_default();
-    let (cookie, _) = match started {
-        Ok(x) => x,
-        Err(e) => return reject(s, headers, &locales, Rejection::Page(e.into())),
-    };
+    let (cookie, _) =
+        started.map_err(|e| reject(s, headers, &locales, Rejection::Page(e.into())))?;
     if let Err(e) = saved {
-        return reject(s, headers, &locales, Rejection::Page(e));
+        let _ = session::end(s.p.eph.as_ref(), &cookie).await;
+        return Err(reject(s, headers, &locales, Rejection::Page(e)));
     }
     let set = form::set_cookie(
         SESSION_COOKIE,
@@ -294,5 +335,5 @@ async fn signed_in(
         Some(_) => format!("{}?ar={ar}", paths::AUTHORIZE_RESUME),
         None => paths::ACCOUNT.to_string(),
     };
-    with_cookies(see_other(&next), &[set])
+    Ok((cookie, with_cookies(see_other(&next), &[set])))
 }

@@ -1,7 +1,7 @@
 //! Discovery, JWKS and operational endpoints.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -30,6 +30,24 @@ pub async fn jwks(State(s): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `/metrics` on the main address: only with the configured bearer token. Without one it is
+/// not served there at all (operators use `metrics_listen`, an internal address).
+pub async fn metrics_with_token(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &s.p.cfg.metrics_token else {
+        return not_found().await.into_response();
+    };
+    let given = super::form::bearer(&headers).unwrap_or_default();
+    if !crate::crypto::constant_time_eq(given.as_bytes(), expected.0.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"eidp-metrics\"")],
+            "a metrics token is required",
+        )
+            .into_response();
+    }
+    metrics().await
 }
 
 pub async fn metrics() -> Response {

@@ -1,6 +1,7 @@
 //! Managing second factors from the account page: add an authenticator app (TOTP, with an
-//! `otpauth://` URI and a QR code, confirmed by a first code), remove it (password again),
-//! and make ten recovery codes (shown once).
+//! `otpauth://` URI and a QR code, confirmed by a first code), remove it, and make ten
+//! recovery codes (shown once). Each needs a recent confirmation (`authn::reauth`), is
+//! recorded before it is made and told to the holder (`authn::changes`).
 
 use std::net::SocketAddr;
 
@@ -11,12 +12,12 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
-use super::account::{posted, render};
+use super::account::{notifier, posted_change, render};
 use super::pages::{self, csrf, with_new_cookie};
 use super::ui::choose_lang;
-use crate::audit::{self, Event, actions};
-use crate::authn::{factors, password};
-use crate::store::AccountRecord;
+use crate::authn::changes::{self, Change, Origin};
+use crate::authn::{AuthnError, factors};
+use crate::store::{AccountRecord, StoreError};
 
 const PENDING_TTL: u64 = 600;
 
@@ -24,31 +25,42 @@ fn pending_key(sub: &str) -> String {
     format!("totp-pending:{sub}")
 }
 
-/// Record a change to the account's factors and show the account page with `message_key`.
-async fn done(
+/// Make `change` through `authn::changes` and show the account page with `message_key`.
+async fn change<T>(
     s: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
     account: &AccountRecord,
-    action: &'static str,
+    what: Change,
     message_key: &str,
-) -> Response {
-    note(s, account, action, pages::ip(s, headers, peer)).await;
-    let message = s.ui.t(choose_lang(&[], headers), message_key);
-    render(s, headers, account, Some(message), None, StatusCode::OK).await
+    make: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, Response> {
+    let ip = pages::ip(s, headers, peer);
+    let origin = Origin {
+        ip: &ip,
+        now: s.p.now(),
+    };
+    let made = changes::apply(s.p.db.as_ref(), &notifier(s), account, what, &origin, make).await;
+    let lang = choose_lang(&[], headers);
+    match made {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            tracing::warn!(error = %e, message_key, "account change failed");
+            Err(s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later"))
+        }
+    }
 }
 
-async fn note(s: &AppState, account: &AccountRecord, action: &'static str, ip: String) {
-    let e = Event {
-        actor: account.sub.clone(),
-        action,
-        subject: Some(account.sub.clone()),
-        ip: Some(ip),
-        ..Default::default()
-    };
-    if let Err(e) = audit::record(s.p.db.as_ref(), e, s.p.now()).await {
-        tracing::warn!(error = %e, "audit record failed");
-    }
+async fn done(
+    s: &AppState,
+    headers: &HeaderMap,
+    account: &AccountRecord,
+    message_key: &str,
+) -> Response {
+    let message = s.ui.t(choose_lang(&[], headers), message_key);
+    render(s, headers, account, Some(message), None, StatusCode::OK).await
 }
 
 fn base32(bytes: &[u8]) -> String {
@@ -96,7 +108,7 @@ async fn show_enrolment(
 }
 
 pub async fn totp_start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (_, account) = match posted(&s, &headers, &body).await {
+    let (_, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
@@ -127,7 +139,7 @@ pub async fn totp_confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (f, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
@@ -170,64 +182,40 @@ pub async fn totp_confirm(
         // The confirming code is spent too: it cannot sign in a second time.
         s.p.db.use_totp_step(&account.sub, step as i64).await?;
         s.p.eph.delete(&pending_key(&account.sub)).await
+    };
+    let key = "message_totp_added";
+    match change(&s, &headers, peer, &account, Change::TotpAdded, key, saved).await {
+        Ok(()) => done(&s, &headers, &account, key).await,
+        Err(page) => page,
     }
-    .await;
-    if let Err(e) = saved {
-        tracing::warn!(error = %e, "TOTP enrolment failed");
-        return s
-            .ui
-            .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
-    }
-    done(
-        &s,
-        &headers,
-        peer,
-        &account,
-        actions::TOTP_ENROLLED,
-        "message_totp_added",
-    )
-    .await
 }
 
-/// Removing a factor needs the password again (re-authentication).
 pub async fn totp_remove(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (_, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
-    let lang = choose_lang(&[], &headers);
-    let given = f.current_password.unwrap_or_default();
-    if !password::matches(given, account.password_hash.clone()).await {
-        return render(
-            &s,
-            &headers,
-            &account,
-            None,
-            Some(s.ui.t(lang, "error_current_password")),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    if let Err(e) = s.p.db.delete_totp(&account.sub).await {
-        tracing::warn!(error = %e, "TOTP removal failed");
-        return s
-            .ui
-            .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
-    }
-    done(
+    let removed = s.p.db.delete_totp(&account.sub);
+    let key = "message_totp_removed";
+    match change(
         &s,
         &headers,
         peer,
         &account,
-        actions::TOTP_REMOVED,
-        "message_totp_removed",
+        Change::TotpRemoved,
+        key,
+        removed,
     )
     .await
+    {
+        Ok(()) => done(&s, &headers, &account, key).await,
+        Err(page) => page,
+    }
 }
 
 pub async fn recovery(
@@ -236,30 +224,27 @@ pub async fn recovery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, account) = match posted(&s, &headers, &body).await {
+    let (_, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
     let lang = choose_lang(&[], &headers);
-    match factors::new_recovery_codes(s.p.db.as_ref(), &s.p.kek, &account.sub, s.p.now()).await {
-        Ok(codes) => {
-            note(
-                &s,
-                &account,
-                actions::RECOVERY_CODES,
-                pages::ip(&s, &headers, peer),
-            )
-            .await;
-            s.ui.page(
-                StatusCode::OK,
-                "mfa_recovery.html",
-                lang,
-                json!({"codes": codes}),
-            )
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "recovery codes not made");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
-        }
+    let made = async {
+        factors::new_recovery_codes(s.p.db.as_ref(), &s.p.kek, &account.sub, s.p.now())
+            .await
+            .map_err(|e| match e {
+                AuthnError::Store(e) => e,
+                other => StoreError::Other(other.to_string()),
+            })
+    };
+    let what = Change::RecoveryCodesMade;
+    match change(&s, &headers, peer, &account, what, "recovery_title", made).await {
+        Ok(codes) => s.ui.page(
+            StatusCode::OK,
+            "mfa_recovery.html",
+            lang,
+            json!({"codes": codes}),
+        ),
+        Err(page) => page,
     }
 }

@@ -1,5 +1,6 @@
 //! Per-request plumbing: a request id (taken from `X-Request-Id` when sane, else new), an
-//! access-log line without query strings (they carry codes and personal data), and metrics.
+//! access-log line without query strings (they carry codes and personal data), metrics, and
+//! the headers every response carries.
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,6 +58,30 @@ pub async fn observe(req: Request, next: Next) -> Response {
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed * 1000.0, "served"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    resp
+}
+
+/// On every response, whatever produced it: `X-Content-Type-Options: nosniff` (a JSON or
+/// text body is never run as script or style), and on an https issuer HSTS (RFC 6797), so a
+/// browser that once reached eidp never again talks to it in the clear. The state is
+/// whether the issuer is https.
+pub async fn security_headers(
+    axum::extract::State(hsts): axum::extract::State<bool>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if hsts {
+        h.insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     resp
 }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod authorize;
+mod confirm;
 mod consent;
 mod enrol;
 pub mod form;
@@ -26,6 +27,17 @@ use axum::routing::{get, post};
 
 use crate::oidc::{Provider, paths};
 
+/// The router of the separate metrics address (`metrics_listen`): `/metrics` and nothing else.
+pub fn metrics_router() -> Router {
+    Router::new()
+        .route(paths::METRICS, get(meta::metrics))
+        .fallback(meta::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            false,
+            middleware::security_headers,
+        ))
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub p: Arc<Provider>,
@@ -39,12 +51,13 @@ pub const SESSION_COOKIE: &str = "eidp_session";
 pub const BROWSER_COOKIE: &str = "eidp_browser";
 
 pub fn router(state: AppState) -> Router {
+    let hsts = state.p.cfg.issuer_is_https();
     Router::new()
         .route(paths::DISCOVERY, get(meta::discovery))
         .route(paths::JWKS, get(meta::jwks))
         .route(paths::HEALTHZ, get(meta::healthz))
         .route(paths::READYZ, get(meta::readyz))
-        .route(paths::METRICS, get(meta::metrics))
+        .route(paths::METRICS, get(meta::metrics_with_token))
         .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
         .route(paths::AUTHORIZE_RESUME, get(authorize::resume))
         .route(paths::LOGIN, get(login::form).post(login::submit))
@@ -59,6 +72,11 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT, get(account::page))
         .route(paths::ACCOUNT_PASSWORD, post(account::change_password))
         .route(paths::ACCOUNT_LOCK, post(account::lock))
+        .route(
+            paths::ACCOUNT_CONFIRM,
+            get(confirm::page).post(confirm::submit),
+        )
+        .route(paths::ACCOUNT_CONFIRM_SMS, post(confirm::send_sms))
         .route(paths::LOGIN_SECOND, get(second::form).post(second::submit))
         .route(paths::LOGIN_SECOND_SMS, post(second::send_sms))
         .route(paths::LOGIN_SECOND_EMAIL, post(second::send_email))
@@ -96,5 +114,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(meta::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .route_layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            hsts,
+            middleware::security_headers,
+        ))
         .with_state(state)
 }

@@ -61,7 +61,7 @@ pub fn with_new_cookie(page: Response, cookie: Option<String>) -> Response {
 }
 
 pub fn ip(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    form::client_ip(headers, peer, s.p.cfg.trust_forwarded_for)
+    form::client_ip(headers, peer, &s.p.cfg.trusted_proxies)
 }
 
 /// The browser's session if it is still honoured: not expired, and its account active and

@@ -15,14 +15,16 @@ use serde_json::{Value, json};
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::account::{posted, render};
+use super::account::{notifier, posted, posted_change, render};
 use super::authorize::{load_request, save_request};
+use super::confirm::require_recent_json;
 use super::pages::{self, csrf_ok};
 use super::respond::with_cookies;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
-use crate::authn::{AuthnError, assurance, session, webauthn};
+use crate::authn::changes::{self, Change, Origin};
+use crate::authn::{AuthnError, session, webauthn};
 use crate::crypto::{b64url, b64url_decode};
 use crate::metrics::METRICS;
 use crate::oidc::paths;
@@ -139,10 +141,14 @@ pub async fn register_start(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (_, account) = match signed_in(&s, &headers).await {
+    let (sess, account) = match signed_in(&s, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    // A passkey is the strongest credential: only a recent, full confirmation adds one.
+    if let Err(r) = require_recent_json(&s, &sess, &account).await {
+        return r;
+    }
     match webauthn::begin_registration(wa, s.p.db.as_ref(), s.p.eph.as_ref(), &account).await {
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
@@ -168,16 +174,19 @@ pub async fn register_finish(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let (_, account) = match signed_in(&s, &headers).await {
+    let (sess, account) = match signed_in(&s, &headers).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Err(r) = require_recent_json(&s, &sess, &account).await {
+        return r;
+    }
     let name = b.name.unwrap_or_default();
     let now = s.p.now();
-    match webauthn::finish_registration(
+    let eph = s.p.eph.as_ref();
+    let rec = match webauthn::finish_registration(
         wa,
-        s.p.db.as_ref(),
-        s.p.eph.as_ref(),
+        eph,
         &account,
         &b.ceremony,
         &b.credential,
@@ -186,19 +195,27 @@ pub async fn register_finish(
     )
     .await
     {
-        Ok(rec) => {
-            let event = Event {
-                actor: account.sub.clone(),
-                action: actions::PASSKEY_ADDED,
-                subject: Some(account.sub.clone()),
-                detail: json!({"name": rec.name}),
-                ip: Some(pages::ip(&s, &headers, peer)),
-                ..Default::default()
-            };
-            let _ = audit::record(s.p.db.as_ref(), event, now).await;
+        Ok(rec) => rec,
+        Err(e) => return authn_error(e),
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let origin = Origin { ip: &ip, now };
+    let what = Change::PasskeyAdded(rec.name.clone());
+    let db = s.p.db.as_ref();
+    match changes::apply(
+        db,
+        &notifier(&s),
+        &account,
+        what,
+        &origin,
+        db.insert_passkey(&rec),
+    )
+    .await
+    {
+        Ok(()) => {
             Json(json!({"ok": true, "id": b64url(&rec.cred_id), "name": rec.name})).into_response()
         }
-        Err(e) => authn_error(e),
+        Err(e) => authn_error(e.into()),
     }
 }
 
@@ -274,14 +291,24 @@ pub async fn login_finish(
         }
     };
     METRICS.signin("webauthn", "success");
-    let amr = vec![asserted.amr.to_string()];
+    let event = Event {
+        actor: asserted.account.sub.clone(),
+        action: actions::SIGNIN,
+        subject: Some(asserted.account.sub.clone()),
+        detail: json!({"method": "passkey"}),
+        ip: Some(pages::ip(&s, &headers, peer)),
+        ..Default::default()
+    };
+    // The usage history is part of the sign-in: no entry, no session.
+    if let Err(e) = audit::record(s.p.db.as_ref(), event, now).await {
+        return authn_error(e.into());
+    }
     let previous = form::cookie(&headers, SESSION_COOKIE);
     let started = session::start(
         s.p.eph.as_ref(),
         previous.as_deref(),
         &asserted.account,
-        assurance::acr_for(&amr),
-        amr,
+        asserted.method,
         now,
         s.p.cfg.lifetimes.session,
     )
@@ -293,15 +320,6 @@ pub async fn login_finish(
             "try again",
         );
     };
-    let event = Event {
-        actor: asserted.account.sub.clone(),
-        action: actions::SIGNIN,
-        subject: Some(asserted.account.sub.clone()),
-        detail: json!({"method": "passkey"}),
-        ip: Some(pages::ip(&s, &headers, peer)),
-        ..Default::default()
-    };
-    let _ = audit::record(s.p.db.as_ref(), event, now).await;
     let redirect = match continue_to(&s, &headers, b.ar.as_deref(), true).await {
         Ok(r) => r,
         Err(r) => return r,
@@ -368,16 +386,7 @@ pub async fn second_finish(
     let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
         return error(StatusCode::UNAUTHORIZED, "login_required", "sign in first");
     };
-    let up = match session::step_up(s.p.eph.as_ref(), &cookie, &sess, method, now).await {
-        Ok(up) => up,
-        Err(_) => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            );
-        }
-    };
+    let up = session::stepped(&sess, method, now);
     let event = Event {
         actor: account.sub.clone(),
         action: actions::STEPUP,
@@ -386,7 +395,20 @@ pub async fn second_finish(
         ip: Some(pages::ip(&s, &headers, peer)),
         ..Default::default()
     };
-    let _ = audit::record(s.p.db.as_ref(), event, now).await;
+    // Recorded first: a step-up the history cannot hold does not happen.
+    if let Err(e) = audit::record(s.p.db.as_ref(), event, now).await {
+        return authn_error(e.into());
+    }
+    if session::save(s.p.eph.as_ref(), &cookie, &up, now)
+        .await
+        .is_err()
+    {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "try again",
+        );
+    }
     match continue_to(&s, &headers, b.ar.as_deref(), false).await {
         Ok(redirect) => Json(json!({"redirect": redirect})).into_response(),
         Err(r) => r,
@@ -398,7 +420,7 @@ fn cred_id(form_value: Option<&str>) -> Option<Vec<u8>> {
 }
 
 pub async fn rename(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (f, _, account) = match posted(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
@@ -439,46 +461,50 @@ pub async fn delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (f, account) = match posted(&s, &headers, &body).await {
+    let (f, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
     let lang = choose_lang(&[], &headers);
-    let ok = match cred_id(f.passkey.as_deref()) {
-        Some(id) => {
-            s.p.db
-                .delete_passkey(&account.sub, &id)
-                .await
-                .unwrap_or(false)
-        }
-        None => false,
-    };
-    if ok {
-        let event = Event {
-            actor: account.sub.clone(),
-            action: actions::PASSKEY_REMOVED,
-            subject: Some(account.sub.clone()),
-            ip: Some(pages::ip(&s, &headers, peer)),
-            ..Default::default()
-        };
-        let _ = audit::record(s.p.db.as_ref(), event, s.p.now()).await;
-    }
-    let (msg, err) = if ok {
-        (Some(s.ui.t(lang, "message_passkey_removed")), None)
-    } else {
-        (None, Some(s.ui.t(lang, "error_bad_request")))
-    };
-    render(
-        &s,
-        &headers,
-        &account,
-        msg,
-        err,
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_REQUEST
+    let db = s.p.db.as_ref();
+    let found = match cred_id(f.passkey.as_deref()) {
+        Some(id) => match db.passkeys_of(&account.sub).await {
+            Ok(keys) => keys.into_iter().find(|k| k.cred_id == id),
+            Err(_) => {
+                return s
+                    .ui
+                    .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            }
         },
-    )
-    .await
+        None => None,
+    };
+    let Some(key) = found else {
+        let err = s.ui.t(lang, "error_bad_request");
+        return render(
+            &s,
+            &headers,
+            &account,
+            None,
+            Some(err),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let origin = Origin {
+        ip: &ip,
+        now: s.p.now(),
+    };
+    let what = Change::PasskeyRemoved(key.name.clone());
+    let removed = db.delete_passkey(&account.sub, &key.cred_id);
+    match changes::apply(db, &notifier(&s), &account, what, &origin, removed).await {
+        Ok(_) => {
+            let msg = s.ui.t(lang, "message_passkey_removed");
+            render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "passkey not removed");
+            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+        }
+    }
 }

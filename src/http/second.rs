@@ -19,14 +19,15 @@ use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form};
 use crate::audit::{self, Event, actions};
 use crate::authn::factors::Channel;
-use crate::authn::throttle::{self, Verdict};
-use crate::authn::{LOA2, acr_rank};
-use crate::authn::{assurance, factors, session};
+use crate::authn::throttle;
+use crate::authn::{AuthnError, LOA2, Method, acr_rank};
+use crate::authn::{factors, session};
 use crate::metrics::METRICS;
 use crate::notify::mask_phone;
 use crate::oidc::authorize::{AuthRequest, Rejection, required_rank, wanted_rank};
 use crate::oidc::{OAuthError, paths};
-use crate::store::{AccountRecord, ClientRecord};
+use crate::otp::{Checked, Codes, OtpError};
+use crate::store::{AccountRecord, ClientRecord, StoreError};
 
 #[derive(Deserialize, Default)]
 struct SecondForm {
@@ -156,16 +157,33 @@ pub async fn form(
     }
 }
 
-pub async fn send_sms(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    send_code(&s, &headers, &body, Channel::Sms).await
+pub async fn send_sms(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    send_code(&s, &headers, peer, &body, Channel::Sms).await
 }
 
-pub async fn send_email(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    send_code(&s, &headers, &body, Channel::Email).await
+pub async fn send_email(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    send_code(&s, &headers, peer, &body, Channel::Email).await
 }
 
-/// Make a code and send it by SMS to the own-name phone, or by e-mail, as the register holds them.
-async fn send_code(s: &AppState, headers: &HeaderMap, body: &[u8], channel: Channel) -> Response {
+/// Make a code and send it by SMS to the own-name phone, or by e-mail, as the register holds
+/// them, within the send limits every code path shares.
+async fn send_code(
+    s: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    body: &[u8],
+    channel: Channel,
+) -> Response {
     let f: SecondForm = form::parse(body).unwrap_or_default();
     let ar = f.ar.unwrap_or_default();
     let lang = choose_lang(&[], headers);
@@ -196,30 +214,32 @@ async fn send_code(s: &AppState, headers: &HeaderMap, body: &[u8], channel: Chan
             StatusCode::BAD_REQUEST,
         );
     };
-    let (error, notice) = match factors::new_code(
-        s.p.eph.as_ref(),
-        &s.p.kek,
+    let codes = Codes {
+        eph: s.p.eph.as_ref(),
+        kek: &s.p.kek,
+    };
+    let ip = pages::ip(s, headers, peer);
+    let sent = factors::send_code(
+        &codes,
         channel,
-        &account.sub,
+        &account,
+        &to,
+        &ip,
+        sender.as_ref(),
         s.p.now(),
     )
-    .await
-    {
-        Ok(code) => {
-            let text = format!(
-                "Ma xac thuc dang nhap eidp: {code}. Hieu luc 5 phut. / Your eidp sign-in code: {code}"
-            );
-            match sender.send(&to, &text).await {
-                Ok(()) => (None, Some(s.ui.t(lang, sent_key))),
-                Err(e) => {
-                    tracing::warn!(error = %e, channel = channel.as_str(), "code not sent");
-                    (Some(s.ui.t(lang, "error_try_later")), None)
-                }
-            }
-        }
-        Err(crate::authn::AuthnError::Throttled) => (Some(s.ui.t(lang, "error_wait")), None),
+    .await;
+    let (error, notice) = match sent {
+        Ok(()) => (None, Some(s.ui.t(lang, sent_key))),
+        Err(OtpError::Wait(n) | OtpError::LimitReached(n)) => (
+            Some(
+                s.ui.t(lang, "error_wait_seconds")
+                    .replace("{n}", &n.to_string()),
+            ),
+            None,
+        ),
         Err(e) => {
-            tracing::warn!(error = %e, "code not made");
+            tracing::warn!(error = %e, channel = channel.as_str(), "code not sent");
             (Some(s.ui.t(lang, "error_try_later")), None)
         }
     };
@@ -269,74 +289,48 @@ pub async fn submit(
     let subject = format!("2fa:{}", account.sub);
     let now = s.p.now();
     let fail = |key: &str| Some(s.ui.t(lang, key));
-    let found = match throttle::check(s.p.eph.as_ref(), &subject, &ip, now).await {
-        Ok(Verdict::Refused(_)) => {
-            return page(
-                &s,
-                &headers,
-                &ar,
-                &client,
-                &a,
-                fail("error_wait"),
-                None,
-                StatusCode::TOO_MANY_REQUESTS,
-            );
+    let show = |error, status| page(&s, &headers, &ar, &client, &a, error, None, status);
+    let unavailable =
+        |e: StoreError| reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into()));
+    let Some(method) = parse_method(f.method.as_deref()) else {
+        return show(fail("error_bad_request"), StatusCode::BAD_REQUEST);
+    };
+    let (db, kek, eph) = (s.p.db.as_ref(), &s.p.kek, s.p.eph.as_ref());
+    let ticket = match throttle::reserve(eph, &subject, &ip, now).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(r)) => {
+            let msg =
+                s.ui.t(lang, "error_wait_seconds")
+                    .replace("{n}", &r.seconds().to_string());
+            return show(Some(msg), StatusCode::TOO_MANY_REQUESTS);
         }
-        Ok(found) => found,
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+        Err(e) => return unavailable(e),
     };
     let code = f.code.unwrap_or_default();
-    let (db, kek, eph) = (s.p.db.as_ref(), &s.p.kek, s.p.eph.as_ref());
-    let (method, amr, ok) = match f.method.as_deref() {
-        Some("totp") => (
-            "totp",
-            assurance::OTP,
-            factors::check_totp(db, kek, &account.sub, &code, now).await,
-        ),
-        Some("sms") => (
-            "sms",
-            assurance::SMS,
-            factors::check_code(eph, kek, Channel::Sms, &account.sub, &code, now).await,
-        ),
-        Some("email") => (
-            "email",
-            assurance::OTP,
-            factors::check_code(eph, kek, Channel::Email, &account.sub, &code, now).await,
-        ),
-        Some("recovery") => (
-            "recovery",
-            assurance::OTP,
-            factors::use_recovery_code(db, kek, &account.sub, &code, now)
-                .await
-                .map_err(Into::into),
-        ),
-        _ => {
-            return page(
-                &s,
-                &headers,
-                &ar,
-                &client,
-                &a,
-                fail("error_bad_request"),
-                None,
-                StatusCode::BAD_REQUEST,
-            );
+    let codes = Codes { eph, kek };
+    let ok = match method {
+        Method::Totp => factors::check_totp(db, kek, &account.sub, &code, now).await,
+        Method::Recovery => factors::use_recovery_code(db, kek, &account.sub, &code, now)
+            .await
+            .map_err(Into::into),
+        Method::Sms | Method::Email => {
+            let ch = if method == Method::Sms {
+                Channel::Sms
+            } else {
+                Channel::Email
+            };
+            match factors::check_code(&codes, ch, &account, &code, now).await {
+                Ok(checked) => Ok(checked == Checked::Accepted),
+                Err(e) => Err(AuthnError::Internal(e.to_string())),
+            }
         }
+        _ => Ok(false),
     };
     let ok = match ok {
         Ok(ok) => ok,
         Err(e) => {
             tracing::warn!(error = %e, "second factor check failed");
-            return page(
-                &s,
-                &headers,
-                &ar,
-                &client,
-                &a,
-                fail("error_try_later"),
-                None,
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
+            return show(fail("error_try_later"), StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     let record = |action, detail| Event {
@@ -348,41 +342,47 @@ pub async fn submit(
         ip: Some(ip.clone()),
     };
     if !ok {
-        METRICS.signin(method_name(method), "invalid");
-        let n = throttle::failed(eph, &subject, &ip, now).await.unwrap_or(0);
-        let action = if n == throttle::LOCKOUT_AFTER {
-            actions::THROTTLED
-        } else {
-            actions::SIGNIN_FAILED
+        METRICS.signin(method.name(), "invalid");
+        let recorded = async {
+            let n = ticket.failed(eph, now).await?;
+            let action = if n == throttle::LOCKOUT_AFTER {
+                actions::THROTTLED
+            } else {
+                actions::SIGNIN_FAILED
+            };
+            audit::record(db, record(action, json!({"method": method.name()})), now).await
         };
-        let _ = audit::record(db, record(action, json!({"method": method})), now).await;
-        return page(
-            &s,
-            &headers,
-            &ar,
-            &client,
-            &a,
-            fail("error_code_invalid"),
-            None,
-            StatusCode::UNAUTHORIZED,
-        );
+        if let Err(e) = recorded.await {
+            return unavailable(e);
+        }
+        return show(fail("error_code_invalid"), StatusCode::UNAUTHORIZED);
     }
-    METRICS.signin(method_name(method), "success");
-    let _ = throttle::succeeded(eph, &subject, &found).await;
+    METRICS.signin(method.name(), "success");
     let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
         return see_other(&format!("{}?ar={ar}", paths::LOGIN));
     };
-    let up = match session::step_up(eph, &cookie, &sess, amr, now).await {
-        Ok(up) => up,
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+    let up = session::stepped(&sess, method, now);
+    let detail = json!({"method": method.name(), "acr": up.acr});
+    // The counter reset and the history entry are part of the step-up: both, or no step-up.
+    let recorded = async {
+        ticket.succeeded(eph).await?;
+        audit::record(db, record(actions::STEPUP, detail), now).await?;
+        session::save(eph, &cookie, &up, now).await
     };
-    let _ = audit::record(
-        db,
-        record(actions::STEPUP, json!({"method": method, "acr": up.acr})),
-        now,
-    )
-    .await;
+    if let Err(e) = recorded.await {
+        return unavailable(e);
+    }
     proceed(&s, &headers, &ar, req, &client).await
+}
+
+fn parse_method(m: Option<&str>) -> Option<Method> {
+    Some(match m? {
+        "totp" => Method::Totp,
+        "sms" => Method::Sms,
+        "email" => Method::Email,
+        "recovery" => Method::Recovery,
+        _ => return None,
+    })
 }
 
 /// `an.nguyen@example.vn` → `a•••@example.vn`.
@@ -390,14 +390,5 @@ fn mask_email(e: &str) -> String {
     match e.split_once('@') {
         Some((user, domain)) => format!("{}•••@{domain}", user.chars().next().unwrap_or('•')),
         None => "•••".into(),
-    }
-}
-
-fn method_name(m: &str) -> &'static str {
-    match m {
-        "totp" => "totp",
-        "sms" => "sms",
-        "email" => "email",
-        _ => "recovery",
     }
 }

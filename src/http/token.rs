@@ -102,6 +102,12 @@ pub async fn introspect(State(s): State<AppState>, headers: HeaderMap, body: Byt
         Ok(x) => x,
         Err(r) => return r,
     };
+    // RFC 7662 §2.1: the endpoint needs client authentication; a public client has none to
+    // give, and could otherwise probe any token it finds.
+    if crate::oidc::clients::is_public(&client) {
+        let e = OAuthError::invalid_client("public clients may not introspect tokens");
+        return oauth_error(&e, false);
+    }
     match intro::introspect(&s.p, &client, &token).await {
         Ok(v) => json(&v),
         Err(e) => oauth_error(&e, false),

@@ -8,7 +8,11 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
+    (
+        "account_confirm.html",
+        include_str!("../../templates/account_confirm.html"),
+    ),
     (
         "second_factor.html",
         include_str!("../../templates/second_factor.html"),

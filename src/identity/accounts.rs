@@ -17,6 +17,9 @@ pub enum IdentityError {
     AccountExists,
     #[error("id_number: no account has this ID number")]
     NoAccount,
+    /// The actor may not do this (a missing role, or an officer's own account).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

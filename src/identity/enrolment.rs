@@ -1,7 +1,10 @@
 //! Level-1 self-enrolment: the person's declared data must match the population register,
 //! a 6-digit code sent to the own-name phone on record proves possession, then the person
 //! chooses a password. Mismatches get one message that does not say which field differed,
-//! and are counted per ID number and per IP address and throttled.
+//! and are counted per ID number and per IP address and throttled. The code follows the
+//! rules of every code path (`crate::otp`): sends limited per ID number, phone and address
+//! with growing waits, three tries per code, ten wrong guesses a day per ID number however
+//! often the enrolment is started again.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,16 +15,14 @@ use crate::audit::{self, Event, actions};
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek};
 use crate::notify::{MessageSender, mask_phone};
+use crate::otp::{Checked, CodeFor, Codes, OtpError};
 use crate::store::{Durable, Ephemeral, StoreError, typed};
 
-pub const OTP_TTL: i64 = 300;
-pub const OTP_ATTEMPTS: i64 = 5;
 const FLOW_TTL: u64 = 15 * 60;
 const MISMATCH_WINDOW: u64 = 3600;
 const MAX_MISMATCH_PER_ID: i64 = 5;
 const MAX_MISMATCH_PER_IP: i64 = 20;
-const RESEND_AFTER: i64 = 60;
-const MAX_SENDS: u32 = 3;
+const PURPOSE: &str = "enrol";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
@@ -29,8 +30,9 @@ pub enum EnrolError {
     Invalid { field: &'static str, reason: String },
     #[error("the details do not match the population register")]
     Mismatch,
-    #[error("too many attempts; try again later")]
-    Throttled,
+    /// Too many attempts or codes: try again in this many seconds.
+    #[error("too many attempts; try again in {0} s")]
+    Throttled(i64),
     #[error("an account already exists for this ID number")]
     AccountExists,
     #[error("the code is wrong or expired")]
@@ -58,11 +60,17 @@ pub struct Declared<'a> {
 struct Flow {
     id_number: String,
     phone: String,
-    otp_digest: Vec<u8>,
-    otp_expires_at: UnixTime,
-    last_sent_at: UnixTime,
-    sends: u32,
     verified: bool,
+}
+
+impl From<OtpError> for EnrolError {
+    fn from(e: OtpError) -> Self {
+        match e {
+            OtpError::Wait(s) | OtpError::LimitReached(s) => EnrolError::Throttled(s),
+            OtpError::Store(s) => EnrolError::Store(s),
+            OtpError::Send(m) | OtpError::Internal(m) => EnrolError::Send(m),
+        }
+    }
 }
 
 pub struct Enrolment<'a> {
@@ -76,13 +84,30 @@ fn flow_key(flow: &str) -> String {
     format!("enrol:{flow}")
 }
 
-fn new_otp() -> Result<String, EnrolError> {
-    crypto::numeric_code().map_err(|e| EnrolError::Send(e.to_string()))
-}
-
 impl Enrolment<'_> {
-    fn digest(&self, flow: &str, otp: &str) -> Vec<u8> {
-        self.kek.secret_digest(&format!("enrol-otp\n{flow}\n{otp}"))
+    fn codes(&self) -> Codes<'_> {
+        Codes {
+            eph: self.eph,
+            kek: self.kek,
+        }
+    }
+
+    async fn send_code(
+        &self,
+        flow: &str,
+        f: &Flow,
+        ip: &str,
+        now: UnixTime,
+    ) -> Result<(), EnrolError> {
+        let code_for = CodeFor {
+            purpose: PURPOSE,
+            flow,
+            holder: &f.id_number,
+        };
+        self.codes()
+            .send(&code_for, &f.phone, ip, self.sms, otp_text, now)
+            .await?;
+        Ok(())
     }
 
     async fn throttled(&self, id: &str, ip: &str) -> Result<bool, StoreError> {
@@ -137,7 +162,7 @@ impl Enrolment<'_> {
             });
         }
         if self.throttled(id.as_str(), ip).await? {
-            return Err(EnrolError::Throttled);
+            return Err(EnrolError::Throttled(MISMATCH_WINDOW as i64));
         }
         let person = self.db.person(id.as_str()).await?;
         let matched = person.as_ref().is_some_and(|p| {
@@ -154,21 +179,14 @@ impl Enrolment<'_> {
             return Err(EnrolError::AccountExists);
         }
         let flow = crypto::random_token().map_err(|e| EnrolError::Send(e.to_string()))?;
-        let otp = new_otp()?;
         let f = Flow {
             id_number: id.as_str().to_string(),
             phone: phone.clone(),
-            otp_digest: self.digest(&flow, &otp),
-            otp_expires_at: now + OTP_TTL,
-            last_sent_at: now,
-            sends: 1,
             verified: false,
         };
+        // The send limits decide first; a refused send leaves no enrolment behind.
+        self.send_code(&flow, &f, ip, now).await?;
         typed::put(self.eph, &flow_key(&flow), &f, FLOW_TTL).await?;
-        self.sms
-            .send(&phone, &otp_text(&otp))
-            .await
-            .map_err(EnrolError::Send)?;
         Ok((flow, mask_phone(&phone)))
     }
 
@@ -178,47 +196,34 @@ impl Enrolment<'_> {
             .ok_or(EnrolError::Expired)
     }
 
-    /// A new code, at most every minute and three times per enrolment; the old one dies.
-    pub async fn resend(&self, flow: &str, now: UnixTime) -> Result<String, EnrolError> {
-        let mut f = self.load(flow).await?;
-        if f.verified || f.sends >= MAX_SENDS || now - f.last_sent_at < RESEND_AFTER {
-            return Err(EnrolError::Throttled);
+    /// A new code (the old one dies), within the send limits of every code path.
+    pub async fn resend(&self, flow: &str, ip: &str, now: UnixTime) -> Result<String, EnrolError> {
+        let f = self.load(flow).await?;
+        if f.verified {
+            return Err(EnrolError::Expired);
         }
-        let otp = new_otp()?;
-        f.otp_digest = self.digest(flow, &otp);
-        f.otp_expires_at = now + OTP_TTL;
-        f.last_sent_at = now;
-        f.sends += 1;
-        typed::put(self.eph, &flow_key(flow), &f, FLOW_TTL).await?;
-        self.sms
-            .send(&f.phone, &otp_text(&otp))
-            .await
-            .map_err(EnrolError::Send)?;
+        self.send_code(flow, &f, ip, now).await?;
         Ok(mask_phone(&f.phone))
     }
 
-    /// Step 2: the code. Five wrong tries end the enrolment.
+    /// Step 2: the code. Three wrong tries end the code (a new one may be sent); ten wrong
+    /// guesses a day per ID number end all enrolments for the day.
     pub async fn verify_otp(&self, flow: &str, otp: &str, now: UnixTime) -> Result<(), EnrolError> {
         let mut f = self.load(flow).await?;
-        let tries = self
-            .eph
-            .incr(&format!("enrol-otp-tries:{flow}"), FLOW_TTL)
-            .await?;
-        if tries > OTP_ATTEMPTS {
-            self.eph.delete(&flow_key(flow)).await?;
-            return Err(EnrolError::OtpExhausted);
-        }
-        let ok = now < f.otp_expires_at
-            && crypto::constant_time_eq(&self.digest(flow, otp.trim()), &f.otp_digest);
-        if !ok {
-            return Err(if tries == OTP_ATTEMPTS {
-                EnrolError::OtpExhausted
-            } else {
-                EnrolError::OtpInvalid
-            });
+        let code_for = CodeFor {
+            purpose: PURPOSE,
+            flow,
+            holder: &f.id_number,
+        };
+        match self.codes().check(&code_for, otp, now).await? {
+            Checked::Accepted => {}
+            Checked::Wrong { tries_left } if tries_left > 0 => return Err(EnrolError::OtpInvalid),
+            Checked::Wrong { .. } | Checked::NoCode => return Err(EnrolError::OtpExhausted),
+            Checked::LockedOut => {
+                return Err(EnrolError::Throttled(crate::otp::GUESS_WINDOW as i64));
+            }
         }
         f.verified = true;
-        f.otp_digest.clear();
         typed::put(self.eph, &flow_key(flow), &f, FLOW_TTL).await?;
         Ok(())
     }

@@ -58,9 +58,11 @@ impl LockReason {
     }
 }
 
-/// Who acts, for the audit log: `sub` of the holder, `officer:ID`, `cli:NAME`, `register`.
+/// Who acts, for the audit log: `sub` of the holder, `officer:ID`, `cli:NAME`, `register`;
+/// with the client they came through (an officer's admin client) and from where.
 pub struct Actor<'a> {
     pub id: &'a str,
+    pub client_id: Option<&'a str>,
     pub ip: Option<&'a str>,
 }
 
@@ -90,7 +92,7 @@ pub async fn lock(
         subject: Some(account.sub.clone()),
         detail: json!({"reason": reason.as_str(), "note": note, "grants_revoked": revoked, "previous_state": account.state}),
         ip: actor.ip.map(String::from),
-        ..Default::default()
+        client_id: actor.client_id.map(String::from),
     };
     audit::record(db, event, now).await?;
     Ok(())
@@ -131,7 +133,7 @@ pub async fn unlock(
         subject: Some(account.sub.clone()),
         detail: json!({"note": note, "previous_reason": account.lock_reason}),
         ip: actor.ip.map(String::from),
-        ..Default::default()
+        client_id: actor.client_id.map(String::from),
     };
     audit::record(db, event, now).await?;
     Ok(())
@@ -153,6 +155,7 @@ pub async fn lock_from_register(
     }
     let actor = Actor {
         id: "register",
+        client_id: None,
         ip: None,
     };
     match lock(

@@ -202,22 +202,74 @@ fn check_scope(params: &AuthorizeParams, client: &ClientRecord) -> Result<Vec<St
         .collect())
 }
 
-fn check_id_token_hint(p: &Provider, hint: Option<&str>) -> Result<Option<String>, OAuthError> {
+/// The hint must be an ID token we issued to this client (OIDC Core §3.1.2.1): signed by us,
+/// typed as an ID token (never an access token, `at+jwt`), with this client in `aud`. It may
+/// have expired.
+fn check_id_token_hint(
+    p: &Provider,
+    hint: Option<&str>,
+    client_id: &str,
+) -> Result<Option<String>, OAuthError> {
     let Some(hint) = hint.filter(|h| !h.is_empty()) else {
         return Ok(None);
     };
     #[derive(Deserialize)]
-    struct Sub {
+    struct Hint {
         sub: String,
+        aud: Value,
     }
     let expect = jwt::Expect {
         issuer: p.issuer(),
-        typ: None,
+        typ: Some(crate::oidc::tokens::ID_TOKEN_TYP),
         check_exp: false,
     };
-    let s: Sub = jwt::verify(&p.keys.current(), hint, &expect, p.now())
-        .map_err(|_| OAuthError::invalid_request("id_token_hint is not an ID token issued here"))?;
-    Ok(Some(s.sub))
+    let refused = || OAuthError::invalid_request("id_token_hint is not an ID token issued here");
+    let h: Hint = jwt::verify(&p.keys.current(), hint, &expect, p.now()).map_err(|_| refused())?;
+    let for_client = match &h.aud {
+        Value::String(a) => a == client_id,
+        Value::Array(list) => list.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !for_client {
+        return Err(OAuthError::invalid_request(
+            "id_token_hint was not issued to this client",
+        ));
+    }
+    Ok(Some(h.sub))
+}
+
+/// Refused on a page, before anything is looked up (an oversized `state` is not echoed back).
+/// Each value is capped in characters: a pending request is held until it expires, so an
+/// unbounded one is memory anyone could fill. The caps leave room for every honest use (a
+/// 64-character nonce is FAPI's test; a signed `id_token_hint` is a few KB).
+fn check_lengths(p: &AuthorizeParams) -> Result<(), OAuthError> {
+    let fields = [
+        ("response_type", &p.response_type, 64),
+        ("response_mode", &p.response_mode, 32),
+        ("client_id", &p.client_id, 256),
+        ("redirect_uri", &p.redirect_uri, 2048),
+        ("scope", &p.scope, 1024),
+        ("state", &p.state, 1024),
+        ("nonce", &p.nonce, 1024),
+        ("code_challenge", &p.code_challenge, 128),
+        ("code_challenge_method", &p.code_challenge_method, 16),
+        ("prompt", &p.prompt, 64),
+        ("max_age", &p.max_age, 20),
+        ("login_hint", &p.login_hint, 256),
+        ("ui_locales", &p.ui_locales, 256),
+        ("id_token_hint", &p.id_token_hint, 8192),
+        ("acr_values", &p.acr_values, 512),
+        ("claims", &p.claims, 4096),
+        ("display", &p.display, 16),
+    ];
+    for (name, v, max) in fields {
+        if v.as_deref().is_some_and(|v| v.chars().count() > max) {
+            return Err(OAuthError::invalid_request(format!(
+                "{name} is longer than {max} characters"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Validate a request. Parameters are checked in the order the specs' error rules need.
@@ -225,6 +277,7 @@ pub async fn validate(
     p: &Provider,
     params: &AuthorizeParams,
 ) -> Result<(ClientRecord, AuthRequest), Rejection> {
+    check_lengths(params)?;
     let client = check_client(p, params).await?;
     let redirect_uri = check_redirect_uri(&client, params)?;
     let state = params.state.clone();
@@ -283,7 +336,8 @@ pub async fn validate(
                 .map_err(|e| to_client(OAuthError::invalid_request(e)))?,
         ),
     };
-    let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref()).map_err(to_client)?;
+    let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref(), &client.client_id)
+        .map_err(to_client)?;
     let req = AuthRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),

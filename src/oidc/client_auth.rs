@@ -12,6 +12,11 @@ use crate::crypto::keyset::parse_alg;
 use crate::store::ClientRecord;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// The longest a client assertion may live (`exp` − `iat`, and `exp` from now): a captured
+/// assertion is worth little, and the `jti` cache need only outlive this.
+pub const MAX_ASSERTION_LIFETIME: i64 = 300;
+/// Clock skew allowed on assertion times.
+const SKEW: i64 = 60;
 /// Algorithms accepted on client assertions.
 pub const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
 
@@ -53,14 +58,14 @@ pub async fn authenticate(
                 "client_id does not match the Authorization header",
             ));
         }
-        return by_secret(p, id, secret).await;
+        return by_secret(p, id, secret, "client_secret_basic").await;
     }
     if let Some(secret) = &c.client_secret {
         let id = c
             .client_id
             .as_deref()
             .ok_or_else(|| bad("client_id is missing"))?;
-        return by_secret(p, id, secret).await;
+        return by_secret(p, id, secret, "client_secret_post").await;
     }
     if let Some(assertion) = &c.assertion {
         if c.assertion_type.as_deref() != Some(JWT_BEARER) {
@@ -79,17 +84,21 @@ pub async fn authenticate(
     Ok(client)
 }
 
-async fn by_secret(p: &Provider, id: &str, secret: &str) -> Result<ClientRecord, OAuthError> {
+/// A secret, presented the way the client registered (`token_endpoint_auth_method`): a
+/// client registered for Basic may not post its secret in the body, nor the other way round.
+async fn by_secret(
+    p: &Provider,
+    id: &str,
+    secret: &str,
+    method: &str,
+) -> Result<ClientRecord, OAuthError> {
     let client = p.client(id).await?;
-    // Same answer for an unknown client and a wrong secret.
+    // Same answer for an unknown client, a wrong secret and a wrong method.
     let ok = client.as_ref().is_some_and(|c| {
-        matches!(
-            c.auth_method.as_str(),
-            "client_secret_basic" | "client_secret_post"
-        ) && c
-            .secret_hash
-            .as_ref()
-            .is_some_and(|h| p.kek.secret_matches(secret, h))
+        c.auth_method == method
+            && c.secret_hash
+                .as_ref()
+                .is_some_and(|h| p.kek.secret_matches(secret, h))
     });
     match client {
         Some(c) if ok => Ok(c),
@@ -153,8 +162,15 @@ async fn by_assertion(
     if exp <= now {
         return Err(bad("client_assertion expired"));
     }
-    if claims.iat.is_some_and(|t| t > now + 60) || claims.nbf.is_some_and(|t| t > now + 60) {
+    if claims.iat.is_some_and(|t| t > now + SKEW) || claims.nbf.is_some_and(|t| t > now + SKEW) {
         return Err(bad("client_assertion is from the future"));
+    }
+    // RFC 7523 §3 lets the server limit how far in the future `exp` may be.
+    let lifetime = claims.iat.map_or(0, |iat| exp - iat);
+    if exp - now > MAX_ASSERTION_LIFETIME + SKEW || lifetime > MAX_ASSERTION_LIFETIME + SKEW {
+        return Err(bad(&format!(
+            "client_assertion lives too long (at most {MAX_ASSERTION_LIFETIME} s)"
+        )));
     }
     let aud_ok = match &claims.aud {
         Some(Value::String(a)) => audiences.contains(a),
@@ -170,7 +186,8 @@ async fn by_assertion(
     let jti = claims
         .jti
         .ok_or_else(|| bad("client_assertion has no jti"))?;
-    let ttl = (exp - now + 60).clamp(60, 24 * 3600) as u64;
+    // Kept until the assertion could no longer be accepted anyway.
+    let ttl = (exp - now + SKEW).max(SKEW) as u64;
     if !p
         .eph
         .put_new(&format!("jti:{}:{jti}", client.client_id), b"1", ttl)

@@ -75,6 +75,8 @@ pub struct NewClient {
     pub id_token_alg: Option<String>,
     pub min_account_level: i64,
     pub min_acr: Option<String>,
+    /// For an admin client: the officer it acts for.
+    pub officer_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +159,12 @@ pub fn build(
             .map_err(|e| rule("jwks", format!("not a JWK set: {e}")))?;
     }
     let admin = n.kind == "admin";
+    if n.officer_id.is_some() && !admin {
+        return Err(rule(
+            "officer_id",
+            "only an admin client acts for an officer",
+        ));
+    }
     let grant_types = match &n.grant_types {
         _ if admin => vec!["client_credentials".into()],
         Some(g) => g.clone(),
@@ -223,6 +231,7 @@ pub fn build(
         id_token_alg,
         min_account_level: n.min_account_level,
         min_acr: n.min_acr.clone(),
+        officer_id: n.officer_id.clone(),
         created_at: now,
     };
     Ok((rec, secret))

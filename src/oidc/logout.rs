@@ -50,7 +50,7 @@ pub async fn validate(p: &Provider, params: &LogoutParams) -> Result<LogoutTarge
             // §2: the OP need not reject an expired ID token here.
             let expect = jwt::Expect {
                 issuer: p.issuer(),
-                typ: None,
+                typ: Some(super::tokens::ID_TOKEN_TYP),
                 check_exp: false,
             };
             let c: HintClaims =

@@ -108,6 +108,8 @@ pub mod paths {
     pub const ACCOUNT: &str = "/account";
     pub const ACCOUNT_PASSWORD: &str = "/account/password";
     pub const ACCOUNT_LOCK: &str = "/account/lock";
+    pub const ACCOUNT_CONFIRM: &str = "/account/confirm";
+    pub const ACCOUNT_CONFIRM_SMS: &str = "/account/confirm/sms";
     pub const ADMIN_VERIFY: &str = "/admin/v1/accounts/{id_number}/verify";
     pub const ADMIN_LOCK: &str = "/admin/v1/accounts/{id_number}/lock";
     pub const ADMIN_UNLOCK: &str = "/admin/v1/accounts/{id_number}/unlock";

@@ -45,6 +45,8 @@ pub struct AccessClaims {
 }
 
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// ID tokens carry the plain JWT type; checks compare it case-insensitively.
+pub const ID_TOKEN_TYP: &str = "jwt";
 
 pub fn access_token(p: &Provider, g: &GrantRecord, now: UnixTime) -> Result<String, OAuthError> {
     let claims = AccessClaims {

@@ -96,19 +96,20 @@ impl Ephemeral for MemoryStore {
         Ok(())
     }
 
-    async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64> {
+    async fn incr_by(&self, key: &str, delta: i64, ttl_secs: u64) -> StoreResult<i64> {
         let now = Instant::now();
         let mut m = self.lock()?;
         let next = match m.live(key, now) {
             Some((v, _)) => {
-                let n = parse_counter(v)? + 1;
+                let n = parse_counter(v)?.saturating_add(delta);
                 *v = n.to_string().into_bytes();
                 n
             }
             None => {
+                let bytes = delta.to_string().into_bytes();
                 m.items
-                    .insert(key.to_string(), (b"1".to_vec(), expiry(now, ttl_secs)));
-                1
+                    .insert(key.to_string(), (bytes, expiry(now, ttl_secs)));
+                delta
             }
         };
         m.after_write(now);

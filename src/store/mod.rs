@@ -44,8 +44,14 @@ pub trait Ephemeral: Send + Sync + 'static {
     /// Read and delete in one atomic step: at most one caller ever sees the value.
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
+    /// Add `delta` (which may be negative) to a counter, creating it with `ttl_secs` when new;
+    /// returns the new value. One atomic step, so parallel callers each see their own count:
+    /// limits count *before* the work they limit.
+    async fn incr_by(&self, key: &str, delta: i64, ttl_secs: u64) -> StoreResult<i64>;
     /// Increment a counter, creating it with `ttl_secs` when new.
-    async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64>;
+    async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64> {
+        self.incr_by(key, 1, ttl_secs).await
+    }
     async fn ping(&self) -> StoreResult<()>;
 }
 
@@ -135,7 +141,9 @@ pub trait AccountStore: Send + Sync {
     async fn insert_account(&self, a: &AccountRecord) -> StoreResult<()>;
     async fn account_by_sub(&self, sub: &str) -> StoreResult<Option<AccountRecord>>;
     async fn account_by_id_number(&self, id_number: &str) -> StoreResult<Option<AccountRecord>>;
-    async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()>;
+    /// Replace the password; the session epoch moves on in the same statement, so every
+    /// session begun with the old password ends on every node. Returns the new epoch.
+    async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<i64>;
     async fn set_level(&self, sub: &str, level: i64, now: UnixTime) -> StoreResult<()>;
     /// Change the lifecycle state. Locking also increments `session_epoch` so every node
     /// stops honouring the account's sessions at once.

@@ -46,6 +46,8 @@ pub struct OfficerRecord {
     pub name: String,
     /// `officer` (may verify in person) | `admin` (may lock and unlock)
     pub roles: Vec<String>,
+    /// The officer's own personal ID number: an officer never acts on their own account.
+    pub id_number: Option<String>,
     pub created_at: UnixTime,
 }
 
@@ -126,6 +128,9 @@ pub struct ClientRecord {
     pub id_token_alg: String,
     pub min_account_level: i64,
     pub min_acr: Option<String>,
+    /// For an `admin` client: the one officer it acts for. The admin API takes the acting
+    /// officer from here, never from a request.
+    pub officer_id: Option<String>,
     pub created_at: UnixTime,
 }
 

@@ -31,12 +31,16 @@ fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(format!("redis: {e}"))
 }
 
+/// Compiled once: the script's SHA is computed at first use, not on every counter bump.
+static INCR_SCRIPT: std::sync::LazyLock<Script> =
+    std::sync::LazyLock::new(|| Script::new(INCR_WITH_TTL));
+
 const TIMEOUT: Duration = Duration::from_millis(1000);
 
-/// INCR and set the expiry on first use, atomically (a script runs as one unit).
+/// INCRBY and set the expiry when the key is new, atomically (a script runs as one unit).
 const INCR_WITH_TTL: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n";
 
 impl RedisStore {
@@ -93,10 +97,12 @@ impl RedisStore {
         &self,
         script: &Script,
         key: &str,
-        arg: u64,
+        args: &[i64],
     ) -> StoreResult<T> {
         let mut inv = script.key(key);
-        inv.arg(arg);
+        for a in args {
+            inv.arg(*a);
+        }
         match &self.conn {
             Conn::Single(c) => inv.invoke_async(&mut c.clone()).await,
             Conn::Cluster(c) => inv.invoke_async(&mut c.clone()).await,
@@ -141,8 +147,9 @@ impl Ephemeral for RedisStore {
         Ok(())
     }
 
-    async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64> {
-        self.script(&Script::new(INCR_WITH_TTL), &self.key(key), ttl_secs.max(1))
+    async fn incr_by(&self, key: &str, delta: i64, ttl_secs: u64) -> StoreResult<i64> {
+        let ttl = i64::try_from(ttl_secs.max(1)).unwrap_or(i64::MAX);
+        self.script(&INCR_SCRIPT, &self.key(key), &[ttl, delta])
             .await
     }
 

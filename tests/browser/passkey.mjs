@@ -1,10 +1,14 @@
 // Real-browser passkey test: Debian's chromium (headless) with a CDP virtual authenticator.
-// A person signs in to /account with their password, registers a passkey there, then signs
-// in to a relying party with that passkey alone (no ID number typed) and consents; the code
-// is exchanged and the ID token must say loa:3. Prints one JSON line; exit 1 on failure.
+// A person signs in to /account with their password; adding a passkey first asks them to
+// confirm it is them (the password again and an SMS code to the phone on record, read from
+// the development outbox); then they register a passkey, and sign in to a relying party with
+// that passkey alone (no ID number typed) and consent; the code is exchanged and the ID token
+// must say loa:3. Prints one JSON line; exit 1 on failure.
 //
 // Env: EIDP_ISSUER (http://localhost:PORT), EIDP_CLIENT_ID, EIDP_CLIENT_SECRET,
-//      EIDP_REDIRECT_URI, EIDP_ID_NUMBER, EIDP_PASSWORD, CHROMIUM (default /usr/bin/chromium).
+//      EIDP_REDIRECT_URI, EIDP_ID_NUMBER, EIDP_PASSWORD, EIDP_OUTBOX (the SMS outbox file),
+//      EIDP_PHONE (as the outbox addresses it), CHROMIUM (default /usr/bin/chromium).
+import { readFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 
@@ -16,6 +20,17 @@ const env = (k) => {
 const base = env("EIDP_ISSUER");
 const redirectUri = env("EIDP_REDIRECT_URI");
 const b64url = (buf) => buf.toString("base64url");
+
+// The last six-digit code the development SMS outbox holds for the phone.
+function lastSmsCode() {
+  const lines = readFileSync(env("EIDP_OUTBOX"), "utf8").trim().split("\n").reverse();
+  for (const l of lines) {
+    const m = JSON.parse(l);
+    const code = m.to === env("EIDP_PHONE") && m.text.match(/\b\d{6}\b/);
+    if (code) return code[0];
+  }
+  throw new Error("no code in the SMS outbox");
+}
 
 async function main() {
   const browser = await chromium.launch({
@@ -39,6 +54,14 @@ async function main() {
     await page.fill("#id_number", env("EIDP_ID_NUMBER"));
     await page.fill("#password", env("EIDP_PASSWORD"));
     await Promise.all([page.waitForURL(`${base}/account`), page.click("form[action='/login'] button[type=submit]")]);
+    // Adding a passkey with a password-only session: the page sends the person to confirm.
+    await Promise.all([page.waitForURL(`${base}/account/confirm`), page.click("#passkey-add")]);
+    await page.fill("#password", env("EIDP_PASSWORD"));
+    await Promise.all([page.waitForLoadState(), page.click("form[action='/account/confirm'] button[type=submit]")]);
+    await Promise.all([page.waitForLoadState(), page.click("form[action='/account/confirm/sms'] button[type=submit]")]);
+    await page.fill("#sms_code", lastSmsCode());
+    await Promise.all([page.waitForLoadState(), page.click("form:has(#sms_code) button[type=submit]")]);
+    await page.waitForSelector("#passkey-add");
     await page.fill("#passkey-name", "Chromium virtual key");
     await page.click("#passkey-add");
     await page.waitForSelector("text=Chromium virtual key >> nth=0", { state: "attached" });

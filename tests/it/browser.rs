@@ -38,6 +38,8 @@ async fn chromium_registers_a_passkey_and_signs_in_with_it() {
         .env("EIDP_REDIRECT_URI", REDIRECT_URI)
         .env("EIDP_ID_NUMBER", &who.id_number)
         .env("EIDP_PASSWORD", &who.password)
+        .env("EIDP_OUTBOX", s.outbox_path())
+        .env("EIDP_PHONE", crate::common::PHONE)
         .env("CHROMIUM", &chromium);
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await

@@ -236,7 +236,19 @@ async fn oidcc_userinfo_get_post_header_post_body() {
 
 #[tokio::test]
 async fn oidcc_server_client_secret_post_and_login_hint() {
-    let (s, who, c, secret) = setup(36).await;
+    let s = TestServer::start().await;
+    let who = s.citizen(36).await;
+    let (c, secret) = s
+        .client(eidp::oidc::clients::NewClient {
+            name: "Cổng dịch vụ công".into(),
+            kind: "portal".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            auth_method: Some("client_secret_post".into()),
+            min_account_level: 1,
+            ..Default::default()
+        })
+        .await;
+    let secret = secret.unwrap();
     let (v, ch) = pkce();
     let url = authorize_url(
         &s.base,
@@ -255,19 +267,26 @@ async fn oidcc_server_client_secret_post_and_login_hint() {
         .await
         .expect_redirect();
     let code = query_param(&cb, "code").unwrap();
-    let (status, body) = token_request(
-        &s.base,
-        None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &v),
-            ("client_id", &c.client_id),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", v.as_str()),
+    ];
+    // The client registered client_secret_post: the same secret by Basic is refused (and
+    // spends nothing: the code still works by the registered method).
+    let (status, body) = token_request(&s.base, Some((&c.client_id, &secret)), &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let mut posted = form.to_vec();
+    posted.extend([
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", secret.as_str()),
+    ]);
+    let (status, body) = token_request(&s.base, None, &posted).await;
     assert_eq!(status, 200, "{body}");
 }
 

@@ -25,6 +25,8 @@ async fn level2_via_cli_then_eid_level_2_in_the_id_token() {
             "Đại úy Lê",
             "--role",
             "officer",
+            "--id-number",
+            "001085000777",
         ],
         None,
     );
@@ -236,114 +238,80 @@ async fn lock_refuses_sign_in_and_kills_tokens_unlock_restores() {
     assert!(unlocked.detail.contains("13/QĐ-CA"));
 }
 
+async fn admin_post(
+    path: String,
+    body: serde_json::Value,
+    token: &str,
+) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(path)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let no_store = r
+        .headers()
+        .get("cache-control")
+        .is_some_and(|v| v == "no-store");
+    let status = r.status().as_u16();
+    assert!(no_store || status == 401, "admin answers are never cached");
+    (
+        status,
+        r.json::<serde_json::Value>().await.unwrap_or_default(),
+    )
+}
+
 #[tokio::test]
 async fn admin_api_verifies_and_locks_for_officers_only() {
     let s = TestServer::start().await;
     let who = s.citizen(92).await;
-    let (admin, secret) = s
-        .client(eidp::oidc::clients::NewClient {
-            name: "Cổng quản trị".into(),
-            kind: "admin".into(),
-            min_account_level: 1,
-            ..Default::default()
-        })
-        .await;
-    let secret = secret.unwrap();
-    let (_, tok) = token_request(
-        &s.base,
-        Some((&admin.client_id, &secret)),
-        &[("grant_type", "client_credentials"), ("scope", "admin")],
-    )
-    .await;
-    let at = tok["access_token"]
-        .as_str()
-        .expect("admin token")
-        .to_string();
-    s.cli(
-        &[
-            "admin",
-            "officers",
-            "create",
-            "--officer-id",
-            "CA-1",
-            "--name",
-            "A",
-            "--role",
-            "officer",
-        ],
-        None,
-    );
-    s.cli(
-        &[
-            "admin",
-            "officers",
-            "create",
-            "--officer-id",
-            "AD-1",
-            "--name",
-            "B",
-            "--role",
-            "admin",
-        ],
-        None,
-    );
-    let http = reqwest::Client::new();
-    let post = |path: String, body: serde_json::Value, token: String| {
-        let http = http.clone();
-        async move {
-            let r = http
-                .post(path)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (
-                r.status().as_u16(),
-                r.json::<serde_json::Value>().await.unwrap_or_default(),
-            )
-        }
-    };
+    let officer = common::officer(&s, "CA-1", "officer", "001085000001").await;
+    let admin = common::officer(&s, "AD-1", "admin", "001085000002").await;
     let verify = s.url(&format!("/admin/v1/accounts/{}/verify", who.id_number));
-    let body = serde_json::json!({"officer_id": "CA-1", "evidence_ref": "HS-1", "chip_authentic": true, "biometric_match": true});
-    let (status, _) = post(verify.clone(), body.clone(), "not-a-token".into()).await;
+    let body = serde_json::json!({"evidence_ref": "HS-1", "chip_authentic": true, "biometric_match": true});
+    let (status, _) = admin_post(verify.clone(), body.clone(), "not-a-token").await;
     assert_eq!(status, 401);
-    let (status, v) = post(verify.clone(), body.clone(), at.clone()).await;
+    let (status, v) = admin_post(verify.clone(), body.clone(), &officer).await;
     assert_eq!((status, v["level"].as_i64()), (200, Some(2)), "{v}");
-    let failed = serde_json::json!({"officer_id": "CA-1", "evidence_ref": "HS-2", "chip_authentic": false, "biometric_match": true});
+    let entry = s
+        .provider
+        .db
+        .audit_for_subject(&who.sub, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "level2")
+        .unwrap();
+    assert_eq!(entry.actor, "officer:CA-1", "the officer of the credential");
+    assert!(
+        entry.client_id.is_some(),
+        "and the client they came through"
+    );
+    let failed = serde_json::json!({"evidence_ref": "HS-2", "chip_authentic": false, "biometric_match": true});
     assert_eq!(
-        post(verify, failed, at.clone()).await.0,
+        admin_post(verify, failed, &officer).await.0,
         400,
         "a failed chip check does not verify"
     );
     let lock = s.url(&format!("/admin/v1/accounts/{}/lock", who.id_number));
-    let (status, _) = post(
+    let (status, _) = admin_post(
         lock.clone(),
-        serde_json::json!({"officer_id": "CA-1", "reason": "terms_violation", "note": "x"}),
-        at.clone(),
+        serde_json::json!({"reason": "terms_violation", "note": "x"}),
+        &officer,
     )
     .await;
     assert_eq!(status, 403, "the officer role cannot lock");
-    let (status, v) = post(lock, serde_json::json!({"officer_id": "AD-1", "reason": "terms_violation", "note": "Vi phạm điều khoản"}), at.clone()).await;
-    assert_eq!((status, v["state"].as_str()), (200, Some("locked")), "{v}");
-    let (_, cc) = token_request(
-        &s.base,
-        Some((&admin.client_id, &secret)),
-        &[("grant_type", "client_credentials")],
+    let (status, v) = admin_post(
+        lock,
+        serde_json::json!({"reason": "terms_violation", "note": "Vi phạm điều khoản"}),
+        &admin,
     )
     .await;
-    let no_scope = cc["access_token"].as_str().unwrap().to_string();
+    assert_eq!((status, v["state"].as_str()), (200, Some("locked")), "{v}");
     let unlock = s.url(&format!("/admin/v1/accounts/{}/unlock", who.id_number));
-    assert_eq!(
-        post(
-            unlock,
-            serde_json::json!({"officer_id": "AD-1", "note": "ok"}),
-            no_scope
-        )
-        .await
-        .0,
-        403
-    );
+    let (status, v) = admin_post(unlock, serde_json::json!({"note": "Đã xác minh"}), &admin).await;
+    assert_eq!((status, v["state"].as_str()), (200, Some("active")), "{v}");
 }
 
 #[tokio::test]
@@ -370,6 +338,8 @@ async fn account_page_history_password_change_and_self_lock() {
     );
     let csrf = input_value(&page, "csrf").unwrap();
     let new_pw = "Đổi-mật-khẩu-7";
+    let (status, page) = common::confirm(&s, &b, &who, ("sms", None)).await;
+    assert_eq!(status, 200, "{page}");
     let (status, _) = b
         .post_form(
             &at,

@@ -2,6 +2,7 @@
 
 //! One integration binary: every test drives the provider over real HTTP.
 
+mod abuse;
 mod algorithms;
 mod browser;
 mod cli;
@@ -15,5 +16,6 @@ mod mfa;
 mod negative;
 mod nodes;
 mod passkeys;
+mod security;
 mod store_contract;
 mod token_clients;

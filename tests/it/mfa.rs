@@ -45,17 +45,20 @@ fn base32_decode(s: &str) -> Vec<u8> {
     out
 }
 
-fn code_at(secret: &[u8], t: i64) -> String {
+pub fn code_at(secret: &[u8], t: i64) -> String {
     eidp::authn::factors::totp(secret, "x", "eidp")
         .unwrap()
         .generate(t as u64)
         .to_string()
 }
 
-/// Enrol TOTP from the account page; returns the secret.
-async fn enrol_totp(s: &TestServer, b: &Browser, who: &Citizen) -> Vec<u8> {
+/// Enrol TOTP from the account page (confirming first with the password and an SMS code,
+/// as an account without a further factor must); returns the secret.
+pub async fn enrol_totp(s: &TestServer, b: &Browser, who: &Citizen) -> Vec<u8> {
     let page = account_page(s, b, who).await;
     let csrf = input_value(&page, "csrf").unwrap();
+    let (status, page) = crate::common::confirm(s, b, who, ("sms", None)).await;
+    assert_eq!(status, 200, "{page}");
     let at = Url::parse(&s.base).unwrap();
     let (status, page) = b
         .post_form(&at, "/account/totp/start", &[("csrf", &csrf)])
@@ -167,9 +170,9 @@ async fn redeem(
 async fn step_up_with_totp_and_totp_replay_refused() {
     let s = TestServer::start().await;
     let who = s.citizen(100).await;
+    let secret = enrol_totp(&s, &Browser::new(), &who).await;
+    // A fresh browser signs in with the password (loa:1); a bank needs loa:2.
     let b = Browser::new();
-    let secret = enrol_totp(&s, &b, &who).await;
-    // A session at loa:1 exists (the account page sign-in); a bank needs loa:2.
     let (bank, bank_secret) = loa2_client(&s).await;
     let (verifier, challenge) = pkce();
     let (ar, csrf) = to_second_factor(&s, &b, &who, &bank, &challenge).await;
@@ -212,13 +215,13 @@ async fn sms_code_expires_and_has_an_attempt_limit() {
     s.clock.advance(301);
     let (status, _) = second(&b, &s, &ar, &csrf, "sms", &code).await.expect_page();
     assert_eq!(status, 401, "expired after 5 minutes");
-    // A new code; five wrong tries end it, even before the right one.
+    // A new code; three wrong tries end it, even before the right one.
     b.post_form(&at, "/login/second/sms", &[("ar", &ar), ("csrf", &csrf)])
         .await
         .expect_page();
     let code = s.last_sms_code(phone).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    for i in 0..5 {
+    for i in 0..3 {
         let (status, _) = second(&b, &s, &ar, &csrf, "sms", wrong).await.expect_page();
         assert!(status == 401 || status == 429, "try {i}: {status}");
         s.clock.advance(61);
@@ -226,7 +229,7 @@ async fn sms_code_expires_and_has_an_attempt_limit() {
     let (status, _) = second(&b, &s, &ar, &csrf, "sms", &code).await.expect_page();
     assert!(
         status == 401 || status == 429,
-        "the challenge is spent after five failures"
+        "the challenge is spent after three failures"
     );
     // A fresh code works (and the SMS method shows in amr).
     s.clock.advance(900);
@@ -253,10 +256,13 @@ async fn recovery_codes_are_single_use() {
     let page = account_page(&s, &b, &who).await;
     let csrf = input_value(&page, "csrf").unwrap();
     let at = Url::parse(&s.base).unwrap();
+    crate::common::confirm(&s, &b, &who, ("sms", None)).await;
     let (_, page) = b
         .post_form(&at, "/account/recovery", &[("csrf", &csrf)])
         .await
         .expect_page();
+    // The confirmation took this browser to loa:2; the bank flow starts in a fresh one.
+    let b = Browser::new();
     let codes: Vec<String> = page
         .split("<code>")
         .skip(1)

@@ -31,6 +31,8 @@ impl Drop for Proc {
 struct Cluster {
     db: String,
     redis: String,
+    /// Shared by the cluster's nodes, apart from every other test's keys.
+    redis_prefix: String,
     kek: String,
     issuer: String,
     dir: tempfile::TempDir,
@@ -42,6 +44,7 @@ impl Cluster {
         c.current_dir(self.dir.path())
             .env("EIDP_DATABASE_URL", &self.db)
             .env("EIDP_REDIS_URL", &self.redis)
+            .env("EIDP_REDIS_PREFIX", &self.redis_prefix)
             .env("EIDP_KEK", &self.kek)
             .env("EIDP_ISSUER", &self.issuer)
             .env("EIDP_DEMO", "0")
@@ -111,6 +114,7 @@ async fn two_nodes_share_postgres_and_redis() {
     let c = Cluster {
         db,
         redis,
+        redis_prefix: format!("eidp-test:{}:", eidp::crypto::random_id().unwrap()),
         kek,
         issuer: a.clone(),
         dir: tempfile::tempdir().unwrap(),
@@ -329,8 +333,8 @@ async fn redis_outage_gives_503_and_heals() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let s = TestServer::start_with(Options {
-        database_url: None,
         redis_url: Some(url),
+        ..Default::default()
     })
     .await;
     let (c, _) = s.confidential().await;

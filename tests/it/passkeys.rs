@@ -39,10 +39,18 @@ async fn post_json(
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-/// Sign in to /account with the password and register a passkey; returns its credential id.
+/// Sign in to /account with the password, confirm with an SMS code (the account has no
+/// further factor yet) and register a passkey; returns its credential id.
 async fn register(s: &TestServer, b: &Browser, who: &Citizen, auth: &mut SoftPasskey) -> String {
     let (_, page) = crate::common::account_page(s, b, who).await;
     let wcsrf = meta_csrf(&page);
+    let (status, body) = post_json(b, s, "/webauthn/register/start", &wcsrf, json!({})).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("reauthentication_required")),
+        "a password-only session cannot add a passkey: {body}"
+    );
+    crate::common::confirm(s, b, who, ("sms", None)).await;
     let (status, start) = post_json(b, s, "/webauthn/register/start", &wcsrf, json!({})).await;
     assert_eq!(status, 200, "{start}");
     assert_eq!(

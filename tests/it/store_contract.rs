@@ -22,6 +22,21 @@ async fn ephemeral_contract(e: Arc<dyn Ephemeral>) {
     assert_eq!(e.get("n").await.unwrap().as_deref(), Some(&b"1"[..]));
     assert_eq!(e.incr("c", 60).await.unwrap(), 1);
     assert_eq!(e.incr("c", 60).await.unwrap(), 2);
+    assert_eq!(e.incr_by("c", -2, 60).await.unwrap(), 0, "a refund");
+    assert_eq!(e.incr_by("fresh", -1, 60).await.unwrap(), -1);
+    // Parallel increments each see their own count: a limit checked on the result holds.
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let e = e.clone();
+            tokio::spawn(async move { e.incr("par", 60).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=40).collect::<Vec<i64>>());
     e.delete("n").await.unwrap();
     assert_eq!(e.get("n").await.unwrap(), None);
     e.put("short", b"x", 1).await.unwrap();
@@ -408,6 +423,7 @@ async fn full_flow_on_postgres_and_redis() {
     let s = TestServer::start_with(Options {
         database_url: Some(db),
         redis_url: Some(redis),
+        ..Default::default()
     })
     .await;
     let who = s.citizen(60).await;

@@ -49,7 +49,7 @@ async fn client_credentials_issues_an_rfc9068_access_token() {
     );
 }
 
-fn es256_key() -> (Vec<u8>, serde_json::Value) {
+pub fn es256_key() -> (Vec<u8>, serde_json::Value) {
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let pair =
@@ -60,7 +60,7 @@ fn es256_key() -> (Vec<u8>, serde_json::Value) {
     (pkcs8.as_ref().to_vec(), jwk)
 }
 
-fn assertion(key: &[u8], client_id: &str, aud: &str, jti: &str, exp: i64) -> String {
+pub fn assertion(key: &[u8], client_id: &str, aud: &str, jti: &str, exp: i64) -> String {
     let mut h = Header::new(Algorithm::ES256);
     h.kid = Some("k1".into());
     let now = exp - 60;

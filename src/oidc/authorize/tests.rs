@@ -17,6 +17,7 @@ fn client(min_acr: Option<&str>) -> ClientRecord {
         id_token_alg: "ES256".into(),
         min_account_level: 1,
         min_acr: min_acr.map(String::from),
+        officer_id: None,
         created_at: 0,
     }
 }
@@ -52,6 +53,7 @@ fn session(auth_time: i64) -> Session {
         amr: vec!["pwd".into()],
         expires_at: 99_999,
         epoch: 0,
+        proofs: Default::default(),
     }
 }
 

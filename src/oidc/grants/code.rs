@@ -47,7 +47,11 @@ pub async fn exchange(
         ));
     }
     let verifier = required(&params.code_verifier, "code_verifier")?;
+    // RFC 7636 §4.1: 43–128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"
+    // (all ASCII, so the byte length is the length in characters).
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
     if !(43..=128).contains(&verifier.len())
+        || !verifier.bytes().all(unreserved)
         || !crypto::pkce_s256_matches(verifier, &g.code_challenge)
     {
         return Err(OAuthError::invalid_grant(

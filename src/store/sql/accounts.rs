@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{
-    AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreResult,
+    AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreError, StoreResult,
 };
 
 pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
@@ -197,16 +197,17 @@ impl AccountStore for SqlStore {
         self.account_where("id_number", id_number).await
     }
 
-    async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<()> {
-        const SQL: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE sub = $1";
-        on_write!(self, |p| sqlx::query(SQL)
+    async fn set_password(&self, sub: &str, hash: &str, now: UnixTime) -> StoreResult<i64> {
+        const SQL: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3, \
+             session_epoch = session_epoch + 1 WHERE sub = $1 RETURNING session_epoch";
+        let epoch = on_write!(self, |p| sqlx::query_scalar::<_, i64>(SQL)
             .bind(sub)
             .bind(hash)
             .bind(now)
-            .execute(p)
+            .fetch_optional(p)
             .await
-            .map(|_| ())
-            .map_err(db_err))
+            .map_err(db_err))?;
+        epoch.ok_or_else(|| StoreError::Other(format!("no account {sub}")))
     }
 
     async fn set_level(&self, sub: &str, level: i64, now: UnixTime) -> StoreResult<()> {

@@ -20,12 +20,13 @@ type ClientRow = (
     String,
     i64,
     Option<String>,
+    Option<String>,
     i64,
 );
 
 const COLS: &str = "client_id, name, kind, secret_hash, auth_method, redirect_uris, \
      post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri, id_token_alg, \
-     min_account_level, min_acr, created_at";
+     min_account_level, min_acr, officer_id, created_at";
 
 fn client(r: ClientRow) -> StoreResult<ClientRecord> {
     Ok(ClientRecord {
@@ -43,7 +44,8 @@ fn client(r: ClientRow) -> StoreResult<ClientRecord> {
         id_token_alg: r.11,
         min_account_level: r.12,
         min_acr: r.13,
-        created_at: r.14,
+        officer_id: r.14,
+        created_at: r.15,
     })
 }
 
@@ -66,7 +68,7 @@ impl SqlStore {
 impl ClientStore for SqlStore {
     async fn insert_client(&self, c: &ClientRecord) -> StoreResult<()> {
         let sql = format!(
-            "INSERT INTO clients ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+            "INSERT INTO clients ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
         );
         on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&c.client_id)
@@ -83,6 +85,7 @@ impl ClientStore for SqlStore {
             .bind(&c.id_token_alg)
             .bind(c.min_account_level)
             .bind(&c.min_acr)
+            .bind(&c.officer_id)
             .bind(c.created_at)
             .execute(p)
             .await

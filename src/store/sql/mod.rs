@@ -116,6 +116,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "refresh rotation", include_str!("../migrations/sqlite/0005_refresh_rotation.sql")),
     (6, "refresh families", include_str!("../migrations/sqlite/0006_refresh_families.sql")),
     (7, "audit chain", include_str!("../migrations/sqlite/0007_audit_chain.sql")),
+    (8, "officer credentials", include_str!("../migrations/sqlite/0008_officer_credentials.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -126,6 +127,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "refresh rotation", include_str!("../migrations/postgres/0005_refresh_rotation.sql")),
     (6, "refresh families", include_str!("../migrations/postgres/0006_refresh_families.sql")),
     (7, "audit chain", include_str!("../migrations/postgres/0007_audit_chain.sql")),
+    (8, "officer credentials", include_str!("../migrations/postgres/0008_officer_credentials.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

@@ -8,12 +8,13 @@ use crate::store::{OfficerRecord, OfficerStore, StoreResult, VerificationRecord}
 #[async_trait]
 impl OfficerStore for SqlStore {
     async fn insert_officer(&self, o: &OfficerRecord) -> StoreResult<()> {
-        const SQL: &str =
-            "INSERT INTO officers (officer_id, name, roles, created_at) VALUES ($1,$2,$3,$4)";
+        const SQL: &str = "INSERT INTO officers (officer_id, name, roles, id_number, created_at) \
+             VALUES ($1,$2,$3,$4,$5)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&o.officer_id)
             .bind(&o.name)
             .bind(to_json(&o.roles))
+            .bind(&o.id_number)
             .bind(o.created_at)
             .execute(p)
             .await
@@ -22,10 +23,10 @@ impl OfficerStore for SqlStore {
     }
 
     async fn officer(&self, officer_id: &str) -> StoreResult<Option<OfficerRecord>> {
-        const SQL: &str =
-            "SELECT officer_id, name, roles, created_at FROM officers WHERE officer_id = $1";
+        const SQL: &str = "SELECT officer_id, name, roles, id_number, created_at FROM officers \
+             WHERE officer_id = $1";
         let row = on!(self, |p| {
-            sqlx::query_as::<_, (String, String, String, i64)>(SQL)
+            sqlx::query_as::<_, (String, String, String, Option<String>, i64)>(SQL)
                 .bind(officer_id)
                 .fetch_optional(p)
                 .await
@@ -36,7 +37,8 @@ impl OfficerStore for SqlStore {
                 officer_id: r.0,
                 name: r.1,
                 roles: from_json(&r.2)?,
-                created_at: r.3,
+                id_number: r.3,
+                created_at: r.4,
             })
         })
         .transpose()

@@ -41,30 +41,24 @@ pub struct Citizen {
 
 pub const PASSWORD: &str = "Mật-khẩu-2026!";
 
+#[derive(Default)]
 pub struct Options {
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
+    /// Changes to the test configuration (limits, proxies, the issuer's scheme).
+    pub configure: Option<fn(&mut Config)>,
+    /// An ephemeral store of the test's own (e.g. one that fails on purpose).
+    pub ephemeral: Option<Arc<dyn eidp::store::Ephemeral>>,
 }
 
 /// WebAuthn needs a domain name as RP ID (an IP address cannot be one): `localhost`.
 pub async fn start_on_localhost() -> TestServer {
-    TestServer::start_at(
-        "localhost",
-        Options {
-            database_url: None,
-            redis_url: None,
-        },
-    )
-    .await
+    TestServer::start_at("localhost", Options::default()).await
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        Self::start_with(Options {
-            database_url: None,
-            redis_url: None,
-        })
-        .await
+        Self::start_with(Options::default()).await
     }
 
     pub async fn start_with(o: Options) -> TestServer {
@@ -78,7 +72,10 @@ impl TestServer {
         let database_url = o
             .database_url
             .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("eidp.db").display()));
-        let cfg = Config {
+        // Each server its own keys in a shared Redis: one test's counters are not another's.
+        let redis_prefix = format!("eidp-test:{}:", eidp::crypto::random_id().unwrap());
+        let mut cfg = Config {
+            redis_prefix,
             issuer: format!("http://{host}:{port}"),
             listen: format!("127.0.0.1:{port}"),
             keys_dir: dir.path().join("keys"),
@@ -89,8 +86,15 @@ impl TestServer {
             demo: false,
             ..Config::default()
         };
+        if let Some(f) = o.configure {
+            f(&mut cfg);
+        }
         let clock = OffsetClock::default();
-        let app = eidp::build_app(cfg, Arc::new(clock.clone())).await.unwrap();
+        let app = match o.ephemeral {
+            Some(eph) => eidp::build_app_on(cfg, Arc::new(clock.clone()), eph).await,
+            None => eidp::build_app(cfg, Arc::new(clock.clone())).await,
+        }
+        .unwrap();
         let provider = app.provider.clone();
         let server = tokio::spawn(async move {
             let _ = eidp::app::serve(app, listener).await;
@@ -103,6 +107,21 @@ impl TestServer {
             _dir: dir,
             server,
         }
+    }
+
+    /// The text of the last message the e-mail outbox holds for `address`.
+    pub fn last_email_line(&self, address: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self._dir.path().join("email-outbox.jsonl")).ok()?;
+        text.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["to"] == address)
+            .and_then(|v| v["text"].as_str().map(String::from))
+    }
+
+    /// The development SMS outbox (one JSON line per message).
+    pub fn outbox_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("outbox.jsonl")
     }
 
     /// The last one-time code the development outbox holds for `phone` (+84… form).
@@ -344,4 +363,90 @@ pub async fn code_flow(
         .await
         .expect_redirect();
     redeem(s, &client.client_id, secret, &cb, &verifier).await
+}
+
+/// The phone the test citizens have on record, as the outbox addresses it.
+pub const PHONE: &str = "+84987654321";
+
+/// "Confirm it is you" on the account page of a signed-in browser, with the password and
+/// `second`: `("sms", None)` asks for a code and reads it from the outbox, otherwise the
+/// method and its code. Returns the status and page of the last step.
+pub async fn confirm(
+    s: &TestServer,
+    b: &Browser,
+    who: &Citizen,
+    second: (&str, Option<&str>),
+) -> (u16, String) {
+    let at = url::Url::parse(&s.base).unwrap();
+    let (_, status, page) = b.go(&s.url("/account/confirm")).await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = browser::input_value(&page, "csrf").unwrap();
+    let (status, page) = b
+        .post_form(
+            &at,
+            "/account/confirm",
+            &[
+                ("csrf", &csrf),
+                ("method", "pwd"),
+                ("password", &who.password),
+            ],
+        )
+        .await
+        .expect_page();
+    assert_eq!(status, 200, "the password step: {page}");
+    let (method, code) = second;
+    let code = match code {
+        Some(c) => c.to_string(),
+        None => {
+            let (status, page) = b
+                .post_form(&at, "/account/confirm/sms", &[("csrf", &csrf)])
+                .await
+                .expect_page();
+            assert_eq!(status, 200, "the code is sent: {page}");
+            s.last_sms_code(PHONE).expect("a code in the SMS outbox")
+        }
+    };
+    b.post_form(
+        &at,
+        "/account/confirm",
+        &[("csrf", &csrf), ("method", method), ("code", &code)],
+    )
+    .await
+    .expect_page()
+}
+
+/// An officer made with the CLI (with their own ID number), and an access token of the
+/// officer's own admin credential.
+pub async fn officer(s: &TestServer, id: &str, role: &str, id_number: &str) -> String {
+    let (ok, out, err) = s.cli(
+        &[
+            "admin",
+            "officers",
+            "create",
+            "--officer-id",
+            id,
+            "--name",
+            "Cán bộ",
+            "--role",
+            role,
+            "--id-number",
+            id_number,
+            "--json",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let (cid, secret) = (
+        v["client_id"].as_str().unwrap(),
+        v["client_secret"].as_str().unwrap(),
+    );
+    let (status, tok) = token_request(
+        &s.base,
+        Some((cid, secret)),
+        &[("grant_type", "client_credentials"), ("scope", "admin")],
+    )
+    .await;
+    assert_eq!(status, 200, "{tok}");
+    tok["access_token"].as_str().unwrap().to_string()
 }
