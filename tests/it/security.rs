@@ -355,34 +355,56 @@ async fn officers_cannot_act_as_each_other_or_on_their_own_account() {
     assert!(!ok && err.contains("own account"), "{err}");
 }
 
-/// An ephemeral store whose counters cannot be written (everything else works).
-struct CountersDown(MemoryStore);
+/// An ephemeral store where writes of some keys fail: counters (`incr_by`) whose key starts
+/// with `incr`, plain writes (`put`) whose key starts with `put`; everything else works.
+struct Failing {
+    inner: MemoryStore,
+    incr: &'static str,
+    put: &'static str,
+}
+
+impl Failing {
+    fn new(incr: &'static str, put: &'static str) -> Arc<Failing> {
+        Arc::new(Failing {
+            inner: MemoryStore::new(),
+            incr,
+            put,
+        })
+    }
+}
+
+fn down() -> StoreError {
+    StoreError::Unavailable("counter store down".into())
+}
 
 #[async_trait]
-impl Ephemeral for CountersDown {
+impl Ephemeral for Failing {
     async fn put(&self, k: &str, v: &[u8], t: u64) -> StoreResult<()> {
-        self.0.put(k, v, t).await
+        if !self.put.is_empty() && k.starts_with(self.put) {
+            return Err(down());
+        }
+        self.inner.put(k, v, t).await
     }
     async fn put_new(&self, k: &str, v: &[u8], t: u64) -> StoreResult<bool> {
-        self.0.put_new(k, v, t).await
+        self.inner.put_new(k, v, t).await
     }
     async fn get(&self, k: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.0.get(k).await
+        self.inner.get(k).await
     }
     async fn take(&self, k: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.0.take(k).await
+        self.inner.take(k).await
     }
     async fn delete(&self, k: &str) -> StoreResult<()> {
-        self.0.delete(k).await
+        self.inner.delete(k).await
     }
     async fn incr_by(&self, k: &str, d: i64, t: u64) -> StoreResult<i64> {
-        if k.starts_with("fail") {
-            return Err(StoreError::Unavailable("counter store down".into()));
+        if !self.incr.is_empty() && k.starts_with(self.incr) {
+            return Err(down());
         }
-        self.0.incr_by(k, d, t).await
+        self.inner.incr_by(k, d, t).await
     }
     async fn ping(&self) -> StoreResult<()> {
-        self.0.ping().await
+        self.inner.ping().await
     }
 }
 
@@ -403,7 +425,7 @@ async fn sign_in_status(
 #[tokio::test]
 async fn a_throttle_that_cannot_count_refuses_the_sign_in() {
     let s = TestServer::start_with(Options {
-        ephemeral: Some(Arc::new(CountersDown(MemoryStore::new()))),
+        ephemeral: Some(Failing::new("fail", "")),
         ..Default::default()
     })
     .await;
@@ -418,6 +440,20 @@ async fn a_throttle_that_cannot_count_refuses_the_sign_in() {
         );
         let (_, _, page) = b.go(&s.url("/account")).await;
         assert!(page.contains("name=\"next\""), "no session");
+    }
+    // The wait after a failure is a security record too: when it cannot be written, the
+    // failure is not answered as a plain "wrong password" that costs nothing.
+    let s = TestServer::start_with(Options {
+        ephemeral: Some(Failing::new("", "wait:")),
+        ..Default::default()
+    })
+    .await;
+    let who = s.citizen(315).await;
+    let (c, _) = s.confidential().await;
+    let free = eidp::authn::throttle::FREE_TRIES;
+    for i in 1..=free {
+        let status = sign_in_status(&s, &Browser::new(), &c.client_id, &who, "Wrong-pass-1").await;
+        assert_eq!(status, if i < free { 401 } else { 503 }, "try {i}");
     }
 }
 
@@ -555,15 +591,36 @@ async fn long_lived_client_assertions_are_refused() {
             )
         }
     };
-    // Valid for a day: a captured assertion would be a day's access.
-    let a =
-        crate::token_clients::assertion(&key, &c.client_id, &s.url("/token"), "day", now + 86_400);
+    // Issued now, valid for a day: a captured assertion would be a day's access.
+    let token_url = s.url("/token");
+    let a = crate::token_clients::assertion_at(
+        &key,
+        &c.client_id,
+        &token_url,
+        "day",
+        now,
+        now + 86_400,
+    );
     let (status, body) = post(a).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client")),
         "{body}"
     );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("too long"),
+        "{body}"
+    );
+    // Without `iat`, `exp` alone must be near.
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some("k1".into());
+    let claims = json!({"iss": c.client_id, "sub": c.client_id, "aud": token_url, "jti": "no-iat", "exp": now + 3600});
+    let a =
+        jsonwebtoken::encode(&h, &claims, &jsonwebtoken::EncodingKey::from_ec_der(&key)).unwrap();
+    assert_eq!(post(a).await.0, 401);
     let a =
         crate::token_clients::assertion(&key, &c.client_id, &s.url("/token"), "minute", now + 60);
     assert_eq!(post(a).await.0, 200);

@@ -61,11 +61,22 @@ pub fn es256_key() -> (Vec<u8>, serde_json::Value) {
 }
 
 pub fn assertion(key: &[u8], client_id: &str, aud: &str, jti: &str, exp: i64) -> String {
+    assertion_at(key, client_id, aud, jti, exp - 60, exp)
+}
+
+/// A client assertion issued at `iat`, expiring at `exp`.
+pub fn assertion_at(
+    key: &[u8],
+    client_id: &str,
+    aud: &str,
+    jti: &str,
+    iat: i64,
+    exp: i64,
+) -> String {
     let mut h = Header::new(Algorithm::ES256);
     h.kid = Some("k1".into());
-    let now = exp - 60;
     let claims =
-        json!({"iss": client_id, "sub": client_id, "aud": aud, "jti": jti, "exp": exp, "iat": now});
+        json!({"iss": client_id, "sub": client_id, "aud": aud, "jti": jti, "exp": exp, "iat": iat});
     jsonwebtoken::encode(&h, &claims, &EncodingKey::from_ec_der(key)).unwrap()
 }
 
