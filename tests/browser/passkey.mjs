@@ -56,11 +56,15 @@ async function main() {
     await Promise.all([page.waitForURL(`${base}/account`), page.click("form[action='/login'] button[type=submit]")]);
     // Adding a passkey with a password-only session: the page sends the person to confirm.
     await Promise.all([page.waitForURL(`${base}/account/confirm`), page.click("#passkey-add")]);
-    await page.fill("#password", env("EIDP_PASSWORD"));
-    await Promise.all([page.waitForLoadState(), page.click("form[action='/account/confirm'] button[type=submit]")]);
-    await Promise.all([page.waitForLoadState(), page.click("form[action='/account/confirm/sms'] button[type=submit]")]);
+    const submit = (selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
+    // The password step is skipped when the sign-in a moment ago already proved it.
+    if (await page.$("#password")) {
+      await page.fill("#password", env("EIDP_PASSWORD"));
+      await submit("form:has(#password) button[type=submit]");
+    }
+    await submit("form[action='/account/confirm/sms'] button[type=submit]");
     await page.fill("#sms_code", lastSmsCode());
-    await Promise.all([page.waitForLoadState(), page.click("form:has(#sms_code) button[type=submit]")]);
+    await submit("form:has(#sms_code) button[type=submit]");
     await page.waitForSelector("#passkey-add");
     await page.fill("#passkey-name", "Chromium virtual key");
     await page.click("#passkey-add");
@@ -114,6 +118,11 @@ async function main() {
     const claims = JSON.parse(Buffer.from(tokens.id_token.split(".")[1], "base64url").toString());
     if (claims.acr !== "urn:vn:eid:loa:3") throw new Error(`expected loa:3, got ${claims.acr}`);
     console.log(JSON.stringify({ browser: "chromium", mode, sub: claims.sub, acr: claims.acr, amr: claims.amr }));
+  } catch (e) {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    const at = pages.length ? pages[0].url() : "?";
+    const html = pages.length ? (await pages[0].content().catch(() => "")).replace(/\s+/g, " ").slice(0, 3000) : "";
+    throw new Error(`${e.message} (at ${at}: ${html})`);
   } finally {
     await browser.close();
   }
