@@ -233,27 +233,28 @@ pub fn date_of(now: UnixTime) -> String {
 
 /// Load a register CSV (header naming the columns in any order). Valid rows are written;
 /// every problem is reported with its line and field; nothing is half-written per row.
-pub async fn import(
-    db: &dyn Durable,
-    csv: &str,
-    now: UnixTime,
-) -> Result<ImportReport, StoreError> {
+/// One row of a register file: its line number and the record with its aliases, or what is
+/// wrong with it.
+pub type Row = Result<(usize, (PersonRecord, Vec<AliasRecord>)), Vec<FieldError>>;
+
+/// A register file's rows, each validated on its own: its line number and the record with
+/// its aliases, or what is wrong with it. Pure, so every rule runs on untrusted input alone
+/// (and is fuzzed as such); blank lines are skipped and the first line names the columns.
+pub fn rows(csv: &str, now: UnixTime) -> impl Iterator<Item = Row> + '_ {
     let mut lines = csv
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    let mut report = ImportReport::default();
-    let Some((_, header)) = lines.next() else {
-        return Ok(report);
-    };
-    let header: Vec<String> = split_csv_line(header)
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    let today = date_of(now);
-    for (i, line) in lines {
-        report.rows += 1;
+    let header: Vec<String> = lines
+        .next()
+        .map(|(_, h)| {
+            split_csv_line(h)
+                .into_iter()
+                .map(|h| h.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.map(move |(i, line)| {
         let cells = split_csv_line(line);
         let get = |name: &str| {
             header
@@ -263,7 +264,21 @@ pub async fn import(
                 .cloned()
                 .unwrap_or_default()
         };
-        let (person, aliases) = match validate_row(i + 1, get, now) {
+        validate_row(i + 1, get, now).map(|ok| (i + 1, ok))
+    })
+}
+
+pub async fn import(
+    db: &dyn Durable,
+    csv: &str,
+    now: UnixTime,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    let mut seen = std::collections::HashSet::new();
+    let today = date_of(now);
+    for row in rows(csv, now) {
+        report.rows += 1;
+        let (i, (person, aliases)) = match row {
             Ok(ok) => ok,
             Err(errs) => {
                 report.invalid.extend(errs);
@@ -274,7 +289,7 @@ pub async fn import(
             let rule =
                 "id_number appears more than once in the file; the first row was kept".into();
             report.duplicates.push(FieldError {
-                line: i + 1,
+                line: i,
                 field: "id_number".into(),
                 rule,
             });

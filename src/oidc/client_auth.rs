@@ -4,7 +4,6 @@
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{OAuthError, Provider, clients};
@@ -17,6 +16,8 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 pub const MAX_ASSERTION_LIFETIME: i64 = 300;
 /// Clock skew allowed on assertion times.
 const SKEW: i64 = 60;
+
+pub mod assertion;
 /// Algorithms accepted on client assertions.
 pub const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
 
@@ -30,7 +31,7 @@ pub struct Presented {
     pub assertion: Option<String>,
 }
 
-fn bad(msg: &str) -> OAuthError {
+pub(crate) fn bad(msg: &str) -> OAuthError {
     OAuthError::invalid_client(msg)
 }
 
@@ -106,93 +107,32 @@ async fn by_secret(
     }
 }
 
-#[derive(Deserialize)]
-struct AssertionClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<Value>,
-    exp: Option<i64>,
-    iat: Option<i64>,
-    nbf: Option<i64>,
-    jti: Option<String>,
-}
-
 async fn by_assertion(
     p: &Provider,
     client_id: Option<&str>,
     assertion: &str,
     audiences: &[String],
 ) -> Result<ClientRecord, OAuthError> {
-    let peek: AssertionClaims = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
-        .map_err(|_| bad("client_assertion is not a JWT"))?;
-    let sub = peek
-        .sub
-        .as_deref()
-        .ok_or_else(|| bad("client_assertion has no sub"))?;
-    if peek.iss.as_deref() != Some(sub) || client_id.is_some_and(|c| c != sub) {
-        return Err(bad("client_assertion iss and sub must be the client_id"));
-    }
+    let a = assertion::read(assertion, client_id)?;
     let client = p
-        .client(sub)
+        .client(&a.client_id)
         .await?
         .ok_or_else(|| bad("client authentication failed"))?;
     if client.auth_method != "private_key_jwt" {
         return Err(bad("client authentication failed"));
     }
-    let header =
-        jsonwebtoken::decode_header(assertion).map_err(|_| bad("client_assertion header"))?;
-    let alg_name = crate::crypto::keyset::alg_name(header.alg);
-    if !ASSERTION_ALGS.contains(&alg_name) {
-        return Err(bad("client_assertion algorithm not accepted"));
-    }
     let keys = client_keys(p, &client).await?;
     let verified = keys
         .keys
         .iter()
-        .filter(|k| header.kid.is_none() || k.common.key_id == header.kid)
-        .any(|k| signature_ok(k, header.alg, assertion));
+        .filter(|k| a.kid.is_none() || k.common.key_id == a.kid)
+        .any(|k| signature_ok(k, a.alg, assertion));
     if !verified {
         return Err(bad("client_assertion signature does not verify"));
     }
-    let claims = peek;
-    let now = p.now();
-    let exp = claims
-        .exp
-        .ok_or_else(|| bad("client_assertion has no exp"))?;
-    if exp <= now {
-        return Err(bad("client_assertion expired"));
-    }
-    if claims.iat.is_some_and(|t| t > now + SKEW) || claims.nbf.is_some_and(|t| t > now + SKEW) {
-        return Err(bad("client_assertion is from the future"));
-    }
-    // RFC 7523 §3 lets the server limit how far in the future `exp` may be.
-    let lifetime = claims.iat.map_or(0, |iat| exp - iat);
-    if exp - now > MAX_ASSERTION_LIFETIME + SKEW || lifetime > MAX_ASSERTION_LIFETIME + SKEW {
-        return Err(bad(&format!(
-            "client_assertion lives too long (at most {MAX_ASSERTION_LIFETIME} s)"
-        )));
-    }
-    let aud_ok = match &claims.aud {
-        Some(Value::String(a)) => audiences.contains(a),
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|a| audiences.iter().any(|x| x == a)),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(bad("client_assertion aud must be this provider"));
-    }
-    let jti = claims
-        .jti
-        .ok_or_else(|| bad("client_assertion has no jti"))?;
-    // Kept until the assertion could no longer be accepted anyway.
-    let ttl = (exp - now + SKEW).max(SKEW) as u64;
-    if !p
-        .eph
-        .put_new(&format!("jti:{}:{jti}", client.client_id), b"1", ttl)
-        .await?
-    {
+    let fresh = a.check(p.now(), audiences)?;
+    let key = format!("jti:{}:{}", client.client_id, fresh.jti);
+    if !p.eph.put_new(&key, b"1", fresh.remember_secs).await? {
         return Err(bad("client_assertion jti was already used"));
     }
     Ok(client)

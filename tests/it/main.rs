@@ -4,6 +4,7 @@
 
 mod abuse;
 mod algorithms;
+mod bcp;
 mod browser;
 mod cli;
 mod common;
