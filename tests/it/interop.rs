@@ -11,7 +11,9 @@ fn required() -> bool {
     std::env::var("CI").is_ok() || std::env::var("EIDP_TEST_INTEROP").is_ok_and(|v| v == "1")
 }
 
-async fn run(n: u32, program: &str, script: &str, installed: &str) {
+/// Run an RP script against a fresh server, with a client registered for `auth_method` (the
+/// method the script uses: the provider holds a client to the one it registered).
+async fn run(n: u32, program: &str, script: &str, installed: &str, auth_method: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if !root.join(installed).exists() {
         assert!(
@@ -23,7 +25,17 @@ async fn run(n: u32, program: &str, script: &str, installed: &str) {
     }
     let s = TestServer::start().await;
     let who = s.citizen(n).await;
-    let (c, secret) = s.confidential().await;
+    let (c, secret) = s
+        .client(eidp::oidc::clients::NewClient {
+            name: "Cổng dịch vụ công".into(),
+            kind: "portal".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            auth_method: Some(auth_method.into()),
+            min_account_level: 1,
+            ..Default::default()
+        })
+        .await;
+    let secret = secret.unwrap();
     let program = root.join(program);
     let program = if program.exists() {
         program.into_os_string()
@@ -60,6 +72,7 @@ async fn node_openid_client_completes_the_flow() {
         "node",
         "tests/interop/node/rp.mjs",
         "tests/interop/node/node_modules/openid-client",
+        "client_secret_basic",
     )
     .await;
 }
@@ -71,6 +84,7 @@ async fn python_authlib_completes_the_flow() {
         "tests/interop/python/.venv/bin/python",
         "tests/interop/python/rp.py",
         "tests/interop/python/.venv/bin/python",
+        "client_secret_post",
     )
     .await;
 }
