@@ -137,10 +137,7 @@ pub async fn build_app_on(
         keys,
         kek,
         clock,
-        http: http_client,
-        sms,
-        email,
-        webauthn,
+        jwks: Arc::new(HttpJwks(http_client)),
         client_cache: Default::default(),
     });
     let state = AppState {
@@ -149,11 +146,42 @@ pub async fn build_app_on(
         discovery: serde_json::to_vec_pretty(&doc)
             .map_err(|e| AppError::Startup(e.to_string()))?
             .into(),
+        services: Arc::new(http::Services {
+            webauthn,
+            sms,
+            email,
+        }),
     };
     Ok(App {
         router: http::router(state),
         provider,
     })
+}
+
+/// Clients' JWK sets over HTTP: a short timeout, no redirects, and no more than a JWK set
+/// needs (a client cannot make the provider read an endless document).
+struct HttpJwks(reqwest::Client);
+
+const JWKS_MAX_BYTES: usize = 256 * 1024;
+
+#[async_trait::async_trait]
+impl crate::oidc::client_auth::JwksFetcher for HttpJwks {
+    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, String> {
+        let mut resp = self.0.get(uri).send().await.map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("{uri} answered {}", resp.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > JWKS_MAX_BYTES {
+                return Err(format!(
+                    "{uri}: a JWK set larger than {JWKS_MAX_BYTES} bytes"
+                ));
+            }
+        }
+        Ok(body)
+    }
 }
 
 /// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.

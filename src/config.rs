@@ -170,7 +170,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:8080".into(),
-            issuer: "http://127.0.0.1:8080".into(),
+            // Empty: `http://localhost:` + the listen port (see `validate`).
+            issuer: String::new(),
             database_url: "sqlite://data/eidp.db".into(),
             redis_url: None,
             redis_prefix: "eidp:".into(),
@@ -319,6 +320,12 @@ impl Config {
     }
 
     pub fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.issuer.is_empty() {
+            // A host name, not an address: a WebAuthn relying party cannot be an IP address,
+            // so passkeys work out of the box.
+            let port = self.listen.rsplit(':').next().unwrap_or("8080");
+            self.issuer = format!("http://localhost:{port}");
+        }
         let url = url::Url::parse(&self.issuer).map_err(|e| ConfigError::Invalid {
             name: "issuer",
             reason: e.to_string(),
@@ -371,6 +378,14 @@ mod tests {
         assert_eq!(cfg.issuer, "https://id.example.vn");
         assert_eq!(cfg.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
         assert_eq!(cfg.database_url, "sqlite://data/eidp.db");
+        let cfg = Config::load(None, |k| {
+            (k == "EIDP_LISTEN").then(|| "0.0.0.0:9090".into())
+        })
+        .unwrap();
+        assert_eq!(
+            cfg.issuer, "http://localhost:9090",
+            "the default issuer follows the port"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! The dependency rule (arrows point down only; nothing depends on `http`):
 //!
 //! ```text
-//! main → app → http → oidc → identity, authn → crypto → store, config, clock, metrics
+//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp
+//!      → crypto, notify → store → config, metrics, clock
 //! ```
 //!
 //! Only `store/` knows sqlx and redis; only `http/` knows axum. The protocol rules in `oidc/`
@@ -16,6 +17,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod crypto;
 pub mod http;
 pub mod identity;

@@ -3,6 +3,12 @@
 // (the pages' CSP allows only this file).
 (function () {
   "use strict";
+  // Removing a credential is asked once more, in the page's words.
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("form[data-confirm]").forEach((f) => {
+      f.addEventListener("submit", (ev) => { if (!window.confirm(f.dataset.confirm)) ev.preventDefault(); });
+    });
+  });
   if (!window.PublicKeyCredential) return;
 
   const dec = (s) => {
@@ -28,7 +34,7 @@
       window.location.assign(j.redirect);
       return new Promise(() => {});
     }
-    if (!r.ok) throw new Error(j.error_description || String(r.status));
+    if (!r.ok) throw new Error(j.message || j.error_description || String(r.status));
     return j;
   }
 
@@ -66,9 +72,18 @@
     },
   });
 
+  // The page's words for what the browser reports (the server's come translated already).
+  const words = () => {
+    const m = document.querySelector('meta[name="passkey-messages"]');
+    try { return m ? JSON.parse(m.content) : {}; } catch (_) { return {}; }
+  };
+
   function fail(e) {
+    const w = words();
+    const known = { NotAllowedError: w.cancelled, AbortError: w.cancelled, InvalidStateError: w.exists,
+      NotSupportedError: w.unsupported, SecurityError: w.unsupported };
     const el = $("passkey-error");
-    if (el) { el.hidden = false; el.textContent = e.message || String(e); }
+    if (el) { el.hidden = false; el.textContent = known[e && e.name] || e.message || String(e); }
   }
 
   let pending = null;
@@ -88,10 +103,10 @@
   async function add() {
     const start = await post("/webauthn/register/start", {});
     const cred = await navigator.credentials.create(creation(start.options));
-    await post("/webauthn/register/finish", {
+    const done = await post("/webauthn/register/finish", {
       ceremony: start.ceremony, name: ($("passkey-name") || {}).value || "", credential: registration(cred),
     });
-    window.location.assign("/account");
+    window.location.assign(done.redirect || "/account");
   }
 
   async function second() {

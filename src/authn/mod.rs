@@ -9,29 +9,17 @@ pub mod assurance;
 pub mod changes;
 pub mod factors;
 pub mod hasher;
+pub mod inventory;
 pub mod password;
 pub mod reauth;
+pub mod recovery;
 pub mod session;
+pub mod signin;
 pub mod throttle;
 pub mod webauthn;
 
+pub use assurance::Acr;
 pub use session::Session;
-
-/// Authentication levels of one sign-in (Decree 69/2024/NĐ-CP Art. 20), as `acr` values.
-pub const LOA1: &str = "urn:vn:eid:loa:1";
-pub const LOA2: &str = "urn:vn:eid:loa:2";
-pub const LOA3: &str = "urn:vn:eid:loa:3";
-pub const LOA4: &str = "urn:vn:eid:loa:4";
-pub const ACR_VALUES: [&str; 4] = [LOA1, LOA2, LOA3, LOA4];
-
-/// Position of an `acr` value on the scale (unknown values rank below everything).
-pub fn acr_rank(acr: &str) -> usize {
-    ACR_VALUES
-        .iter()
-        .position(|a| *a == acr)
-        .map(|i| i + 1)
-        .unwrap_or(0)
-}
 
 /// A way of proving who one is. [`Method::name`] is how the provider records it (audit
 /// entries, a session's proofs); [`Method::amr`] is what tokens say (RFC 8176).
@@ -64,6 +52,19 @@ impl Method {
         }
     }
 
+    /// The further factor this method proves (none for the password).
+    pub fn factor(self) -> Option<inventory::Factor> {
+        use inventory::Factor;
+        Some(match self {
+            Method::Password => return None,
+            Method::Totp => Factor::Totp,
+            Method::Sms => Factor::Sms,
+            Method::Email => Factor::Email,
+            Method::Recovery => Factor::Recovery,
+            Method::Passkey { .. } => Factor::Passkey,
+        })
+    }
+
     pub fn amr(self) -> &'static str {
         match self {
             Method::Password => assurance::PWD,
@@ -85,8 +86,32 @@ pub enum AuthnError {
     /// Too many attempts: wait before trying again (no hint whether the account exists).
     #[error("too many attempts")]
     Throttled(throttle::Refusal),
+    /// No live code to check (expired, used, or dead of wrong tries): ask for a new one.
+    #[error("the code is no longer valid")]
+    CodeSpent,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<session::SessionError> for AuthnError {
+    fn from(e: session::SessionError) -> Self {
+        match e {
+            session::SessionError::Store(s) => AuthnError::Store(s),
+            session::SessionError::Crypto(c) => AuthnError::Internal(c.to_string()),
+        }
+    }
+}
+
+impl From<crate::otp::OtpError> for AuthnError {
+    fn from(e: crate::otp::OtpError) -> Self {
+        use crate::otp::OtpError;
+        match e {
+            OtpError::Wait(s) => AuthnError::Throttled(throttle::Refusal::Wait(s)),
+            OtpError::LimitReached(s) => AuthnError::Throttled(throttle::Refusal::LockedOut(s)),
+            OtpError::Store(s) => AuthnError::Store(s),
+            OtpError::Send(m) | OtpError::Internal(m) => AuthnError::Internal(m),
+        }
+    }
 }

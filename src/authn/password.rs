@@ -10,7 +10,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::AuthnError;
-use crate::identity::{IdNumber, STATE_ACTIVE};
+use crate::identity::{IdNumber, usable};
 use crate::store::{AccountRecord, Durable};
 
 fn argon2() -> Argon2<'static> {
@@ -96,7 +96,7 @@ pub async fn sign_in(
     if !verify_blocking(password.to_string(), account.password_hash.clone()).await? {
         return Err(AuthnError::InvalidCredentials);
     }
-    if account.state != STATE_ACTIVE {
+    if !usable(&account) {
         return Err(AuthnError::Locked);
     }
     Ok(account)

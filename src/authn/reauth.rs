@@ -5,61 +5,54 @@
 //! added. An account with no further factor yet proves the own-name phone on record with an
 //! SMS code before it may add its first one.
 //!
-//! | the account has                     | re-authentication needs        | level reached     |
-//! |-------------------------------------|--------------------------------|-------------------|
-//! | a passkey (usable on this issuer)   | password + passkey             | acr of pwd+passkey|
+//! | the account has                     | re-authentication needs          | level reached   |
+//! |-------------------------------------|----------------------------------|-----------------|
+//! | a passkey (usable on this issuer)   | password + passkey               | pwd + passkey   |
 //! | an authenticator app (TOTP)         | password + TOTP or recovery code | loa:2           |
-//! | recovery codes only                 | password + recovery code       | loa:2             |
-//! | nothing further, a phone on record  | password + SMS code            | loa:2             |
-//! | nothing further, no phone           | not possible: an officer helps | —                 |
+//! | recovery codes only                 | password + recovery code         | loa:2           |
+//! | nothing further, a phone on record  | password + SMS code              | loa:2           |
+//! | nothing further, no phone           | not possible: an officer helps   | —               |
 
-use super::{Method, Session, assurance};
+use super::inventory::{Factor, Inventory};
+use super::{Acr, Method, Session, assurance};
 use crate::clock::UnixTime;
-use crate::store::{AccountRecord, Durable, StoreResult};
 
 /// How recent the proofs must be.
 pub const RECENT_SECS: i64 = 5 * 60;
-
-/// What the account has to prove itself with.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Factors {
-    /// Passkeys the issuer can use (none when passkeys are off here).
-    pub passkeys: usize,
-    pub totp: bool,
-    pub recovery_left: i64,
-    pub phone: bool,
-}
 
 /// A re-authentication: the password plus any one of `second`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
     /// The level it reaches: the strongest the account has.
-    pub acr: &'static str,
-    /// The further methods that qualify (by [`Method::name`]).
-    pub second: Vec<&'static str>,
+    pub acr: Acr,
+    /// The further factors that qualify.
+    pub second: Vec<Factor>,
 }
 
 impl Requirement {
     pub fn accepts(&self, m: Method) -> bool {
-        m == Method::Password || self.second.contains(&m.name())
+        m.factor().is_none_or(|f| self.second.contains(&f))
     }
 }
 
 /// The re-authentication an account with `f` needs, or `None` when it has no way to prove
 /// more than its password (no factor, no phone): then only an officer can help.
-pub fn requirement(f: &Factors) -> Option<Requirement> {
+pub fn requirement(f: &Inventory) -> Option<Requirement> {
     let with = |m: Method| {
         let amr = [assurance::PWD.to_string(), m.amr().to_string()];
         assurance::acr_for(&amr)
     };
     let (acr, second) = if f.passkeys > 0 {
-        (with(Method::Passkey { synced: false }), vec!["passkey"])
+        (
+            with(Method::Passkey { synced: false }),
+            vec![Factor::Passkey],
+        )
     } else if f.totp {
-        (with(Method::Totp), vec!["totp", "recovery"])
+        (with(Method::Totp), vec![Factor::Totp, Factor::Recovery])
     } else if f.recovery_left > 0 {
-        (with(Method::Recovery), vec!["recovery"])
-    } else if f.phone {
-        (with(Method::Sms), vec!["sms"])
+        (with(Method::Recovery), vec![Factor::Recovery])
+    } else if f.phone.is_some() {
+        (with(Method::Sms), vec![Factor::Sms])
     } else {
         return None;
     };
@@ -69,34 +62,13 @@ pub fn requirement(f: &Factors) -> Option<Requirement> {
 /// Has this session met `req` within the last [`RECENT_SECS`]?
 pub fn satisfied(req: &Requirement, s: &Session, now: UnixTime) -> bool {
     let recent: Vec<&str> = s.proven_since(now - RECENT_SECS).collect();
-    recent.contains(&Method::Password.name()) && req.second.iter().any(|m| recent.contains(m))
-}
-
-/// Read what the account has. `passkeys_usable` is false when the issuer cannot run
-/// WebAuthn ceremonies (its passkeys cannot be presented here).
-pub async fn factors_of(
-    db: &dyn Durable,
-    account: &AccountRecord,
-    passkeys_usable: bool,
-) -> StoreResult<Factors> {
-    let (passkeys, totp, recovery_left, person) = tokio::try_join!(
-        db.passkeys_of(&account.sub),
-        db.totp(&account.sub),
-        db.recovery_codes_left(&account.sub),
-        db.person(&account.id_number),
-    )?;
-    Ok(Factors {
-        passkeys: if passkeys_usable { passkeys.len() } else { 0 },
-        totp: totp.is_some(),
-        recovery_left,
-        phone: person.and_then(|p| p.phone).is_some(),
-    })
+    recent.contains(&Method::Password.name())
+        && req.second.iter().any(|f| recent.contains(&f.name()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authn::{LOA2, LOA4};
     use std::collections::BTreeMap;
 
     fn session(proofs: &[(&str, i64)]) -> Session {
@@ -104,7 +76,7 @@ mod tests {
             sid: "s".into(),
             sub: "u".into(),
             auth_time: 0,
-            acr: LOA2.into(),
+            acr: Acr::Loa2,
             amr: vec![],
             expires_at: 10_000,
             epoch: 0,
@@ -112,37 +84,51 @@ mod tests {
                 .iter()
                 .map(|(m, t)| (m.to_string(), *t))
                 .collect::<BTreeMap<_, _>>(),
+            started_at: 0,
+            ip: None,
+            agent: None,
         }
     }
 
     #[test]
     fn the_strongest_factor_decides() {
-        let all = Factors {
+        let all = Inventory {
             passkeys: 1,
             totp: true,
             recovery_left: 5,
-            phone: true,
+            phone: Some("+84".into()),
+            email: None,
         };
         let r = requirement(&all).unwrap();
-        assert_eq!((r.acr, r.second.clone()), (LOA4, vec!["passkey"]));
-        let r = requirement(&Factors {
+        assert_eq!(
+            (r.acr, r.second.clone()),
+            (Acr::Loa4, vec![Factor::Passkey])
+        );
+        let r = requirement(&Inventory {
             passkeys: 0,
             ..all.clone()
         })
         .unwrap();
-        assert_eq!((r.acr, r.second), (LOA2, vec!["totp", "recovery"]));
-        let r = requirement(&Factors {
-            phone: true,
+        assert_eq!(
+            (r.acr, r.second),
+            (Acr::Loa2, vec![Factor::Totp, Factor::Recovery])
+        );
+        let r = requirement(&Inventory {
+            phone: Some("+84".into()),
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(r.second, vec!["sms"], "a first factor needs the phone");
-        assert_eq!(requirement(&Factors::default()), None);
+        assert_eq!(
+            r.second,
+            vec![Factor::Sms],
+            "a first factor needs the phone"
+        );
+        assert_eq!(requirement(&Inventory::default()), None);
     }
 
     #[test]
     fn both_proofs_must_be_recent() {
-        let r = requirement(&Factors {
+        let r = requirement(&Inventory {
             totp: true,
             ..Default::default()
         })
@@ -166,5 +152,7 @@ mod tests {
             &session(&[("pwd", 990), ("recovery", 990)]),
             now
         ));
+        assert!(r.accepts(Method::Password) && r.accepts(Method::Totp));
+        assert!(!r.accepts(Method::Sms));
     }
 }

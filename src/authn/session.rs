@@ -17,7 +17,7 @@ pub struct Session {
     pub sid: String,
     pub sub: String,
     pub auth_time: UnixTime,
-    pub acr: String,
+    pub acr: super::Acr,
     pub amr: Vec<String>,
     pub expires_at: UnixTime,
     /// The account's session epoch at sign-in (see `AccountRecord::session_epoch`).
@@ -27,6 +27,20 @@ pub struct Session {
     /// re-authentication for account changes looks at (`reauth`).
     #[serde(default)]
     pub proofs: BTreeMap<String, UnixTime>,
+    /// Where and on what it began, for the holder's list of active sessions.
+    #[serde(default)]
+    pub started_at: UnixTime,
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+/// Where a session begins: the client address and the browser's own description.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Device<'a> {
+    pub ip: &'a str,
+    pub agent: Option<&'a str>,
 }
 
 impl Session {
@@ -40,7 +54,16 @@ impl Session {
 }
 
 fn key(cookie: &str) -> String {
-    format!("sess:{}", crypto::digest_hex(cookie))
+    key_of_digest(&crypto::digest_hex(cookie))
+}
+
+fn key_of_digest(digest: &str) -> String {
+    format!("sess:{digest}")
+}
+
+/// The set of an account's session keys (digests), so the holder can see and end them.
+fn index(sub: &str) -> String {
+    format!("sessions:{sub}")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +81,7 @@ pub async fn start(
     previous: Option<&str>,
     account: &crate::store::AccountRecord,
     method: Method,
+    device: Device<'_>,
     now: UnixTime,
     ttl: i64,
 ) -> Result<(String, Session), SessionError> {
@@ -66,11 +90,14 @@ pub async fn start(
         sid: crypto::random_id()?,
         sub: account.sub.clone(),
         auth_time: now,
-        acr: super::assurance::acr_for(&amr).to_string(),
+        acr: super::assurance::acr_for(&amr),
         amr,
         expires_at: now + ttl,
         epoch: account.session_epoch,
         proofs: BTreeMap::from([(method.name().to_string(), now)]),
+        started_at: now,
+        ip: Some(device.ip.to_string()),
+        agent: device.agent.map(|a| a.chars().take(160).collect()),
     };
     let cookie = reissue(eph, previous, &s, now).await?;
     Ok((cookie, s))
@@ -87,8 +114,51 @@ pub async fn reissue(
         eph.delete(&key(old)).await?;
     }
     let cookie = crypto::random_token()?;
-    typed::put(eph, &key(&cookie), s, (s.expires_at - now).max(1) as u64).await?;
+    let ttl = (s.expires_at - now).max(1) as u64;
+    typed::put(eph, &key(&cookie), s, ttl).await?;
+    eph.set_add(&index(&s.sub), &crypto::digest_hex(&cookie), ttl)
+        .await?;
     Ok(cookie)
+}
+
+/// The account's live sessions, each with the digest that names it (never the cookie).
+pub async fn of(
+    eph: &dyn Ephemeral,
+    sub: &str,
+    now: UnixTime,
+) -> StoreResult<Vec<(String, Session)>> {
+    let mut out = Vec::new();
+    for digest in eph.set_members(&index(sub)).await? {
+        match typed::get::<Session>(eph, &key_of_digest(&digest)).await? {
+            Some(s) if s.expires_at > now && s.sub == sub => out.push((digest, s)),
+            // Ended or expired: forget it.
+            _ => eph.set_remove(&index(sub), &digest).await?,
+        }
+    }
+    out.sort_by_key(|(_, s)| std::cmp::Reverse(s.started_at));
+    Ok(out)
+}
+
+/// End the account's session `sid` (from the holder's list); `false` if there is none.
+pub async fn end_sid(
+    eph: &dyn Ephemeral,
+    sub: &str,
+    sid: &str,
+    now: UnixTime,
+) -> StoreResult<bool> {
+    for (digest, s) in of(eph, sub, now).await? {
+        if s.sid == sid {
+            eph.delete(&key_of_digest(&digest)).await?;
+            eph.set_remove(&index(sub), &digest).await?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The digest that names the session of this cookie (to mark "this browser" in the list).
+pub fn digest_of(cookie: &str) -> String {
+    crypto::digest_hex(cookie)
 }
 
 pub async fn load(
@@ -112,7 +182,7 @@ pub fn stepped(s: &Session, method: Method, now: UnixTime) -> Session {
     let mut proofs = s.proofs.clone();
     proofs.insert(method.name().to_string(), now);
     Session {
-        acr: super::assurance::acr_for(&amr).to_string(),
+        acr: super::assurance::acr_for(&amr),
         amr,
         auth_time: now,
         proofs,

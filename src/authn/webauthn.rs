@@ -215,7 +215,7 @@ pub async fn finish_login(
         .await?
         .ok_or(AuthnError::InvalidCredentials)?;
     let method = settle(db, rec, &result, now).await?;
-    if account.state != crate::identity::STATE_ACTIVE {
+    if !crate::identity::usable(&account) {
         return Err(AuthnError::Locked);
     }
     Ok(Asserted { account, method })

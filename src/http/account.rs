@@ -1,30 +1,26 @@
 //! The self-service account page: the register record, the usage history, change password,
 //! lock my account.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::login::account_login_page;
-use super::pages::{self, csrf_ok, with_new_cookie};
-use super::respond::with_cookies;
+use super::pages::{self, csrf_ok};
+use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
-use super::{AppState, SESSION_COOKIE, form};
-use crate::audit::{self, actions};
+use super::{AppState, SESSION_COOKIE, form, paths};
 use crate::authn::changes::{self, Change, Notifier, Origin};
-use crate::authn::{Session, password, session};
+use crate::authn::reauth::{self, Requirement};
+use crate::authn::{Session, inventory, password, session};
 use crate::identity::lifecycle::{self, Actor, LockReason};
 use crate::identity::password_policy;
-use crate::identity::register::date_of;
-use crate::store::AccountRecord;
-
-const HISTORY_ROWS: i64 = 50;
+use crate::store::{AccountRecord, StoreError};
 
 #[derive(Deserialize, Default)]
 pub struct AccountForm {
@@ -36,20 +32,11 @@ pub struct AccountForm {
     new_password: Option<String>,
     new_password_confirm: Option<String>,
     confirm: Option<String>,
+    /// A session to end (its public id).
+    sid: Option<String>,
 }
 
-/// `YYYY-MM-DD HH:MM` in Vietnam time (UTC+7, no daylight saving).
-fn local_time(t: i64) -> String {
-    let local = t + 7 * 3600;
-    let secs = local.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}",
-        date_of(local),
-        secs / 3600,
-        (secs % 3600) / 60
-    )
-}
-
+/// The account page, with an optional message or error.
 pub(super) async fn render(
     s: &AppState,
     headers: &HeaderMap,
@@ -58,77 +45,7 @@ pub(super) async fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let lang = choose_lang(&[], headers);
-    let t = |k: &str| s.ui.t(lang, k);
-    let person =
-        s.p.db
-            .person(&account.id_number)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-    let history = audit::history(s.p.db.as_ref(), &account.sub, s.p.now(), HISTORY_ROWS)
-        .await
-        .unwrap_or_default();
-    let mut client_names: HashMap<String, String> = HashMap::new();
-    let mut rows = Vec::new();
-    for h in history {
-        let client = match &h.client_id {
-            Some(id) => {
-                if !client_names.contains_key(id) {
-                    let name =
-                        s.p.db
-                            .client(id)
-                            .await
-                            .ok()
-                            .flatten()
-                            .map(|c| c.name)
-                            .unwrap_or_else(|| id.clone());
-                    client_names.insert(id.clone(), name);
-                }
-                client_names.get(id).cloned()
-            }
-            None => None,
-        };
-        let detail: Value = serde_json::from_str(&h.detail).unwrap_or_default();
-        let action = if h.action == actions::ACCOUNT_CREATED {
-            actions::ENROLLED
-        } else {
-            h.action.as_str()
-        };
-        rows.push(json!({
-            "when": local_time(h.at),
-            "what": t(&format!("action_{action}")),
-            "client": client,
-            "method": detail.get("method").and_then(Value::as_str).map(|m| t(&format!("method_{m}"))),
-            "ip": h.ip,
-        }));
-    }
-    let person_json = json!({
-        "full_name": person.full_name, "id_number": person.id_number, "birth_date": person.birth_date,
-        "sex_label": if person.sex.is_empty() { String::new() } else { t(&format!("sex_{}", person.sex)) },
-        "nationality": person.nationality, "birth_place": person.birth_place.as_deref().and_then(crate::identity::id_number::province_name_for),
-        "residence": person.residence, "household_id": person.household_id,
-        "household_relation": person.household_relation.map(|r| t(&format!("relation_{r}"))),
-        "phone": person.phone, "email": person.email,
-    });
-    let account_json = json!({
-        "level": account.level,
-        "state_label": t(&format!("state_{}", account.state)),
-        "lock_reason_label": account.lock_reason.as_ref().map(|r| t(&format!("lock_reason_{r}"))),
-    });
-    let totp = s.p.db.totp(&account.sub).await.ok().flatten().is_some();
-    let keys: Vec<Value> = s.p.db.passkeys_of(&account.sub).await.unwrap_or_default().iter().map(|k| json!({
-        "id": crate::crypto::b64url(&k.cred_id), "name": k.name, "created": local_time(k.created_at),
-        "last_used": k.last_used_at.map(local_time), "synced": k.backup_state,
-    })).collect();
-    let recovery_left = s.p.db.recovery_codes_left(&account.sub).await.unwrap_or(0);
-    let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, "account");
-    let ctx = json!({"csrf": token, "message": message, "error": error, "person": person_json,
-                     "account": account_json, "history": rows, "history_years": 5,
-                     "mfa": {"totp": totp, "recovery_left": recovery_left}, "passkeys": keys,
-                     "webauthn_csrf": webauthn_csrf});
-    with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
+    super::account_page::render(s, headers, account, (message, error), status).await
 }
 
 pub(super) async fn signed_in(
@@ -175,21 +92,123 @@ pub(super) async fn posted_change(
     body: &[u8],
 ) -> Result<(AccountForm, Session, AccountRecord), Response> {
     let (f, sess, account) = posted(s, headers, body).await?;
-    super::confirm::require_recent(s, headers, &sess, &account).await?;
+    require_recent(s, headers, &sess, &account).await?;
     Ok((f, sess, account))
+}
+
+/// The re-authentication the account needs before a change, or `None` when it has nothing to
+/// confirm with.
+pub(super) async fn requirement(
+    s: &AppState,
+    account: &AccountRecord,
+) -> Result<Option<Requirement>, StoreError> {
+    let inv = inventory::of(s.p.db.as_ref(), account, s.services.webauthn.is_some()).await?;
+    Ok(reauth::requirement(&inv))
+}
+
+/// What an account change needs before it is made.
+enum Gate {
+    Open,
+    /// Confirm first (the page at [`paths::ACCOUNT_CONFIRM`]).
+    Confirm,
+    /// The account has nothing to confirm with: only an officer can help.
+    Impossible,
+}
+
+async fn gate(s: &AppState, sess: &Session, account: &AccountRecord) -> Result<Gate, StoreError> {
+    Ok(match requirement(s, account).await? {
+        None => Gate::Impossible,
+        Some(r) if reauth::satisfied(&r, sess, s.p.now()) => Gate::Open,
+        Some(_) => Gate::Confirm,
+    })
+}
+
+/// For the account-change forms: go on, or the response that sends the person to confirm.
+pub(super) async fn require_recent(
+    s: &AppState,
+    headers: &HeaderMap,
+    sess: &Session,
+    account: &AccountRecord,
+) -> Result<(), Response> {
+    let lang = choose_lang(&[], headers);
+    match gate(s, sess, account).await {
+        Ok(Gate::Open) => Ok(()),
+        Ok(Gate::Confirm) => Err(see_other(paths::ACCOUNT_CONFIRM)),
+        Ok(Gate::Impossible) => {
+            Err(s
+                .ui
+                .error(StatusCode::FORBIDDEN, lang, "error_confirm_impossible"))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "re-authentication check failed");
+            Err(s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later"))
+        }
+    }
+}
+
+/// The same for the passkey JSON calls: a 403 the page script follows to the confirm page.
+pub(super) async fn require_recent_json(
+    s: &AppState,
+    sess: &Session,
+    account: &AccountRecord,
+) -> Result<(), Response> {
+    let (status, body) = match gate(s, sess, account).await {
+        Ok(Gate::Open) => return Ok(()),
+        Ok(Gate::Confirm) => (
+            StatusCode::FORBIDDEN,
+            json!({"error": "reauthentication_required", "error_description": "confirm it is you first",
+                   "redirect": paths::ACCOUNT_CONFIRM}),
+        ),
+        Ok(Gate::Impossible) => (
+            StatusCode::FORBIDDEN,
+            json!({"error": "reauthentication_impossible", "error_description": "the account has no factor to confirm with"}),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "temporarily_unavailable", "error_description": "try again"}),
+        ),
+    };
+    Err((status, axum::Json(body)).into_response())
 }
 
 /// The senders that tell the holder of an account change.
 pub(super) fn notifier(s: &AppState) -> Notifier<'_> {
     Notifier {
-        sms: s.p.sms.as_ref(),
-        email: s.p.email.as_ref(),
+        sms: s.services.sms.as_ref(),
+        email: s.services.email.as_ref(),
     }
 }
 
-pub async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+/// What `?done=` may say on the account page after a change made elsewhere (a passkey
+/// ceremony, a confirmation): a fixed list, so no link can put words on the page.
+const DONE: [(&str, &str); 4] = [
+    ("password_reset", "message_password_reset"),
+    ("passkey_added", "message_passkey_added"),
+    ("passkey_removed", "message_passkey_removed"),
+    ("confirmed", "message_confirmed"),
+];
+
+pub async fn page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let done =
+        form::parse::<std::collections::HashMap<String, String>>(q.unwrap_or_default().as_bytes())
+            .ok()
+            .and_then(|m| m.get("done").cloned());
+    let message = DONE
+        .iter()
+        .find(|(k, _)| Some(*k) == done.as_deref())
+        .map(|(_, key)| {
+            s.ui.t(lang, key)
+                .replace("{n}", &(reauth::RECENT_SECS / 60).to_string())
+        });
     match signed_in(&s, &headers).await {
-        Ok((_, account)) => render(&s, &headers, &account, None, None, StatusCode::OK).await,
+        Ok((_, account)) => render(&s, &headers, &account, message, None, StatusCode::OK).await,
         Err(page) => page,
     }
 }
@@ -371,4 +390,42 @@ pub async fn lock(
             s.p.cfg.issuer_is_https(),
         )],
     )
+}
+
+/// End one of the account's sessions (from the list on the account page). Ending this
+/// browser's own session signs it out.
+pub async fn end_session(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = choose_lang(&[], &headers);
+    let (f, sess, account) = match posted(&s, &headers, &body).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    let sid = f.sid.unwrap_or_default();
+    match session::end_sid(s.p.eph.as_ref(), &account.sub, &sid, s.p.now()).await {
+        Ok(true) if sid == sess.sid => {
+            let clear = form::set_cookie(SESSION_COOKIE, "", 0, s.p.cfg.issuer_is_https());
+            let page =
+                s.ui.page(StatusCode::OK, "logged_out.html", lang, json!({}));
+            with_cookies(page, &[clear])
+        }
+        Ok(true) => {
+            let msg = s.ui.t(lang, "message_session_ended");
+            render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
+        }
+        Ok(false) => {
+            let err = s.ui.t(lang, "error_bad_request");
+            render(
+                &s,
+                &headers,
+                &account,
+                None,
+                Some(err),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(_) => {
+            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+        }
+    }
 }

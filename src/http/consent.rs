@@ -1,22 +1,27 @@
-//! The consent page: what the client will receive, the account level, approve or deny.
-//! Consent is recorded per person, client and scope, and in the usage history.
+//! The consent page: what the client will receive, the account level, approve or deny. What
+//! consent is needed and how it is recorded is the interaction's (`oidc::interaction`,
+//! `consent`); this page shows it and reports the answer.
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::authorize::{ar_key, load_request, proceed, reject, save_request};
+use super::interaction::{self, engine};
 use super::login::{PageParams, query};
 use super::pages::{self, csrf, csrf_ok, with_new_cookie};
 use super::respond::see_other;
 use super::ui::choose_lang;
-use super::{AppState, form};
-use crate::audit::{self, Event, actions};
-use crate::oidc::authorize::Rejection;
-use crate::oidc::{OAuthError, claims, paths};
-use crate::store::ConsentRecord;
+use super::{AppState, form, paths};
+use crate::oidc::claims;
+use crate::oidc::interaction::Next;
+
+fn purpose(ar: &str) -> String {
+    format!("consent:{ar}")
+}
 
 pub async fn consent_form(
     State(s): State<AppState>,
@@ -24,26 +29,29 @@ pub async fn consent_form(
     RawQuery(q): RawQuery,
 ) -> Response {
     let ar = query(q).ar.unwrap_or_default();
-    let (req, client) = match load_request(&s, &headers, &ar).await {
-        Ok(x) => x,
+    let h = match interaction::here(&s, &headers, &ar).await {
+        Ok(h) => h,
         Err(page) => return page,
     };
-    let lang = choose_lang(&req.ui_locales, &headers);
-    let (sess, account) = match pages::current_session(&s, &headers).await {
-        Ok(Some(x)) => x,
-        Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
+    let (Next::Consent { scopes }, Some((_, account))) = (&h.next, &h.session) else {
+        return h.respond(&s, &headers);
     };
+    let (pending, client) = (&h.pending, &h.client);
+    let lang = choose_lang(&pending.request.ui_locales, &headers);
     let person = match s.p.db.person(&account.id_number).await {
         Ok(p) => p,
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e.into())),
+        Err(e) => {
+            tracing::warn!(error = %e, "consent page: register record unreadable");
+            return s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+        }
     };
-    let scopes = claims::consent_scopes(&req.scopes, req.claims.as_ref());
-    let labels: Vec<String> = claims::consent_label_keys(&scopes)
+    let labels: Vec<String> = claims::consent_label_keys(scopes)
         .iter()
         .map(|k| s.ui.t(lang, k))
         .collect();
-    let (token, cookie) = csrf(&s, &headers, &format!("consent:{ar}"));
+    let (token, cookie) = csrf(&s, &headers, &purpose(&ar));
     let ctx = json!({
         "ar": ar,
         "csrf": token,
@@ -53,68 +61,39 @@ pub async fn consent_form(
         "claims": labels,
         "person_name": person.map(|p| p.full_name).unwrap_or_default(),
     });
-    let _ = sess;
     with_new_cookie(s.ui.page(StatusCode::OK, "consent.html", lang, ctx), cookie)
 }
 
 pub async fn consent_submit(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
     let f: PageParams = form::parse(&body).unwrap_or_default();
     let ar = f.ar.clone().unwrap_or_default();
-    if !csrf_ok(&s, &headers, &format!("consent:{ar}"), f.csrf.as_deref()) {
+    if !csrf_ok(&s, &headers, &purpose(&ar), f.csrf.as_deref()) {
         return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
     }
-    let (mut req, client) = match load_request(&s, &headers, &ar).await {
+    let (pending, client) = match interaction::load(&s, &headers, &ar).await {
         Ok(x) => x,
         Err(page) => return page,
     };
+    let engine = engine(&s);
     if f.decision.as_deref() != Some("approve") {
-        let _ = s.p.eph.delete(&ar_key(&ar)).await;
-        let denied = Rejection::Redirect {
-            redirect_uri: req.redirect_uri.clone(),
-            error: OAuthError::access_denied("the person declined"),
-            state: req.state.clone(),
-        };
-        return reject(&s, &headers, &req.ui_locales, denied);
+        let next = engine.declined(&ar, &pending).await;
+        return interaction::respond(&s, &headers, &ar, &pending, &next);
     }
-    let sess = match pages::current_session(&s, &headers).await {
-        Ok(Some((sess, _))) => sess,
-        Ok(None) => return see_other(&format!("{}?ar={ar}", paths::LOGIN)),
-        Err(e) => return reject(&s, &headers, &req.ui_locales, Rejection::Page(e)),
+    let Some((sess, account)) = (match interaction::session(&s, &headers).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    }) else {
+        return see_other(&format!("{}?ar={ar}", paths::LOGIN));
     };
-    let saved = async {
-        let asked = claims::consent_scopes(&req.scopes, req.claims.as_ref());
-        let mut scopes = asked.clone();
-        if let Some(prev) = s.p.db.consent(&sess.sub, &client.client_id).await? {
-            scopes.extend(prev.scopes.into_iter().filter(|p| !asked.contains(p)));
-        }
-        let now = s.p.now();
-        let rec = ConsentRecord {
-            sub: sess.sub.clone(),
-            client_id: client.client_id.clone(),
-            scopes,
-            granted_at: now,
-        };
-        s.p.db.put_consent(&rec).await?;
-        let event = Event {
-            actor: sess.sub.clone(),
-            action: actions::CONSENT,
-            subject: Some(sess.sub.clone()),
-            client_id: Some(client.client_id.clone()),
-            detail: json!({"scopes": asked}),
-            ip: None,
-        };
-        audit::record(s.p.db.as_ref(), event, now).await?;
-        req.consent_done = true;
-        save_request(&s, &ar, &req).await
-    }
-    .await;
-    if let Err(e) = saved {
-        return reject(&s, &headers, &req.ui_locales, Rejection::Page(e));
-    }
-    proceed(&s, &headers, &ar, req, &client).await
+    let ip = pages::ip(&s, &headers, peer);
+    let next = engine
+        .consented(&ar, pending.clone(), &client, (&sess, &account), Some(&ip))
+        .await;
+    interaction::respond(&s, &headers, &ar, &pending, &next)
 }

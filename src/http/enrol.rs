@@ -1,9 +1,11 @@
-//! Level-1 self-enrolment pages: declared data → code by SMS → password.
+//! Level-1 self-enrolment pages: declared data → code by SMS → password → signed in. Started
+//! from a service's sign-in page, the pending request (`ar`) rides along, and enrolment ends
+//! at that service.
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,6 +19,8 @@ use crate::identity::enrolment::{Declared, EnrolError, Enrolment};
 #[derive(Deserialize, Default)]
 pub struct EnrolForm {
     csrf: Option<String>,
+    /// The pending authorization request the person came from: enrolment ends there.
+    ar: Option<String>,
     flow: Option<String>,
     id_number: Option<String>,
     full_name: Option<String>,
@@ -32,7 +36,7 @@ fn enrolment(s: &AppState) -> Enrolment<'_> {
         db: s.p.db.as_ref(),
         eph: s.p.eph.as_ref(),
         kek: &s.p.kek,
-        sms: s.p.sms.as_ref(),
+        sms: s.services.sms.as_ref(),
     }
 }
 
@@ -75,20 +79,21 @@ fn message(s: &AppState, lang: &str, e: &EnrolError) -> (StatusCode, String) {
 fn first_page(
     s: &AppState,
     headers: &HeaderMap,
+    ar: &str,
     status: StatusCode,
     error: Option<String>,
     values: Value,
 ) -> Response {
     let lang = choose_lang(&[], headers);
     let (token, cookie) = csrf(s, headers, "enrol");
-    let ctx = json!({"csrf": token, "error": error, "values": values});
+    let ctx = json!({"csrf": token, "ar": ar, "error": error, "values": values});
     with_new_cookie(s.ui.page(status, "enrol.html", lang, ctx), cookie)
 }
 
 fn otp_page(
     s: &AppState,
     headers: &HeaderMap,
-    flow: &str,
+    (ar, flow): (&str, &str),
     masked: &str,
     error: Option<String>,
     notice: Option<String>,
@@ -96,26 +101,31 @@ fn otp_page(
 ) -> Response {
     let lang = choose_lang(&[], headers);
     let (token, cookie) = csrf(s, headers, &format!("enrol:{flow}"));
-    let ctx = json!({"csrf": token, "flow": flow, "phone_masked": masked, "error": error, "notice": notice});
+    let ctx = json!({"csrf": token, "ar": ar, "flow": flow, "phone_masked": masked, "error": error, "notice": notice});
     with_new_cookie(s.ui.page(status, "enrol_otp.html", lang, ctx), cookie)
 }
 
 fn password_page(
     s: &AppState,
     headers: &HeaderMap,
-    flow: &str,
+    (ar, flow): (&str, &str),
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let lang = choose_lang(&[], headers);
     let (token, cookie) = csrf(s, headers, &format!("enrol:{flow}"));
-    let ctx = json!({"csrf": token, "flow": flow, "error": error});
+    let ctx = json!({"csrf": token, "ar": ar, "flow": flow, "error": error});
     with_new_cookie(s.ui.page(status, "enrol_password.html", lang, ctx), cookie)
 }
 
-pub async fn start_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn start_form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let ar = super::login::query(q).ar.unwrap_or_default();
     let empty = json!({"id_number": "", "full_name": "", "birth_date": "", "phone": ""});
-    first_page(&s, &headers, StatusCode::OK, None, empty)
+    first_page(&s, &headers, &ar, StatusCode::OK, None, empty)
 }
 
 pub async fn start(
@@ -137,13 +147,22 @@ pub async fn start(
         phone: &v(&f.phone),
     };
     let ip = pages::ip(&s, &headers, peer);
+    let ar = v(&f.ar);
     match enrolment(&s).start(&declared, &ip, s.p.now()).await {
-        Ok((flow, masked)) => otp_page(&s, &headers, &flow, &masked, None, None, StatusCode::OK),
+        Ok((flow, masked)) => otp_page(
+            &s,
+            &headers,
+            (&ar, &flow),
+            &masked,
+            None,
+            None,
+            StatusCode::OK,
+        ),
         Err(e) => {
             let (status, msg) = message(&s, lang, &e);
             let values = json!({"id_number": declared.id_number, "full_name": declared.full_name,
                                 "birth_date": declared.birth_date, "phone": declared.phone});
-            first_page(&s, &headers, status, Some(msg), values)
+            first_page(&s, &headers, &ar, status, Some(msg), values)
         }
     }
 }
@@ -161,9 +180,15 @@ fn step(s: &AppState, headers: &HeaderMap, f: &EnrolForm) -> Result<String, Resp
     Ok(flow)
 }
 
-fn restart(s: &AppState, headers: &HeaderMap, status: StatusCode, msg: String) -> Response {
+fn restart(
+    s: &AppState,
+    headers: &HeaderMap,
+    ar: &str,
+    status: StatusCode,
+    msg: String,
+) -> Response {
     let empty = json!({"id_number": "", "full_name": "", "birth_date": "", "phone": ""});
-    first_page(s, headers, status, Some(msg), empty)
+    first_page(s, headers, ar, status, Some(msg), empty)
 }
 
 pub async fn otp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -173,18 +198,19 @@ pub async fn otp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         Ok(flow) => flow,
         Err(page) => return page,
     };
+    let ar = f.ar.clone().unwrap_or_default();
     match enrolment(&s)
         .verify_otp(&flow, &f.otp.unwrap_or_default(), s.p.now())
         .await
     {
-        Ok(()) => password_page(&s, &headers, &flow, None, StatusCode::OK),
+        Ok(()) => password_page(&s, &headers, (&ar, &flow), None, StatusCode::OK),
         Err(e @ EnrolError::OtpInvalid) => {
             let (status, msg) = message(&s, lang, &e);
-            otp_page(&s, &headers, &flow, "", Some(msg), None, status)
+            otp_page(&s, &headers, (&ar, &flow), "", Some(msg), None, status)
         }
         Err(e) => {
             let (status, msg) = message(&s, lang, &e);
-            restart(&s, &headers, status, msg)
+            restart(&s, &headers, &ar, status, msg)
         }
     }
 }
@@ -201,26 +227,28 @@ pub async fn resend(
         Ok(flow) => flow,
         Err(page) => return page,
     };
+    let ar = f.ar.clone().unwrap_or_default();
     let ip = pages::ip(&s, &headers, peer);
     match enrolment(&s).resend(&flow, &ip, s.p.now()).await {
-        Ok(masked) => otp_page(
-            &s,
-            &headers,
-            &flow,
-            &masked,
-            None,
-            Some(s.ui.t(lang, "otp_resent")),
-            StatusCode::OK,
-        ),
-        Err(EnrolError::Expired) => restart(
-            &s,
-            &headers,
-            StatusCode::BAD_REQUEST,
-            s.ui.t(lang, "error_session_expired"),
-        ),
+        Ok(masked) => {
+            let notice = Some(s.ui.t(lang, "otp_resent"));
+            otp_page(
+                &s,
+                &headers,
+                (&ar, &flow),
+                &masked,
+                None,
+                notice,
+                StatusCode::OK,
+            )
+        }
+        Err(EnrolError::Expired) => {
+            let msg = s.ui.t(lang, "error_session_expired");
+            restart(&s, &headers, &ar, StatusCode::BAD_REQUEST, msg)
+        }
         Err(e) => {
             let (status, msg) = message(&s, lang, &e);
-            otp_page(&s, &headers, &flow, "", Some(msg), None, status)
+            otp_page(&s, &headers, (&ar, &flow), "", Some(msg), None, status)
         }
     }
 }
@@ -237,6 +265,7 @@ pub async fn password(
         Ok(flow) => flow,
         Err(page) => return page,
     };
+    let ar = f.ar.clone().unwrap_or_default();
     let ip = pages::ip(&s, &headers, peer);
     let (pw, confirm) = (
         f.password.unwrap_or_default(),
@@ -248,23 +277,46 @@ pub async fn password(
             .await
             .unwrap_or_else(|e| Err(e.to_string()))
     };
-    match enrolment(&s)
+    let id_number = match enrolment(&s)
         .finish(&flow, &pw, &confirm, |_| hashed, &ip, s.p.now())
         .await
     {
-        Ok(id_number) => s.ui.page(
-            StatusCode::OK,
-            "enrol_done.html",
-            lang,
-            json!({"id_number": id_number}),
-        ),
+        Ok(id_number) => id_number,
         Err(e @ EnrolError::Invalid { .. }) => {
             let (status, msg) = message(&s, lang, &e);
-            password_page(&s, &headers, &flow, Some(msg), status)
+            return password_page(&s, &headers, (&ar, &flow), Some(msg), status);
         }
         Err(e) => {
             let (status, msg) = message(&s, lang, &e);
-            restart(&s, &headers, status, msg)
+            return restart(&s, &headers, &ar, status, msg);
         }
-    }
+    };
+    signed_in(&s, &headers, &ip, &ar, &id_number).await
+}
+
+/// The new account is signed in at once, and goes on to the service it came from (or sees
+/// that it is done).
+async fn signed_in(
+    s: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    ar: &str,
+    id_number: &str,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let account = match s.p.db.account_by_id_number(id_number).await {
+        Ok(Some(a)) => a,
+        _ => {
+            return s
+                .ui
+                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+        }
+    };
+    let done = s.ui.page(
+        StatusCode::OK,
+        "enrol_done.html",
+        lang,
+        json!({"id_number": id_number}),
+    );
+    super::login::signed_in_after(s, headers, (ip, ar), account, "enrolment", done).await
 }

@@ -1,6 +1,6 @@
 //! Discovery, JWKS and operational endpoints.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -56,6 +56,36 @@ pub async fn metrics() -> Response {
         crate::metrics::METRICS.render(),
     )
         .into_response()
+}
+
+/// The language switcher: remember the choice (a year) and go back to the page it was made
+/// on — only a path on this site, never elsewhere.
+pub async fn language(State(s): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let q = super::form::parse::<std::collections::HashMap<String, String>>(
+        q.unwrap_or_default().as_bytes(),
+    )
+    .unwrap_or_default();
+    let lang = q
+        .get("set")
+        .and_then(|l| super::ui::LANGS.iter().find(|x| **x == l.as_str()))
+        .copied()
+        .unwrap_or("vi");
+    let next = q
+        .get("next")
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .cloned()
+        .unwrap_or_else(|| super::paths::ACCOUNT.to_string());
+    let cookie = format!(
+        "{}={lang}; Path=/; SameSite=Lax; Max-Age={}{}",
+        super::ui::LANG_COOKIE,
+        365 * 24 * 3600,
+        if s.p.cfg.issuer_is_https() {
+            "; Secure"
+        } else {
+            ""
+        }
+    );
+    super::respond::with_cookies(super::respond::see_other(&next), &[cookie])
 }
 
 pub async fn healthz() -> &'static str {

@@ -16,6 +16,22 @@ use crate::metrics::METRICS;
 
 const REQUEST_ID: &str = "x-request-id";
 
+tokio::task_local! {
+    /// This request's id, for pages that show it as a reference (the same id as in its log
+    /// lines), and where a GET of this page goes (for the language switcher's way back).
+    static CURRENT: (String, String);
+}
+
+/// The id of the request being served, if any.
+pub fn request_id() -> Option<String> {
+    CURRENT.try_with(|c| c.0.clone()).ok()
+}
+
+/// The path (and, for a GET, the query) of the page being served.
+pub fn request_page() -> Option<String> {
+    CURRENT.try_with(|c| c.1.clone()).ok()
+}
+
 fn sane(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -51,7 +67,16 @@ pub async fn observe(req: Request, next: Next) -> Response {
     let route = matched.as_ref().map_or("unmatched", |p| p.as_str());
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
-    let mut resp = next.run(req).instrument(span.clone()).await;
+    // A GET's query comes along (the page keeps its `ar`), unless it is long: a page never
+    // echoes an oversized parameter back.
+    let with_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let page = match method == axum::http::Method::GET && with_query.len() <= 512 {
+        true => with_query.to_string(),
+        false => req.uri().path().to_string(),
+    };
+    let mut resp = CURRENT
+        .scope((id.clone(), page), next.run(req).instrument(span.clone()))
+        .await;
     let elapsed = started.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
     METRICS.request(route, status, elapsed);

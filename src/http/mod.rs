@@ -1,22 +1,30 @@
-//! The axum adapter: routes, parameter extraction, and mapping of domain outcomes to HTTP.
-//! Handlers are thin: parse, call one domain function, render.
+//! The axum adapter: routes, request parsing, pages, and the mapping of domain outcomes to
+//! HTTP. Handlers are thin: parse, call the domain, render.
+//!
+//! Layers inside (a module uses only those above it; `tests/it/layout.rs` checks there is no
+//! import circle): `form`, `respond`, `paths`, `ui`, `middleware` → `pages` → `interaction`
+//! (the web side of `oidc::interaction`) → `login` → `account` → the other handlers.
 
 mod account;
+mod account_factors;
+mod account_page;
 mod admin;
 mod authorize;
 mod confirm;
 mod consent;
 mod enrol;
 pub mod form;
+mod interaction;
 mod login;
 mod logout;
 mod meta;
-mod mfa;
 mod middleware;
 mod pages;
 mod passkeys;
+pub mod paths;
+mod recover;
 mod respond;
-mod second;
+mod stepup;
 mod token;
 pub mod ui;
 
@@ -25,7 +33,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
-use crate::oidc::{Provider, paths};
+use crate::notify::MessageSender;
+use crate::oidc::{Provider, paths as oidc_paths};
 
 /// The router of the separate metrics address (`metrics_listen`): `/metrics` and nothing else.
 pub fn metrics_router() -> Router {
@@ -44,6 +53,17 @@ pub struct AppState {
     pub ui: Arc<ui::Ui>,
     /// Discovery document, serialised once; each response shares it.
     pub discovery: axum::body::Bytes,
+    pub services: Arc<Services>,
+}
+
+/// What the people-facing side needs beyond the protocol provider.
+pub struct Services {
+    /// The WebAuthn relying party (absent when the issuer's host cannot be an RP ID).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// One-time codes and account notices by SMS.
+    pub sms: Arc<dyn MessageSender>,
+    /// The same by e-mail.
+    pub email: Arc<dyn MessageSender>,
 }
 
 pub const SESSION_COOKIE: &str = "eidp_session";
@@ -53,18 +73,30 @@ pub const BROWSER_COOKIE: &str = "eidp_browser";
 pub fn router(state: AppState) -> Router {
     let hsts = state.p.cfg.issuer_is_https();
     Router::new()
-        .route(paths::DISCOVERY, get(meta::discovery))
-        .route(paths::JWKS, get(meta::jwks))
+        .route(oidc_paths::DISCOVERY, get(meta::discovery))
+        .route(oidc_paths::JWKS, get(meta::jwks))
         .route(paths::HEALTHZ, get(meta::healthz))
         .route(paths::READYZ, get(meta::readyz))
         .route(paths::METRICS, get(meta::metrics_with_token))
-        .route(paths::AUTHORIZE, get(authorize::get).post(authorize::post))
+        .route(
+            oidc_paths::AUTHORIZE,
+            get(authorize::get).post(authorize::post),
+        )
         .route(paths::AUTHORIZE_RESUME, get(authorize::resume))
         .route(paths::LOGIN, get(login::form).post(login::submit))
+        .route(paths::STEP_UP, get(stepup::form).post(stepup::submit))
+        .route(paths::STEP_UP_SMS, post(stepup::send_sms))
+        .route(paths::STEP_UP_EMAIL, post(stepup::send_email))
         .route(
             paths::CONSENT,
             get(consent::consent_form).post(consent::consent_submit),
         )
+        .route(
+            paths::RECOVER,
+            get(recover::start_form).post(recover::start),
+        )
+        .route(paths::RECOVER_CODE, post(recover::code))
+        .route(paths::RECOVER_PASSWORD, post(recover::password))
         .route(paths::ENROL, get(enrol::start_form).post(enrol::start))
         .route(paths::ENROL_OTP, post(enrol::otp))
         .route(paths::ENROL_RESEND, post(enrol::resend))
@@ -72,20 +104,25 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT, get(account::page))
         .route(paths::ACCOUNT_PASSWORD, post(account::change_password))
         .route(paths::ACCOUNT_LOCK, post(account::lock))
+        .route(paths::ACCOUNT_SESSION_END, post(account::end_session))
+        .route(paths::LANG, get(meta::language))
         .route(
             paths::ACCOUNT_CONFIRM,
             get(confirm::page).post(confirm::submit),
         )
         .route(paths::ACCOUNT_CONFIRM_SMS, post(confirm::send_sms))
-        .route(paths::LOGIN_SECOND, get(second::form).post(second::submit))
-        .route(paths::LOGIN_SECOND_SMS, post(second::send_sms))
-        .route(paths::LOGIN_SECOND_EMAIL, post(second::send_email))
-        .route(paths::ACCOUNT_TOTP_START, post(mfa::totp_start))
-        .route(paths::ACCOUNT_TOTP_CONFIRM, post(mfa::totp_confirm))
-        .route(paths::ACCOUNT_TOTP_REMOVE, post(mfa::totp_remove))
-        .route(paths::ACCOUNT_RECOVERY, post(mfa::recovery))
-        .route(paths::ACCOUNT_PASSKEY_RENAME, post(passkeys::rename))
-        .route(paths::ACCOUNT_PASSKEY_DELETE, post(passkeys::delete))
+        .route(paths::ACCOUNT_TOTP_START, post(account_factors::totp_start))
+        .route(
+            paths::ACCOUNT_TOTP_CONFIRM,
+            post(account_factors::totp_confirm),
+        )
+        .route(
+            paths::ACCOUNT_TOTP_REMOVE,
+            post(account_factors::totp_remove),
+        )
+        .route(paths::ACCOUNT_RECOVERY, post(account_factors::recovery))
+        .route(paths::ACCOUNT_PASSKEY_RENAME, post(account_factors::rename))
+        .route(paths::ACCOUNT_PASSKEY_DELETE, post(account_factors::delete))
         .route(
             paths::WEBAUTHN_REGISTER_START,
             post(passkeys::register_start),
@@ -102,14 +139,14 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ADMIN_VERIFY, post(admin::verify))
         .route(paths::ADMIN_LOCK, post(admin::lock))
         .route(paths::ADMIN_UNLOCK, post(admin::unlock))
-        .route(paths::TOKEN, post(token::token))
+        .route(oidc_paths::TOKEN, post(token::token))
         .route(
-            paths::USERINFO,
+            oidc_paths::USERINFO,
             get(token::userinfo_get).post(token::userinfo_post),
         )
-        .route(paths::INTROSPECT, post(token::introspect))
-        .route(paths::REVOKE, post(token::revoke))
-        .route(paths::LOGOUT, get(logout::get).post(logout::post))
+        .route(oidc_paths::INTROSPECT, post(token::introspect))
+        .route(oidc_paths::REVOKE, post(token::revoke))
+        .route(oidc_paths::LOGOUT, get(logout::get).post(logout::post))
         .route("/", get(meta::index))
         .fallback(meta::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

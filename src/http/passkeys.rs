@@ -1,6 +1,8 @@
-//! WebAuthn over HTTP: JSON endpoints for the ceremonies (called by /static/webauthn.js, or by
-//! any WebAuthn client), and the passkey list on the account page. JSON calls carry a CSRF
-//! token in `X-CSRF-Token`, bound to the browser cookie.
+//! WebAuthn over HTTP: the JSON endpoints of the ceremonies (called by /static/webauthn.js, or
+//! any WebAuthn client) — register a passkey from the account page, sign in with one alone,
+//! or use one as a further factor. Calls carry a CSRF token in `X-CSRF-Token`, bound to the
+//! browser cookie; errors come with a message in the person's language. Sign-ins go through
+//! the sign-in pipeline (`authn::signin`).
 
 use std::net::SocketAddr;
 
@@ -15,22 +17,18 @@ use serde_json::{Value, json};
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::account::{notifier, posted, posted_change, render};
-use super::authorize::{load_request, save_request};
-use super::confirm::require_recent_json;
-use super::pages::{self, csrf_ok};
+use super::account::{self, notifier};
+use super::interaction::{self, engine};
+use super::pages::{self, WEBAUTHN_CSRF, csrf_ok};
 use super::respond::with_cookies;
 use super::ui::choose_lang;
-use super::{AppState, SESSION_COOKIE, form};
-use crate::audit::{self, Event, actions};
+use super::{AppState, SESSION_COOKIE, form, paths};
 use crate::authn::changes::{self, Change, Origin};
-use crate::authn::{AuthnError, session, webauthn};
-use crate::crypto::{b64url, b64url_decode};
+use crate::authn::signin::{self, Proof, Purpose};
+use crate::authn::{AuthnError, Session, webauthn};
+use crate::crypto::b64url;
 use crate::metrics::METRICS;
-use crate::oidc::paths;
 use crate::store::AccountRecord;
-
-pub const CSRF_PURPOSE: &str = "webauthn";
 
 pub async fn script() -> Response {
     (
@@ -43,37 +41,57 @@ pub async fn script() -> Response {
         .into_response()
 }
 
-fn error(status: StatusCode, code: &str, description: &str) -> Response {
+/// A JSON error: the code for programs, and a message in the person's language for the page.
+fn error(
+    s: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    code: &str,
+    message_key: &str,
+) -> Response {
+    let message = s.ui.t(choose_lang(&[], headers), message_key);
     (
         status,
-        Json(json!({"error": code, "error_description": description})),
+        Json(json!({"error": code, "error_description": message, "message": message})),
     )
         .into_response()
 }
 
-fn authn_error(e: AuthnError) -> Response {
+fn unavailable(s: &AppState, headers: &HeaderMap) -> Response {
+    error(
+        s,
+        headers,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "error_try_later",
+    )
+}
+
+fn authn_error(s: &AppState, headers: &HeaderMap, e: AuthnError) -> Response {
     match e {
         AuthnError::InvalidCredentials => error(
+            s,
+            headers,
             StatusCode::UNAUTHORIZED,
             "invalid_credential",
-            "the passkey could not be verified",
+            "passkey_not_verified",
         ),
         AuthnError::Locked => error(
+            s,
+            headers,
             StatusCode::FORBIDDEN,
             "account_locked",
-            "the account is locked",
+            "error_account_locked",
         ),
-        AuthnError::Store(crate::store::StoreError::Unavailable(_)) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again",
-        ),
+        AuthnError::Store(_) => unavailable(s, headers),
         other => {
             tracing::warn!(error = %other, "passkey ceremony failed");
             error(
+                s,
+                headers,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
-                "internal error",
+                "error_internal",
             )
         }
     }
@@ -86,25 +104,31 @@ fn prelude<'a, T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<(&'a Webauthn, T), Response> {
     let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    if !csrf_ok(s, headers, CSRF_PURPOSE, token) {
+    if !csrf_ok(s, headers, WEBAUTHN_CSRF, token) {
         return Err(error(
+            s,
+            headers,
             StatusCode::FORBIDDEN,
             "invalid_request",
-            "missing or wrong X-CSRF-Token",
+            "error_csrf",
         ));
     }
-    let wa = s.p.webauthn.as_deref().ok_or_else(|| {
+    let wa = s.services.webauthn.as_deref().ok_or_else(|| {
         error(
+            s,
+            headers,
             StatusCode::NOT_FOUND,
             "not_supported",
-            "passkeys are not available on this issuer",
+            "passkey_not_available",
         )
     })?;
-    let parsed = serde_json::from_slice(body).map_err(|e| {
+    let parsed = serde_json::from_slice(body).map_err(|_| {
         error(
+            s,
+            headers,
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            &format!("malformed JSON: {e}"),
+            "error_bad_request",
         )
     })?;
     Ok((wa, parsed))
@@ -113,19 +137,17 @@ fn prelude<'a, T: DeserializeOwned>(
 async fn signed_in(
     s: &AppState,
     headers: &HeaderMap,
-) -> Result<(crate::authn::Session, AccountRecord), Response> {
+) -> Result<(Session, AccountRecord), Response> {
     match pages::current_session(s, headers).await {
         Ok(Some(x)) => Ok(x),
         Ok(None) => Err(error(
+            s,
+            headers,
             StatusCode::UNAUTHORIZED,
             "login_required",
-            "sign in first",
+            "error_sign_in_first",
         )),
-        Err(_) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again",
-        )),
+        Err(_) => Err(unavailable(s, headers)),
     }
 }
 
@@ -146,14 +168,14 @@ pub async fn register_start(
         Err(r) => return r,
     };
     // A passkey is the strongest credential: only a recent, full confirmation adds one.
-    if let Err(r) = require_recent_json(&s, &sess, &account).await {
+    if let Err(r) = account::require_recent_json(&s, &sess, &account).await {
         return r;
     }
     match webauthn::begin_registration(wa, s.p.db.as_ref(), s.p.eph.as_ref(), &account).await {
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
         }
-        Err(e) => authn_error(e),
+        Err(e) => authn_error(&s, &headers, e),
     }
 }
 
@@ -178,7 +200,7 @@ pub async fn register_finish(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = require_recent_json(&s, &sess, &account).await {
+    if let Err(r) = account::require_recent_json(&s, &sess, &account).await {
         return r;
     }
     let name = b.name.unwrap_or_default();
@@ -196,7 +218,7 @@ pub async fn register_finish(
     .await
     {
         Ok(rec) => rec,
-        Err(e) => return authn_error(e),
+        Err(e) => return authn_error(&s, &headers, e),
     };
     let ip = pages::ip(&s, &headers, peer);
     let origin = Origin { ip: &ip, now };
@@ -212,10 +234,12 @@ pub async fn register_finish(
     )
     .await
     {
-        Ok(()) => {
-            Json(json!({"ok": true, "id": b64url(&rec.cred_id), "name": rec.name})).into_response()
-        }
-        Err(e) => authn_error(e.into()),
+        Ok(()) => Json(
+            json!({"ok": true, "id": b64url(&rec.cred_id), "name": rec.name,
+                              "redirect": format!("{}?done=passkey_added", paths::ACCOUNT)}),
+        )
+        .into_response(),
+        Err(_) => unavailable(&s, &headers),
     }
 }
 
@@ -228,7 +252,7 @@ pub async fn login_start(State(s): State<AppState>, headers: HeaderMap, body: By
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
         }
-        Err(e) => authn_error(e),
+        Err(e) => authn_error(&s, &headers, e),
     }
 }
 
@@ -239,28 +263,35 @@ pub struct AuthFinish {
     ar: Option<String>,
 }
 
-/// Where the browser goes after a passkey ceremony: back into the authorization, or the account.
+/// Where the page goes after a passkey proof: where the pending request's interaction says
+/// (the request is marked signed in first when this was a sign-in), or the account page.
 async fn continue_to(
     s: &AppState,
     headers: &HeaderMap,
     ar: Option<&str>,
-    login: bool,
-) -> Result<String, Response> {
+    signed_in: (&Session, &AccountRecord),
+    sign_in: bool,
+) -> Response {
     let Some(ar) = ar.filter(|a| !a.is_empty()) else {
-        return Ok(paths::ACCOUNT.into());
+        let to = match sign_in {
+            true => paths::ACCOUNT.to_string(),
+            false => format!("{}?done=confirmed", paths::ACCOUNT),
+        };
+        return Json(json!({"redirect": to})).into_response();
     };
-    let (mut req, _) = load_request(s, headers, ar).await?;
-    if login {
-        req.login_done = true;
-        save_request(s, ar, &req).await.map_err(|_| {
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            )
-        })?;
+    let (pending, client) = match engine(s).load(ar).await {
+        Ok(x) => x,
+        Err(_) => return Json(json!({"redirect": paths::ACCOUNT})).into_response(),
+    };
+    let engine = engine(s);
+    let next = match sign_in {
+        true => engine.signed_in(ar, pending, &client, signed_in).await,
+        false => engine.advance(ar, pending, &client, Some(signed_in)).await,
+    };
+    match interaction::location(ar, &next) {
+        Some(url) => Json(json!({"redirect": url})).into_response(),
+        None => unavailable(s, headers),
     }
-    Ok(format!("{}?ar={ar}", paths::AUTHORIZE_RESUME))
 }
 
 pub async fn login_finish(
@@ -273,64 +304,42 @@ pub async fn login_finish(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let now = s.p.now();
-    let asserted = match webauthn::finish_login(
-        wa,
-        s.p.db.as_ref(),
-        s.p.eph.as_ref(),
-        &b.ceremony,
-        &b.credential,
-        now,
-    )
-    .await
+    let (db, eph, now) = (s.p.db.as_ref(), s.p.eph.as_ref(), s.p.now());
+    let asserted = match webauthn::finish_login(wa, db, eph, &b.ceremony, &b.credential, now).await
     {
         Ok(a) => a,
         Err(e) => {
             METRICS.signin("webauthn", "invalid");
-            return authn_error(e);
+            return authn_error(&s, &headers, e);
         }
     };
-    METRICS.signin("webauthn", "success");
-    let event = Event {
-        actor: asserted.account.sub.clone(),
-        action: actions::SIGNIN,
-        subject: Some(asserted.account.sub.clone()),
-        detail: json!({"method": "passkey"}),
-        ip: Some(pages::ip(&s, &headers, peer)),
-        ..Default::default()
+    let ip = pages::ip(&s, &headers, peer);
+    let client_id = match b.ar.as_deref() {
+        Some(ar) => engine(&s).load(ar).await.ok().map(|(_, c)| c.client_id),
+        None => None,
     };
-    // The usage history is part of the sign-in: no entry, no session.
-    if let Err(e) = audit::record(s.p.db.as_ref(), event, now).await {
-        return authn_error(e.into());
-    }
+    let cx = pages::signin_context(&s, &headers, &ip, client_id.as_deref());
     let previous = form::cookie(&headers, SESSION_COOKIE);
-    let started = session::start(
-        s.p.eph.as_ref(),
-        previous.as_deref(),
-        &asserted.account,
-        asserted.method,
-        now,
-        s.p.cfg.lifetimes.session,
-    )
-    .await;
-    let Ok((cookie, _)) = started else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again",
-        );
+    let done = match signin::passkey(&cx, previous.as_deref(), asserted).await {
+        Ok(done) => done,
+        Err(e) => return authn_error(&s, &headers, e),
     };
-    let redirect = match continue_to(&s, &headers, b.ar.as_deref(), true).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    METRICS.signin("webauthn", "success");
     let set = form::set_cookie(
         SESSION_COOKIE,
-        &cookie,
+        &done.cookie,
         s.p.cfg.lifetimes.session,
         s.p.cfg.issuer_is_https(),
     );
-    with_cookies(Json(json!({"redirect": redirect})).into_response(), &[set])
+    let next = continue_to(
+        &s,
+        &headers,
+        b.ar.as_deref(),
+        (&done.session, &done.account),
+        true,
+    )
+    .await;
+    with_cookies(next, &[set])
 }
 
 pub async fn second_start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -346,10 +355,12 @@ pub async fn second_start(State(s): State<AppState>, headers: HeaderMap, body: B
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
         }
-        Err(e) => authn_error(e),
+        Err(e) => authn_error(&s, &headers, e),
     }
 }
 
+/// A passkey as a further factor: a step-up for a pending request (`ar`), or, on the account
+/// site, the confirmation before an account change.
 pub async fn second_finish(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -364,147 +375,51 @@ pub async fn second_finish(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let now = s.p.now();
-    let method = match webauthn::finish_second(
-        wa,
-        s.p.db.as_ref(),
-        s.p.eph.as_ref(),
-        &account.sub,
-        &b.ceremony,
-        &b.credential,
-        now,
-    )
-    .await
-    {
-        Ok(m) => m,
-        Err(e) => {
-            METRICS.signin("webauthn", "invalid");
-            return authn_error(e);
-        }
-    };
-    METRICS.signin("webauthn", "success");
-    let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
-        return error(StatusCode::UNAUTHORIZED, "login_required", "sign in first");
-    };
-    let up = session::stepped(&sess, method, now);
-    let event = Event {
-        actor: account.sub.clone(),
-        action: actions::STEPUP,
-        subject: Some(account.sub.clone()),
-        detail: json!({"method": "passkey", "acr": up.acr}),
-        ip: Some(pages::ip(&s, &headers, peer)),
-        ..Default::default()
-    };
-    // Recorded first: a step-up the history cannot hold does not happen.
-    if let Err(e) = audit::record(s.p.db.as_ref(), event, now).await {
-        return authn_error(e.into());
-    }
-    if session::save(s.p.eph.as_ref(), &cookie, &up, now)
-        .await
-        .is_err()
-    {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again",
-        );
-    }
-    match continue_to(&s, &headers, b.ar.as_deref(), false).await {
-        Ok(redirect) => Json(json!({"redirect": redirect})).into_response(),
-        Err(r) => r,
-    }
-}
-
-fn cred_id(form_value: Option<&str>) -> Option<Vec<u8>> {
-    form_value.and_then(b64url_decode)
-}
-
-pub async fn rename(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (f, _, account) = match posted(&s, &headers, &body).await {
-        Ok(x) => x,
-        Err(p) => return p,
-    };
-    let lang = choose_lang(&[], &headers);
-    let name: String = f.name.unwrap_or_default().trim().chars().take(60).collect();
-    let ok = match cred_id(f.passkey.as_deref()) {
-        Some(id) if !name.is_empty() => {
-            s.p.db
-                .rename_passkey(&account.sub, &id, &name)
-                .await
-                .unwrap_or(false)
-        }
-        _ => false,
-    };
-    let (msg, err) = if ok {
-        (Some(s.ui.t(lang, "message_passkey_renamed")), None)
-    } else {
-        (None, Some(s.ui.t(lang, "error_bad_request")))
-    };
-    render(
-        &s,
-        &headers,
-        &account,
-        msg,
-        err,
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_REQUEST
-        },
-    )
-    .await
-}
-
-pub async fn delete(
-    State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (f, _, account) = match posted_change(&s, &headers, &body).await {
-        Ok(x) => x,
-        Err(p) => return p,
-    };
-    let lang = choose_lang(&[], &headers);
-    let db = s.p.db.as_ref();
-    let found = match cred_id(f.passkey.as_deref()) {
-        Some(id) => match db.passkeys_of(&account.sub).await {
-            Ok(keys) => keys.into_iter().find(|k| k.cred_id == id),
-            Err(_) => {
-                return s
-                    .ui
-                    .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+    let (db, eph, now) = (s.p.db.as_ref(), s.p.eph.as_ref(), s.p.now());
+    let method =
+        match webauthn::finish_second(wa, db, eph, &account.sub, &b.ceremony, &b.credential, now)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => {
+                METRICS.signin("webauthn", "invalid");
+                return authn_error(&s, &headers, e);
             }
-        },
-        None => None,
-    };
-    let Some(key) = found else {
-        let err = s.ui.t(lang, "error_bad_request");
-        return render(
+        };
+    let Some(cookie) = form::cookie(&headers, SESSION_COOKIE) else {
+        return error(
             &s,
             &headers,
-            &account,
-            None,
-            Some(err),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            "error_sign_in_first",
+        );
+    };
+    let ar = b.ar.as_deref().filter(|a| !a.is_empty());
+    let purpose = if ar.is_some() {
+        Purpose::StepUp
+    } else {
+        Purpose::Confirm
     };
     let ip = pages::ip(&s, &headers, peer);
-    let origin = Origin {
-        ip: &ip,
-        now: s.p.now(),
+    let client_id = match ar {
+        Some(ar) => engine(&s).load(ar).await.ok().map(|(_, c)| c.client_id),
+        None => None,
     };
-    let what = Change::PasskeyRemoved(key.name.clone());
-    let removed = db.delete_passkey(&account.sub, &key.cred_id);
-    match changes::apply(db, &notifier(&s), &account, what, &origin, removed).await {
-        Ok(_) => {
-            let msg = s.ui.t(lang, "message_passkey_removed");
-            render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "passkey not removed");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
-        }
-    }
+    let cx = pages::signin_context(&s, &headers, &ip, client_id.as_deref());
+    let up = match signin::prove(
+        &cx,
+        &cookie,
+        &sess,
+        &account,
+        Proof::Passkey(method),
+        purpose,
+    )
+    .await
+    {
+        Ok(up) => up,
+        Err(e) => return authn_error(&s, &headers, e),
+    };
+    METRICS.signin("webauthn", "success");
+    continue_to(&s, &headers, ar, (&up, &account), false).await
 }

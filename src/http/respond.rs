@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::oidc::OAuthError;
+use crate::oidc::{ErrorCode, OAuthError};
 
 fn status(e: &OAuthError) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST)
@@ -23,18 +23,18 @@ pub fn oauth_error(e: &OAuthError, basic: bool) -> Response {
         status(e),
         no_store(),
         axum::Json(Body {
-            error: e.error,
+            error: e.error.as_str(),
             error_description: &e.description,
         }),
     )
         .into_response();
-    if e.error == "invalid_client" && basic {
+    if e.error == ErrorCode::InvalidClient && basic {
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"eidp\""),
         );
     }
-    if e.error == "temporarily_unavailable" {
+    if e.error == ErrorCode::TemporarilyUnavailable {
         *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

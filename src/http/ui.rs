@@ -8,14 +8,16 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 18] = [
     (
         "account_confirm.html",
         include_str!("../../templates/account_confirm.html"),
     ),
+    ("step_up.html", include_str!("../../templates/step_up.html")),
+    ("recover.html", include_str!("../../templates/recover.html")),
     (
-        "second_factor.html",
-        include_str!("../../templates/second_factor.html"),
+        "messages.html",
+        include_str!("../../templates/messages.html"),
     ),
     (
         "mfa_totp.html",
@@ -97,6 +99,10 @@ impl Ui {
         };
         ctx.insert("lang".into(), Value::String(lang.into()));
         ctx.insert(
+            "here".into(),
+            Value::String(super::middleware::request_page().unwrap_or_else(|| "/".into())),
+        );
+        ctx.insert(
             "t".into(),
             Value::Object(self.strings.get(lang).cloned().unwrap_or_default()),
         );
@@ -113,8 +119,35 @@ impl Ui {
         }
     }
 
+    /// An error page that leads back to the account page.
     pub fn error(&self, status: StatusCode, lang: &str, message_key: &str) -> Response {
-        let ctx = serde_json::json!({ "title": "", "message": self.t(lang, message_key) });
+        self.error_page(
+            status,
+            lang,
+            message_key,
+            None,
+            ("/account", "back_to_account"),
+        )
+    }
+
+    /// An error page: the message in the person's language, the protocol `code` apart (for
+    /// support), the request's id as the reference its log lines carry, and a way back
+    /// (`(url, label key)`).
+    pub fn error_page(
+        &self,
+        status: StatusCode,
+        lang: &str,
+        message_key: &str,
+        code: Option<&str>,
+        back: (&str, &str),
+    ) -> Response {
+        let ctx = serde_json::json!({
+            "message": self.t(lang, message_key),
+            "code": code,
+            "reference": super::middleware::request_id(),
+            "back_url": back.0,
+            "back_label": self.t(lang, back.1),
+        });
         self.page(status, "error.html", lang, ctx)
     }
 }
@@ -133,8 +166,17 @@ fn page_headers() -> [(header::HeaderName, &'static str); 5] {
     ]
 }
 
-/// `ui_locales` wins (OIDC Core §3.1.2.1), then Accept-Language, then Vietnamese.
+/// The cookie the language switcher sets.
+pub const LANG_COOKIE: &str = "eidp_lang";
+
+/// The person's own choice (the switcher's cookie) wins, then the client's `ui_locales`
+/// (OIDC Core §3.1.2.1), then Accept-Language, then Vietnamese.
 pub fn choose_lang(ui_locales: &[String], headers: &HeaderMap) -> &'static str {
+    if let Some(chosen) = super::form::cookie(headers, LANG_COOKIE)
+        && let Some(l) = LANGS.iter().find(|l| **l == chosen)
+    {
+        return l;
+    }
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
@@ -157,6 +199,34 @@ pub fn choose_lang(ui_locales: &[String], headers: &HeaderMap) -> &'static str {
     "vi"
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A `YYYY-MM-DD` date as people of `lang` write it: `08/03/1990` in Vietnamese, `8 Mar 1990`
+/// in English; anything else as given.
+pub fn date_text(lang: &str, ymd: &str) -> String {
+    let parts: Vec<&str> = ymd.split('-').collect();
+    let (Some(y), Some(m), Some(d)) = (parts.first(), parts.get(1), parts.get(2)) else {
+        return ymd.to_string();
+    };
+    let month = m.parse::<usize>().ok().filter(|m| (1..=12).contains(m));
+    match (lang, month, d.parse::<u32>()) {
+        ("vi", Some(_), Ok(_)) => format!("{d}/{m}/{y}"),
+        (_, Some(mi), Ok(di)) => format!("{di} {} {y}", MONTHS[mi - 1]),
+        _ => ymd.to_string(),
+    }
+}
+
+/// A moment in Vietnam time (UTC+7, no daylight saving), as people of `lang` write it.
+pub fn local_date_time(lang: &str, t: i64) -> String {
+    let local = t + 7 * 3600;
+    let secs = local.rem_euclid(86_400);
+    let date = date_text(lang, &crate::identity::register::date_of(local));
+    let sep = if lang == "vi" { " " } else { ", " };
+    format!("{date}{sep}{:02}:{:02}", secs / 3600, (secs % 3600) / 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +247,24 @@ mod tests {
         assert_eq!(choose_lang(&[], &h), "en");
         assert_eq!(choose_lang(&["vi-VN".into()], &h), "vi");
         assert_eq!(choose_lang(&["fr".into()], &h), "en");
+        h.insert(header::COOKIE, "eidp_lang=vi".parse().unwrap());
+        assert_eq!(
+            choose_lang(&["en".into()], &h),
+            "vi",
+            "the person's choice wins"
+        );
+        h.insert(header::COOKIE, "eidp_lang=xx".parse().unwrap());
+        assert_eq!(choose_lang(&[], &h), "en", "an unknown choice is ignored");
+    }
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        // 2026-11-30 07:05 UTC is 14:05 in Vietnam.
+        let t = 1_796_022_300;
+        assert_eq!(local_date_time("vi", t), "30/11/2026 14:05");
+        assert_eq!(local_date_time("en", t), "30 Nov 2026, 14:05");
+        assert_eq!(date_text("vi", "1990-03-08"), "08/03/1990");
+        assert_eq!(date_text("en", "1990-03-08"), "8 Mar 1990");
+        assert_eq!(date_text("vi", "not a date"), "not a date");
     }
 }

@@ -2,7 +2,7 @@
 //! one is created from the given fields — and the ID number is validated either way.
 
 use super::id_number::{IdNumber, IdNumberError, Sex};
-use super::{STATE_ACTIVE, password_policy};
+use super::{AccountState, password_policy};
 use crate::clock::UnixTime;
 use crate::crypto;
 use crate::store::{AccountRecord, Durable, PersonRecord, StoreError};
@@ -158,7 +158,7 @@ pub async fn create_account(
         id_number: id.as_str().to_string(),
         password_hash: hash(password).map_err(|e| invalid("password", e))?,
         level: 1,
-        state: STATE_ACTIVE.into(),
+        state: AccountState::Active.as_str().into(),
         created_at: now,
         updated_at: now,
         ..Default::default()

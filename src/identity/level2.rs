@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{IdentityError, STATE_ACTIVE};
+use super::{IdentityError, usable};
 use crate::audit::{self, Event, actions};
 use crate::clock::UnixTime;
 use crate::store::{AccountRecord, Durable, OfficerRecord, VerificationRecord};
@@ -93,7 +93,7 @@ pub async fn verify(
         .await?
         .ok_or(IdentityError::NoAccount)?;
     by.check_not_own(&account)?;
-    if account.state != STATE_ACTIVE {
+    if !usable(&account) {
         return Err(invalid("state", "a locked account cannot be verified"));
     }
     if check.evidence_ref.trim().is_empty() {

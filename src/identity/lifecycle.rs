@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{IdentityError, STATE_ACTIVE, STATE_LOCKED};
+use super::{AccountState, IdentityError};
 use crate::audit::{self, Event, actions};
 use crate::clock::UnixTime;
 use crate::store::{AccountRecord, Durable, StoreError};
@@ -83,7 +83,8 @@ pub async fn lock(
     actor: &Actor<'_>,
     now: UnixTime,
 ) -> Result<(), IdentityError> {
-    db.set_state(&account.sub, STATE_LOCKED, Some(reason.as_str()), note, now)
+    let locked = AccountState::Locked.as_str();
+    db.set_state(&account.sub, locked, Some(reason.as_str()), note, now)
         .await?;
     let revoked = db.revoke_grants_of(&account.sub, now).await?;
     let event = Event {
@@ -112,7 +113,7 @@ pub async fn unlock(
             reason: "a written reason is required".into(),
         });
     }
-    if account.state != STATE_LOCKED {
+    if AccountState::of(account) != AccountState::Locked {
         return Err(IdentityError::Invalid {
             field: "state",
             reason: "the account is not locked".into(),
@@ -125,8 +126,14 @@ pub async fn unlock(
                 .into(),
         });
     }
-    db.set_state(&account.sub, STATE_ACTIVE, None, Some(note), now)
-        .await?;
+    db.set_state(
+        &account.sub,
+        AccountState::Active.as_str(),
+        None,
+        Some(note),
+        now,
+    )
+    .await?;
     let event = Event {
         actor: actor.id.to_string(),
         action: actions::UNLOCKED,
@@ -150,7 +157,7 @@ pub async fn lock_from_register(
     let Some(account) = db.account_by_id_number(id_number).await? else {
         return Ok(false);
     };
-    if account.state == STATE_LOCKED {
+    if AccountState::of(&account) == AccountState::Locked {
         return Ok(false);
     }
     let actor = Actor {

@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::{OAuthError, Provider, claims, split_spaces};
-use crate::authn::{Session, acr_rank};
+use super::{ErrorCode, OAuthError, Provider, claims, split_spaces};
 use crate::clock::UnixTime;
 use crate::crypto::jwt;
-use crate::store::{ClientRecord, ConsentRecord};
+use crate::store::ClientRecord;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct AuthorizeParams {
@@ -54,22 +53,12 @@ pub struct AuthRequest {
     pub acr_values: Vec<String>,
     pub claims: Option<Value>,
     pub created_at: UnixTime,
-    /// Set when the person signed in (or consented) for this very request, so `prompt=login`
-    /// and `prompt=consent` are satisfied once and not in a loop.
-    #[serde(default)]
-    pub login_done: bool,
-    #[serde(default)]
-    pub consent_done: bool,
-    /// The person had no second factor for a level that was only asked for (`acr_values`),
-    /// not required: continue at the level reached.
-    #[serde(default)]
-    pub stepup_skipped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rejection {
     /// The client or redirect URI is not proven: never redirect, show a page.
-    Page(OAuthError),
+    Page(PageReason, OAuthError),
     Redirect {
         redirect_uri: String,
         error: OAuthError,
@@ -77,9 +66,25 @@ pub enum Rejection {
     },
 }
 
+/// Why a request is answered with a page, for the page to say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageReason {
+    UnknownClient,
+    RedirectUri,
+    /// The request itself is malformed before its client is proven.
+    Request,
+    /// The provider could not decide now.
+    Unavailable,
+}
+
 impl From<OAuthError> for Rejection {
     fn from(e: OAuthError) -> Self {
-        Rejection::Page(e)
+        let reason = match e.error {
+            ErrorCode::InvalidClient => PageReason::UnknownClient,
+            _ if e.is_ours() => PageReason::Unavailable,
+            _ => PageReason::Request,
+        };
+        Rejection::Page(reason, e)
     }
 }
 
@@ -108,7 +113,7 @@ pub fn response_url(
 
 pub fn error_url(p: &Provider, r: &Rejection) -> Option<String> {
     match r {
-        Rejection::Page(_) => None,
+        Rejection::Page(..) => None,
         Rejection::Redirect {
             redirect_uri,
             error,
@@ -116,13 +121,26 @@ pub fn error_url(p: &Provider, r: &Rejection) -> Option<String> {
         } => Some(response_url(
             redirect_uri,
             &[
-                ("error", error.error),
+                ("error", error.error.as_str()),
                 ("error_description", &error.description),
             ],
             state.as_deref(),
             p.issuer(),
         )),
     }
+}
+
+/// The URL that tells the client of a proven request about `e` (RFC 6749 §4.1.2.1).
+pub fn error_url_for(p: &Provider, req: &AuthRequest, e: &OAuthError) -> String {
+    response_url(
+        &req.redirect_uri,
+        &[
+            ("error", e.error.as_str()),
+            ("error_description", &e.description),
+        ],
+        req.state.as_deref(),
+        p.issuer(),
+    )
 }
 
 async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRecord, Rejection> {
@@ -142,11 +160,14 @@ fn check_redirect_uri(
     params: &AuthorizeParams,
 ) -> Result<String, Rejection> {
     let uri = params.redirect_uri.as_deref().filter(|s| !s.is_empty());
-    let uri = uri.ok_or_else(|| OAuthError::invalid_request("redirect_uri is missing"))?;
+    let missing = || {
+        let e = OAuthError::invalid_request("redirect_uri is missing");
+        Rejection::Page(PageReason::RedirectUri, e)
+    };
+    let uri = uri.ok_or_else(missing)?;
     if !client.redirect_uris.iter().any(|r| r == uri) {
-        return Err(
-            OAuthError::invalid_request("redirect_uri is not registered for this client").into(),
-        );
+        let e = OAuthError::invalid_request("redirect_uri is not registered for this client");
+        return Err(Rejection::Page(PageReason::RedirectUri, e));
     }
     Ok(uri.to_string())
 }
@@ -353,132 +374,28 @@ pub async fn validate(
         acr_values: split_spaces(params.acr_values.as_deref()),
         claims,
         created_at: p.now(),
-        login_done: false,
-        consent_done: false,
-        stepup_skipped: false,
     };
     Ok((client, req))
-}
-
-/// What the browser must do next for this request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Next {
-    Login,
-    /// Ask for a further factor until the session reaches this `acr`.
-    StepUp(&'static str),
-    Consent,
-    Issue,
-}
-
-/// Levels the request *requires*: the client's minimum and an essential `acr` claim
-/// (OIDC Core §5.5.1.1). Returns the rank (0 = none).
-pub fn required_rank(req: &AuthRequest, client: &ClientRecord) -> usize {
-    let from_client = client.min_acr.as_deref().map(acr_rank).unwrap_or(0);
-    let acr = req
-        .claims
-        .as_ref()
-        .and_then(|c| c.get("id_token"))
-        .and_then(|i| i.get("acr"));
-    let essential = acr
-        .filter(|a| a.get("essential").and_then(Value::as_bool) == Some(true))
-        .map(acr_claim_rank)
-        .unwrap_or(0);
-    from_client.max(essential)
-}
-
-/// The lowest level any of the claim's `value`/`values` names (any of them satisfies it).
-fn acr_claim_rank(acr: &Value) -> usize {
-    let mut names: Vec<&str> = acr
-        .get("values")
-        .and_then(Value::as_array)
-        .map(|v| v.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    names.extend(acr.get("value").and_then(Value::as_str));
-    names
-        .iter()
-        .map(|n| acr_rank(n))
-        .filter(|r| *r > 0)
-        .min()
-        .unwrap_or(0)
-}
-
-/// Levels merely *asked for* with `acr_values` (voluntary): the lowest one named.
-pub fn wanted_rank(req: &AuthRequest) -> usize {
-    req.acr_values
-        .iter()
-        .map(|a| acr_rank(a))
-        .filter(|r| *r > 0)
-        .min()
-        .unwrap_or(0)
-}
-
-fn acr_of_rank(rank: usize) -> &'static str {
-    crate::authn::ACR_VALUES
-        .get(rank.saturating_sub(1))
-        .copied()
-        .unwrap_or(crate::authn::LOA1)
-}
-
-/// The interaction rules (OIDC Core §3.1.2.1, §3.1.2.3): sign-in when there is no usable
-/// session, consent when scopes lack it; with `prompt=none` each of those is an error.
-pub fn decide(
-    req: &AuthRequest,
-    client: &ClientRecord,
-    session: Option<&Session>,
-    consent: Option<&ConsentRecord>,
-    now: UnixTime,
-) -> Result<Next, OAuthError> {
-    let silent = req.prompt.iter().any(|p| p == "none");
-    // Refuse before asking for anything when no method here can reach the level.
-    let required = required_rank(req, client);
-    if required > acr_rank(crate::authn::assurance::HIGHEST_REACHABLE) {
-        return Err(OAuthError::unmet_authentication_requirements(
-            "the required authentication level cannot be reached with the available methods",
-        ));
-    }
-
-    let need_login = match session {
-        None => true,
-        Some(s) => {
-            (req.prompt.iter().any(|p| p == "login") && !req.login_done)
-                || req.max_age.is_some_and(|m| now - s.auth_time > m)
-                || req.hint_sub.as_deref().is_some_and(|h| h != s.sub)
-        }
-    };
-    if need_login {
-        return if silent {
-            Err(OAuthError::login_required("the person must sign in"))
-        } else {
-            Ok(Next::Login)
-        };
-    }
-    let have = session.map(|s| acr_rank(&s.acr)).unwrap_or(0);
-    if have < required {
-        return if silent {
-            Err(OAuthError::login_required("a stronger sign-in is required"))
-        } else {
-            Ok(Next::StepUp(acr_of_rank(required)))
-        };
-    }
-    let wanted = wanted_rank(req).min(acr_rank(crate::authn::assurance::HIGHEST_REACHABLE));
-    if have < wanted && !req.stepup_skipped && !silent {
-        return Ok(Next::StepUp(acr_of_rank(wanted)));
-    }
-    let wanted = claims::consent_scopes(&req.scopes, req.claims.as_ref());
-    let covered = consent.is_some_and(|c| wanted.iter().all(|w| c.scopes.contains(w)));
-    let forced = req.prompt.iter().any(|p| p == "consent") && !req.consent_done;
-    if (!covered || forced) && !req.consent_done {
-        return if silent {
-            Err(OAuthError::consent_required("the person must consent"))
-        } else {
-            Ok(Next::Consent)
-        };
-    }
-    Ok(Next::Issue)
 }
 
 mod issue;
 pub use issue::{CodeGrant, code_key, issue_code};
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::response_url;
+
+    #[test]
+    fn response_url_keeps_existing_query_and_adds_iss() {
+        let u = response_url(
+            "https://rp/cb?x=1",
+            &[("code", "abc")],
+            Some("st"),
+            "https://id",
+        );
+        assert_eq!(
+            u,
+            "https://rp/cb?x=1&code=abc&state=st&iss=https%3A%2F%2Fid"
+        );
+    }
+}

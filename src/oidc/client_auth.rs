@@ -21,6 +21,12 @@ pub mod assertion;
 /// Algorithms accepted on client assertions.
 pub const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
 
+/// Where clients' `jwks_uri` documents come from: the app gives one over HTTP.
+#[async_trait::async_trait]
+pub trait JwksFetcher: Send + Sync {
+    async fn fetch(&self, uri: &str) -> Result<Vec<u8>, String>;
+}
+
 /// What the request presented, already decoded by the HTTP layer.
 #[derive(Debug, Default, Clone)]
 pub struct Presented {
@@ -171,17 +177,11 @@ async fn client_keys(p: &Provider, client: &ClientRecord) -> Result<JwkSet, OAut
     {
         return Ok(set);
     }
-    let resp = p
-        .http
-        .get(uri)
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
+    let bytes = p
+        .jwks
+        .fetch(uri)
         .await
         .map_err(|_| bad("client jwks_uri cannot be fetched"))?;
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|_| bad("client jwks_uri cannot be read"))?;
     let set: JwkSet =
         serde_json::from_slice(&bytes).map_err(|_| bad("client jwks_uri is not a JWK set"))?;
     p.eph.put(&cache_key, &bytes, 300).await?;

@@ -196,11 +196,14 @@ pub fn build(
         return Err(rule("min_account_level", "must be 1 or 2"));
     }
     if let Some(a) = &n.min_acr
-        && crate::authn::acr_rank(a) == 0
+        && crate::authn::Acr::parse(a).is_none()
     {
         return Err(rule(
             "min_acr",
-            format!("must be one of {}", crate::authn::ACR_VALUES.join(", ")),
+            format!(
+                "must be one of {}",
+                crate::authn::Acr::ALL.map(|a| a.as_str()).join(", ")
+            ),
         ));
     }
     let needs_secret = matches!(

@@ -12,7 +12,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use super::{claims, client_auth, paths};
-use crate::authn::ACR_VALUES;
+use crate::authn::Acr;
 use crate::config::Config;
 
 /// Fields from RFC 8414, RFC 7636, RFC 9207, RFC 7662, RFC 7009 and RP-Initiated Logout that
@@ -80,9 +80,9 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
         CoreGrantType::ClientCredentials,
     ]))
     .set_acr_values_supported(Some(
-        ACR_VALUES
+        Acr::ALL
             .iter()
-            .map(|a| openidconnect::AuthenticationContextClass::new(a.to_string()))
+            .map(|a| openidconnect::AuthenticationContextClass::new(a.as_str().to_string()))
             .collect(),
     ))
     .set_token_endpoint_auth_methods_supported(Some(

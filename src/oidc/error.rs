@@ -5,51 +5,81 @@ use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
-    pub error: &'static str,
+    pub error: ErrorCode,
     pub description: String,
 }
 
+/// The error codes the provider sends: a variant per code, its constructor on [`OAuthError`]
+/// named as the code (`OAuthError::invalid_request(…)`), its wire form by `as_str`.
 macro_rules! codes {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident => $variant:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant),*
+        }
+
+        impl ErrorCode {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => stringify!($name)),*
+                }
+            }
+        }
+
         impl OAuthError {
             $(pub fn $name(description: impl Into<String>) -> OAuthError {
-                OAuthError { error: stringify!($name), description: description.into() }
+                OAuthError { error: ErrorCode::$variant, description: description.into() }
             })*
         }
     };
 }
 
 codes!(
-    invalid_request,
-    invalid_client,
-    invalid_grant,
-    unauthorized_client,
-    unsupported_grant_type,
-    unsupported_response_type,
-    invalid_scope,
-    access_denied,
-    server_error,
-    temporarily_unavailable,
-    login_required,
-    consent_required,
-    interaction_required,
-    request_not_supported,
-    request_uri_not_supported,
-    unmet_authentication_requirements,
-    invalid_token,
-    insufficient_scope,
+    invalid_request => InvalidRequest,
+    invalid_client => InvalidClient,
+    invalid_grant => InvalidGrant,
+    unauthorized_client => UnauthorizedClient,
+    unsupported_grant_type => UnsupportedGrantType,
+    unsupported_response_type => UnsupportedResponseType,
+    invalid_scope => InvalidScope,
+    access_denied => AccessDenied,
+    server_error => ServerError,
+    temporarily_unavailable => TemporarilyUnavailable,
+    login_required => LoginRequired,
+    consent_required => ConsentRequired,
+    interaction_required => InteractionRequired,
+    request_not_supported => RequestNotSupported,
+    request_uri_not_supported => RequestUriNotSupported,
+    unmet_authentication_requirements => UnmetAuthenticationRequirements,
+    invalid_token => InvalidToken,
+    insufficient_scope => InsufficientScope,
 );
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 impl OAuthError {
     /// HTTP status for token-style endpoints (RFC 6749 §5.2, RFC 6750 §3.1).
     pub fn status(&self) -> u16 {
         match self.error {
-            "invalid_client" | "invalid_token" => 401,
-            "insufficient_scope" => 403,
-            "server_error" => 500,
-            "temporarily_unavailable" => 503,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
         }
+    }
+
+    /// The provider could not decide (a store or internal failure), as opposed to a refusal:
+    /// such an error is never sent to the client as the answer to its request.
+    pub fn is_ours(&self) -> bool {
+        matches!(
+            self.error,
+            ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+        )
     }
 }
 

@@ -16,6 +16,7 @@ pub struct MemoryStore {
 #[derive(Default)]
 struct Inner {
     items: HashMap<String, (Vec<u8>, Instant)>,
+    sets: HashMap<String, (std::collections::BTreeSet<String>, Instant)>,
     writes: u64,
 }
 
@@ -33,6 +34,7 @@ impl Inner {
         self.writes += 1;
         if self.writes.is_multiple_of(1024) {
             self.items.retain(|_, (_, exp)| *exp > now);
+            self.sets.retain(|_, (_, exp)| *exp > now);
         }
     }
 }
@@ -114,6 +116,37 @@ impl Ephemeral for MemoryStore {
         };
         m.after_write(now);
         Ok(next)
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl_secs: u64) -> StoreResult<()> {
+        let now = Instant::now();
+        let mut m = self.lock()?;
+        let entry = m
+            .sets
+            .entry(key.to_string())
+            .or_insert_with(|| (Default::default(), now));
+        if entry.1 <= now {
+            entry.0.clear();
+        }
+        entry.0.insert(member.to_string());
+        entry.1 = expiry(now, ttl_secs);
+        m.after_write(now);
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
+        let m = self.lock()?;
+        Ok(match m.sets.get(key) {
+            Some((set, exp)) if *exp > Instant::now() => set.iter().cloned().collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
+        if let Some((set, _)) = self.lock()?.sets.get_mut(key) {
+            set.remove(member);
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> StoreResult<()> {

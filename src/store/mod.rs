@@ -52,6 +52,10 @@ pub trait Ephemeral: Send + Sync + 'static {
     async fn incr(&self, key: &str, ttl_secs: u64) -> StoreResult<i64> {
         self.incr_by(key, 1, ttl_secs).await
     }
+    /// Add `member` to the set at `key`; the set lives `ttl_secs` from this write.
+    async fn set_add(&self, key: &str, member: &str, ttl_secs: u64) -> StoreResult<()>;
+    async fn set_members(&self, key: &str) -> StoreResult<Vec<String>>;
+    async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
 }
 

@@ -153,6 +153,26 @@ impl Ephemeral for RedisStore {
             .await
     }
 
+    async fn set_add(&self, key: &str, member: &str, ttl_secs: u64) -> StoreResult<()> {
+        let key = self.key(key);
+        let _: i64 = self.run(redis::cmd("SADD").arg(&key).arg(member)).await?;
+        let _: i64 = self
+            .run(redis::cmd("EXPIRE").arg(&key).arg(ttl_secs.max(1)))
+            .await?;
+        Ok(())
+    }
+
+    async fn set_members(&self, key: &str) -> StoreResult<Vec<String>> {
+        self.run(redis::cmd("SMEMBERS").arg(self.key(key))).await
+    }
+
+    async fn set_remove(&self, key: &str, member: &str) -> StoreResult<()> {
+        let _: i64 = self
+            .run(redis::cmd("SREM").arg(self.key(key)).arg(member))
+            .await?;
+        Ok(())
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         let _: String = self.run(&redis::cmd("PING")).await?;
         Ok(())

@@ -8,7 +8,7 @@
 // Env: EIDP_ISSUER (http://localhost:PORT), EIDP_CLIENT_ID, EIDP_CLIENT_SECRET,
 //      EIDP_REDIRECT_URI, EIDP_ID_NUMBER, EIDP_PASSWORD, EIDP_OUTBOX (the SMS outbox file),
 //      EIDP_PHONE (as the outbox addresses it), CHROMIUM (default /usr/bin/chromium).
-import { readFileSync } from "node:fs";
+import { lastSmsCode as outboxCode } from "./outbox.mjs";
 import { createHash, randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 
@@ -22,15 +22,7 @@ const redirectUri = env("EIDP_REDIRECT_URI");
 const b64url = (buf) => buf.toString("base64url");
 
 // The last six-digit code the development SMS outbox holds for the phone.
-function lastSmsCode() {
-  const lines = readFileSync(env("EIDP_OUTBOX"), "utf8").trim().split("\n").reverse();
-  for (const l of lines) {
-    const m = JSON.parse(l);
-    const code = m.to === env("EIDP_PHONE") && m.text.match(/\b\d{6}\b/);
-    if (code) return code[0];
-  }
-  throw new Error("no code in the SMS outbox");
-}
+const lastSmsCode = () => outboxCode(env("EIDP_OUTBOX"), env("EIDP_PHONE"));
 
 async function main() {
   const browser = await chromium.launch({

@@ -5,42 +5,41 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{REDIRECT_URI, start_on_localhost};
+use crate::common::{
+    Browser, PHONE, REDIRECT_URI, TestServer, authorize_url, pkce, redeem, start_on_localhost,
+};
+use crate::flow::decode_payload;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_registers_a_passkey_and_signs_in_with_it() {
+/// Chromium's path when it and playwright-core are installed; `None` (the test is skipped)
+/// when they are not — which fails in CI, where they must be.
+fn chromium() -> Option<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = Path::new(&chromium).exists()
         && root
             .join("tests/browser/node_modules/playwright-core")
             .exists();
-    if !ready {
-        let required = std::env::var("CI").is_ok()
-            || std::env::var("EIDP_TEST_BROWSER").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "chromium or playwright-core missing: apt-get install chromium; npm ci in tests/browser"
-        );
-        eprintln!(
-            "SKIPPED (browser passkey test): install chromium and run npm ci in tests/browser"
-        );
-        return;
+    if ready {
+        return Some(chromium);
     }
-    let s = start_on_localhost().await;
-    let who = s.citizen(130).await;
-    let (c, secret) = s.confidential().await;
+    let required =
+        std::env::var("CI").is_ok() || std::env::var("EIDP_TEST_BROWSER").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "chromium or playwright-core missing: apt-get install chromium; npm ci in tests/browser"
+    );
+    eprintln!("SKIPPED (browser tests): install chromium and run npm ci in tests/browser");
+    None
+}
+
+/// Run a script of tests/browser with `env`; its last stdout line, as JSON.
+async fn node(script: &str, env: Vec<(&str, String)>) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cmd = Command::new("node");
-    cmd.arg(root.join("tests/browser/passkey.mjs"))
-        .env("EIDP_ISSUER", &s.base)
-        .env("EIDP_CLIENT_ID", &c.client_id)
-        .env("EIDP_CLIENT_SECRET", &secret)
-        .env("EIDP_REDIRECT_URI", REDIRECT_URI)
-        .env("EIDP_ID_NUMBER", &who.id_number)
-        .env("EIDP_PASSWORD", &who.password)
-        .env("EIDP_OUTBOX", s.outbox_path())
-        .env("EIDP_PHONE", crate::common::PHONE)
-        .env("CHROMIUM", &chromium);
+    cmd.arg(root.join("tests/browser").join(script));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
@@ -51,10 +50,138 @@ async fn chromium_registers_a_passkey_and_signs_in_with_it() {
     );
     assert!(
         out.status.success(),
-        "browser test failed\nstdout: {stdout}\nstderr: {stderr}"
+        "{script} failed\nstdout: {stdout}\nstderr: {stderr}"
     );
-    let line: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
+}
+
+/// A journey from a client's authorization request back to the client; returns the ID token's
+/// claims after the code exchange.
+async fn journey(s: &TestServer, name: &str, extra: Vec<(&str, String)>) -> serde_json::Value {
+    let chromium = chromium().expect("checked by the caller");
+    let (c, secret) = s.confidential().await;
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(&s.base, &c.client_id, &challenge, &[("ui_locales", "vi")]);
+    let mut env = vec![
+        ("JOURNEY", name.to_string()),
+        ("EIDP_AUTHORIZE_URL", url),
+        ("EIDP_REDIRECT_URI", REDIRECT_URI.to_string()),
+        ("EIDP_OUTBOX", s.outbox_path().display().to_string()),
+        ("CHROMIUM", chromium),
+    ];
+    env.extend(extra);
+    let line = node("journeys.mjs", env).await;
+    assert_eq!(line["state"], "st-1");
+    let cb = url::Url::parse(&format!(
+        "{REDIRECT_URI}?code={}",
+        line["code"].as_str().unwrap()
+    ))
+    .unwrap();
+    let tokens = redeem(s, &c.client_id, &secret, &cb, &verifier).await;
+    decode_payload(tokens["id_token"].as_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_enrols_from_a_services_sign_in_page_and_lands_at_the_service() {
+    if chromium().is_none() {
+        return;
+    }
+    let s = start_on_localhost().await;
+    let id = "001195012345";
+    let person = eidp::store::PersonRecord {
+        id_number: id.into(),
+        full_name: "Phạm Thu Hà".into(),
+        birth_date: "1995-07-21".into(),
+        sex: "female".into(),
+        nationality: "VN".into(),
+        phone: Some("+84912000111".into()),
+        ..Default::default()
+    };
+    s.provider.db.upsert_person(&person).await.unwrap();
+    let claims = journey(
+        &s,
+        "enrol",
+        vec![
+            ("EIDP_ID_NUMBER", id.into()),
+            ("EIDP_FULL_NAME", "Phạm Thu Hà".into()),
+            ("EIDP_BIRTH_DATE", "1995-07-21".into()),
+            ("EIDP_PHONE", "+84912000111".into()),
+            ("EIDP_PHONE_TYPED", "0912000111".into()),
+            ("EIDP_PASSWORD", "Hà-mới-2026!".into()),
+        ],
+    )
+    .await;
+    let account = s
+        .provider
+        .db
+        .account_by_id_number(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        claims["sub"],
+        account.sub.as_str(),
+        "the new account, at the service"
+    );
+    assert_eq!(claims["acr"], "urn:vn:eid:loa:1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_recovers_a_forgotten_password_and_lands_at_the_service() {
+    if chromium().is_none() {
+        return;
+    }
+    let s = start_on_localhost().await;
+    let who = s.citizen(131).await;
+    // A session elsewhere, begun with the old password: recovery ends it.
+    let elsewhere = Browser::new();
+    crate::common::account_page(&s, &elsewhere, &who).await;
+    let new = "Nhớ-rồi-2026!";
+    let claims = journey(
+        &s,
+        "recover",
+        vec![
+            ("EIDP_ID_NUMBER", who.id_number.clone()),
+            ("EIDP_PHONE", PHONE.into()),
+            ("EIDP_PHONE_TYPED", "0987 654 321".into()),
+            ("EIDP_PASSWORD", new.into()),
+        ],
+    )
+    .await;
+    assert_eq!(claims["sub"], who.sub.as_str());
+    let (_, _, page) = elsewhere.go(&s.url("/account")).await;
+    assert!(
+        page.contains("name=\"next\""),
+        "the other session has ended"
+    );
+    let old = crate::common::Citizen {
+        password: new.into(),
+        ..who
+    };
+    let (status, _) = crate::common::account_page(&s, &Browser::new(), &old).await;
+    assert_eq!(status, 200, "the new password signs in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_registers_a_passkey_and_signs_in_with_it() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let s = start_on_localhost().await;
+    let who = s.citizen(130).await;
+    let (c, secret) = s.confidential().await;
+    let env = vec![
+        ("EIDP_ISSUER", s.base.clone()),
+        ("EIDP_CLIENT_ID", c.client_id.clone()),
+        ("EIDP_CLIENT_SECRET", secret),
+        ("EIDP_REDIRECT_URI", REDIRECT_URI.to_string()),
+        ("EIDP_ID_NUMBER", who.id_number.clone()),
+        ("EIDP_PASSWORD", who.password.clone()),
+        ("EIDP_OUTBOX", s.outbox_path().display().to_string()),
+        ("EIDP_PHONE", PHONE.to_string()),
+        ("CHROMIUM", chromium),
+    ];
+    let line = node("passkey.mjs", env).await;
     eprintln!("browser passkey test: {line}");
     assert_eq!(line["sub"], who.sub.as_str());
     assert_eq!(line["acr"], "urn:vn:eid:loa:3");

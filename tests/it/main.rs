@@ -12,6 +12,7 @@ mod conformance;
 mod flow;
 mod identity;
 mod interop;
+mod layout;
 mod lifecycle;
 mod mfa;
 mod negative;

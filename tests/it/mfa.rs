@@ -103,7 +103,7 @@ async fn to_second_factor(
         .await;
     let (_, page) = landing.expect_page();
     assert!(
-        page.contains("action=\"/login/second\""),
+        page.contains("action=\"/login/step-up\""),
         "asked for a second factor: {page}"
     );
     (
@@ -123,7 +123,7 @@ async fn second(
     let at = Url::parse(&s.base).unwrap();
     b.post_form(
         &at,
-        "/login/second",
+        "/login/step-up",
         &[
             ("ar", ar),
             ("csrf", csrf),
@@ -208,7 +208,7 @@ async fn sms_code_expires_and_has_an_attempt_limit() {
     let (ar, csrf) = to_second_factor(&s, &b, &who, &bank, &challenge).await;
     let at = Url::parse(&s.base).unwrap();
     let phone = "+84987654321";
-    b.post_form(&at, "/login/second/sms", &[("ar", &ar), ("csrf", &csrf)])
+    b.post_form(&at, "/login/step-up/sms", &[("ar", &ar), ("csrf", &csrf)])
         .await
         .expect_page();
     let code = s.last_sms_code(phone).unwrap();
@@ -216,7 +216,7 @@ async fn sms_code_expires_and_has_an_attempt_limit() {
     let (status, _) = second(&b, &s, &ar, &csrf, "sms", &code).await.expect_page();
     assert_eq!(status, 401, "expired after 5 minutes");
     // A new code; three wrong tries end it, even before the right one.
-    b.post_form(&at, "/login/second/sms", &[("ar", &ar), ("csrf", &csrf)])
+    b.post_form(&at, "/login/step-up/sms", &[("ar", &ar), ("csrf", &csrf)])
         .await
         .expect_page();
     let code = s.last_sms_code(phone).unwrap();
@@ -233,7 +233,7 @@ async fn sms_code_expires_and_has_an_attempt_limit() {
     );
     // A fresh code works (and the SMS method shows in amr).
     s.clock.advance(900);
-    b.post_form(&at, "/login/second/sms", &[("ar", &ar), ("csrf", &csrf)])
+    b.post_form(&at, "/login/step-up/sms", &[("ar", &ar), ("csrf", &csrf)])
         .await
         .expect_page();
     let code = s.last_sms_code(phone).unwrap();
@@ -327,7 +327,7 @@ async fn acr_requests_and_limits() {
         .sign_in(&url, &who.id_number, &who.password)
         .await
         .expect_page();
-    assert!(page.contains("action=\"/login/second\""));
+    assert!(page.contains("action=\"/login/step-up\""));
     // prompt=none with a session below the bank's minimum: login_required.
     let (bank, _) = loa2_client(&s).await;
     let (_, challenge) = pkce();
@@ -417,7 +417,7 @@ async fn email_code_as_second_factor() {
     let (ar, csrf) = to_second_factor(&s, &b, &who, &bank, &challenge).await;
     let at = Url::parse(&s.base).unwrap();
     let (_, page) = b
-        .post_form(&at, "/login/second/email", &[("ar", &ar), ("csrf", &csrf)])
+        .post_form(&at, "/login/step-up/email", &[("ar", &ar), ("csrf", &csrf)])
         .await
         .expect_page();
     assert!(page.contains("b•••@example.vn"), "the address is masked");

@@ -116,7 +116,15 @@ async fn unregistered_redirect_uri_at_authorize_shows_a_page_and_never_redirects
     let resp = Browser::new().http.get(url).send().await.unwrap();
     assert_eq!(resp.status(), 400);
     assert!(resp.headers().get("location").is_none());
-    assert!(resp.text().await.unwrap().contains("redirect_uri"));
+    let page = resp.text().await.unwrap();
+    assert!(
+        page.contains("invalid_request"),
+        "the code, for support: {page}"
+    );
+    assert!(
+        page.contains("chưa được đăng ký"),
+        "and in words: the return address is not registered"
+    );
 }
 
 #[tokio::test]

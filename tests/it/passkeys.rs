@@ -200,7 +200,7 @@ async fn passkey_alone_then_step_up_then_cloned_counter_refused() {
         "asked for the passkey"
     );
     assert!(
-        !page.contains("method\" value=\"totp\"") && !page.contains("/login/second/sms"),
+        !page.contains("method\" value=\"totp\"") && !page.contains("/login/step-up/sms"),
         "codes cannot reach loa:3"
     );
     let (ar, wcsrf) = (input_value(&page, "ar").unwrap(), meta_csrf(&page));

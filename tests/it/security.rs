@@ -403,6 +403,15 @@ impl Ephemeral for Failing {
         }
         self.inner.incr_by(k, d, t).await
     }
+    async fn set_add(&self, k: &str, m: &str, t: u64) -> StoreResult<()> {
+        self.inner.set_add(k, m, t).await
+    }
+    async fn set_members(&self, k: &str) -> StoreResult<Vec<String>> {
+        self.inner.set_members(k).await
+    }
+    async fn set_remove(&self, k: &str, m: &str) -> StoreResult<()> {
+        self.inner.set_remove(k, m).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }

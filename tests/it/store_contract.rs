@@ -39,6 +39,15 @@ async fn ephemeral_contract(e: Arc<dyn Ephemeral>) {
     assert_eq!(seen, (1..=40).collect::<Vec<i64>>());
     e.delete("n").await.unwrap();
     assert_eq!(e.get("n").await.unwrap(), None);
+    e.set_add("set", "a", 60).await.unwrap();
+    e.set_add("set", "b", 60).await.unwrap();
+    e.set_add("set", "a", 60).await.unwrap();
+    let mut members = e.set_members("set").await.unwrap();
+    members.sort();
+    assert_eq!(members, vec!["a", "b"]);
+    e.set_remove("set", "a").await.unwrap();
+    assert_eq!(e.set_members("set").await.unwrap(), vec!["b"]);
+    assert!(e.set_members("no-such-set").await.unwrap().is_empty());
     e.put("short", b"x", 1).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(e.get("short").await.unwrap(), None, "expires after its TTL");

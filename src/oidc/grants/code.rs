@@ -65,7 +65,7 @@ pub async fn exchange(
         sub: Some(g.sub.clone()),
         scope: g.scopes.join(" "),
         auth_time: Some(g.auth_time),
-        acr: Some(g.acr.clone()),
+        acr: Some(g.acr.as_str().to_string()),
         amr: g.amr.clone(),
         sid: Some(g.sid.clone()),
         claims: g.claims.as_ref().map(|c| c.to_string()),

@@ -6,7 +6,7 @@
 //! grant with its account and register record.
 
 use super::{TokenParams, required};
-use crate::identity::STATE_ACTIVE;
+use crate::identity::usable;
 use crate::oidc::tokens::{self, TokenResponse};
 use crate::oidc::{OAuthError, Provider, refresh_token, split_spaces};
 use crate::store::{ClientRecord, RefreshRef, RefreshUse};
@@ -50,7 +50,7 @@ pub async fn exchange(
     let token = refresh_token::mint(&p.kek, &grant.id, generation);
     let subject = match (&grant.sub, view.account, view.person) {
         (None, _, _) => None,
-        (Some(_), Some(a), Some(person)) if a.state == STATE_ACTIVE => Some((a, person)),
+        (Some(_), Some(a), Some(person)) if usable(&a) => Some((a, person)),
         (Some(_), _, _) => {
             p.db.revoke_grant(&grant.id, now).await?;
             return Err(OAuthError::invalid_grant("the account is locked or gone"));

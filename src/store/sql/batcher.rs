@@ -68,9 +68,8 @@ impl Rotations {
         now: UnixTime,
     ) -> StoreResult<Option<GrantView>> {
         let stopped = || StoreError::Unavailable("the rotation writer has stopped".into());
-        let nonce = crate::crypto::random_bytes::<8>()
-            .map(i64::from_ne_bytes)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        // Tells this job's rotation from the others in its batch; not a secret.
+        let nonce: i64 = rand::random();
         let (reply, answer) = oneshot::channel();
         let job = Job {
             presented: presented.clone(),

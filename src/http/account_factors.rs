@@ -1,7 +1,8 @@
-//! Managing second factors from the account page: add an authenticator app (TOTP, with an
-//! `otpauth://` URI and a QR code, confirmed by a first code), remove it, and make ten
-//! recovery codes (shown once). Each needs a recent confirmation (`authn::reauth`), is
-//! recorded before it is made and told to the holder (`authn::changes`).
+//! Managing the account's further factors from the account page: add an authenticator app
+//! (TOTP, with an `otpauth://` URI and a QR code, confirmed by a first code) or remove it,
+//! make ten recovery codes (shown once), rename or remove a passkey (adding one is a WebAuthn
+//! ceremony, in `passkeys`). Each change but a rename needs a recent confirmation
+//! (`authn::reauth`), is recorded before it is made and told to the holder (`authn::changes`).
 
 use std::net::SocketAddr;
 
@@ -12,11 +13,12 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
-use super::account::{notifier, posted_change, render};
+use super::account::{notifier, posted, posted_change, render};
 use super::pages::{self, csrf, with_new_cookie};
 use super::ui::choose_lang;
 use crate::authn::changes::{self, Change, Origin};
 use crate::authn::{AuthnError, factors};
+use crate::crypto::b64url_decode;
 use crate::store::{AccountRecord, StoreError};
 
 const PENDING_TTL: u64 = 600;
@@ -246,5 +248,99 @@ pub async fn recovery(
             json!({"codes": codes}),
         ),
         Err(page) => page,
+    }
+}
+
+fn cred_id(form_value: Option<&str>) -> Option<Vec<u8>> {
+    form_value.and_then(b64url_decode)
+}
+
+pub async fn rename(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (f, _, account) = match posted(&s, &headers, &body).await {
+        Ok(x) => x,
+        Err(p) => return p,
+    };
+    let lang = choose_lang(&[], &headers);
+    let name: String = f.name.unwrap_or_default().trim().chars().take(60).collect();
+    let ok = match cred_id(f.passkey.as_deref()) {
+        Some(id) if !name.is_empty() => {
+            s.p.db
+                .rename_passkey(&account.sub, &id, &name)
+                .await
+                .unwrap_or(false)
+        }
+        _ => false,
+    };
+    let (msg, err) = if ok {
+        (Some(s.ui.t(lang, "message_passkey_renamed")), None)
+    } else {
+        (None, Some(s.ui.t(lang, "error_bad_request")))
+    };
+    render(
+        &s,
+        &headers,
+        &account,
+        msg,
+        err,
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+    )
+    .await
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (f, _, account) = match posted_change(&s, &headers, &body).await {
+        Ok(x) => x,
+        Err(p) => return p,
+    };
+    let lang = choose_lang(&[], &headers);
+    let db = s.p.db.as_ref();
+    let found = match cred_id(f.passkey.as_deref()) {
+        Some(id) => match db.passkeys_of(&account.sub).await {
+            Ok(keys) => keys.into_iter().find(|k| k.cred_id == id),
+            Err(_) => {
+                return s
+                    .ui
+                    .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            }
+        },
+        None => None,
+    };
+    let Some(key) = found else {
+        let err = s.ui.t(lang, "error_bad_request");
+        return render(
+            &s,
+            &headers,
+            &account,
+            None,
+            Some(err),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let ip = pages::ip(&s, &headers, peer);
+    let origin = Origin {
+        ip: &ip,
+        now: s.p.now(),
+    };
+    let what = Change::PasskeyRemoved(key.name.clone());
+    let removed = db.delete_passkey(&account.sub, &key.cred_id);
+    match changes::apply(db, &notifier(&s), &account, what, &origin, removed).await {
+        Ok(_) => {
+            let msg = s.ui.t(lang, "message_passkey_removed");
+            render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "passkey not removed");
+            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+        }
     }
 }

@@ -1,0 +1,186 @@
+//! The account page itself: who the register says the person is, the account's level with
+//! what it means, the sign-in methods, the sessions that are signed in (each can be ended), and
+//! the usage history — every line naming the service it concerned. Read-only; the changes are
+//! posted to `account`, `account_factors` and `passkeys`.
+
+use std::collections::HashMap;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::pages::{self, with_new_cookie};
+use super::ui::{choose_lang, date_text, local_date_time};
+use super::{AppState, SESSION_COOKIE, form};
+use crate::audit::{self, actions};
+use crate::authn::session;
+use crate::store::{AccountRecord, PersonRecord};
+
+const HISTORY_ROWS: i64 = 50;
+
+pub(super) async fn render(
+    s: &AppState,
+    headers: &HeaderMap,
+    account: &AccountRecord,
+    (message, error): (Option<String>, Option<String>),
+    status: StatusCode,
+) -> Response {
+    let lang = choose_lang(&[], headers);
+    let t = |k: &str| s.ui.t(lang, k);
+    let person =
+        s.p.db
+            .person(&account.id_number)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    let account_json = json!({
+        "level": account.level,
+        "level_meaning": t(&format!("level_{}_meaning", account.level.clamp(1, 2))),
+        "state_label": t(&format!("state_{}", account.state)),
+        "lock_reason_label": account.lock_reason.as_ref().map(|r| t(&format!("lock_reason_{r}"))),
+    });
+    let totp = s.p.db.totp(&account.sub).await.ok().flatten().is_some();
+    let keys: Vec<Value> = s
+        .p
+        .db
+        .passkeys_of(&account.sub)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|k| {
+            json!({
+                "id": crate::crypto::b64url(&k.cred_id), "name": k.name,
+                "created": local_date_time(lang, k.created_at),
+                "last_used": k.last_used_at.map(|t| local_date_time(lang, t)), "synced": k.backup_state,
+            })
+        })
+        .collect();
+    let recovery_left = s.p.db.recovery_codes_left(&account.sub).await.unwrap_or(0);
+    let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, "account");
+    let ctx = json!({"csrf": token, "message": message, "error": error,
+                     "person": person_json(s, lang, &person),
+                     "account": account_json, "history": history(s, lang, account).await,
+                     "sessions": sessions(s, headers, lang, account).await, "history_years": 5,
+                     "mfa": {"totp": totp, "recovery_left": recovery_left}, "passkeys": keys,
+                     "webauthn_csrf": webauthn_csrf});
+    with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
+}
+
+fn person_json(s: &AppState, lang: &str, p: &PersonRecord) -> Value {
+    let t = |k: &str| s.ui.t(lang, k);
+    json!({
+        "full_name": p.full_name, "id_number": p.id_number,
+        "birth_date": (!p.birth_date.is_empty()).then(|| date_text(lang, &p.birth_date)),
+        "sex_label": if p.sex.is_empty() { String::new() } else { t(&format!("sex_{}", p.sex)) },
+        "nationality": p.nationality,
+        "birth_place": p.birth_place.as_deref().and_then(crate::identity::id_number::province_name_for),
+        "residence": p.residence, "household_id": p.household_id,
+        "household_relation": p.household_relation.as_ref().map(|r| t(&format!("relation_{r}"))),
+        "phone": p.phone, "email": p.email,
+    })
+}
+
+/// The usage history, newest first: each line names the service it concerned, or the e-ID
+/// account itself.
+async fn history(s: &AppState, lang: &str, account: &AccountRecord) -> Vec<Value> {
+    let t = |k: &str| s.ui.t(lang, k);
+    let entries = audit::history(s.p.db.as_ref(), &account.sub, s.p.now(), HISTORY_ROWS)
+        .await
+        .unwrap_or_default();
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut rows = Vec::new();
+    for h in entries {
+        let service = match &h.client_id {
+            Some(id) => {
+                if !names.contains_key(id) {
+                    let name = s.p.client(id).await.ok().flatten().map(|c| c.name);
+                    names.insert(id.clone(), name.unwrap_or_else(|| id.clone()));
+                }
+                names.get(id).cloned().unwrap_or_default()
+            }
+            None => t("history_own_account"),
+        };
+        let detail: Value = serde_json::from_str(&h.detail).unwrap_or_default();
+        let action = match h.action.as_str() {
+            actions::ACCOUNT_CREATED => actions::ENROLLED,
+            other => other,
+        };
+        rows.push(json!({
+            "when": local_date_time(lang, h.at),
+            "what": t(&format!("action_{action}")),
+            "client": service,
+            "method": detail.get("method").and_then(Value::as_str).map(|m| t(&format!("method_{m}"))),
+            "ip": h.ip,
+        }));
+    }
+    rows
+}
+
+/// The browsers signed in to the account now; this one first and marked.
+async fn sessions(
+    s: &AppState,
+    headers: &HeaderMap,
+    lang: &str,
+    account: &AccountRecord,
+) -> Vec<Value> {
+    let this = form::cookie(headers, SESSION_COOKIE).map(|c| session::digest_of(&c));
+    let live = session::of(s.p.eph.as_ref(), &account.sub, s.p.now())
+        .await
+        .unwrap_or_default();
+    let mut out: Vec<Value> = live
+        .into_iter()
+        // Sessions of before a lock or a password change are no longer honoured.
+        .filter(|(_, sess)| crate::identity::honours(account, sess.epoch))
+        .map(|(digest, sess)| {
+            json!({
+                "sid": sess.sid, "current": this.as_deref() == Some(digest.as_str()),
+                "started": local_date_time(lang, sess.started_at), "ip": sess.ip,
+                "device": sess.agent.as_deref().map(device_name),
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| !v["current"].as_bool().unwrap_or(false));
+    out
+}
+
+/// A short name for a browser from its User-Agent: "Chrome · Android", "Safari · iPhone".
+fn device_name(agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(k, _)| agent.contains(k))
+    .map_or("Browser", |(_, n)| n);
+    let system = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| agent.contains(k))
+    .map_or("", |(_, n)| n);
+    match system {
+        "" => browser.to_string(),
+        sys => format!("{browser} · {sys}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn devices_are_named_briefly() {
+        let chrome = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
+        assert_eq!(super::device_name(chrome), "Chrome · Android");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(super::device_name(safari), "Safari · iPhone");
+        assert_eq!(super::device_name("curl/8"), "Browser");
+    }
+}

@@ -1,0 +1,134 @@
+//! The state machine's rules, pure: given the request, how far it got, the client, the
+//! session and the consent on record, what is needed next (OIDC Core §3.1.2.1, §3.1.2.3,
+//! §5.5.1.1).
+//!
+//! ```text
+//! sign in ─▶ account level ─▶ required level ─▶ asked-for level ─▶ consent ─▶ issue
+//! ```
+//! With `prompt=none` every "needs" is an error for the client instead.
+
+use serde_json::Value;
+
+use super::pending::Progress;
+use crate::authn::{Acr, Session, assurance};
+use crate::clock::UnixTime;
+use crate::oidc::authorize::AuthRequest;
+use crate::oidc::{OAuthError, claims};
+use crate::store::{AccountRecord, ClientRecord, ConsentRecord};
+
+/// What the request needs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    SignIn,
+    /// A further factor until the session reaches `need`; `required` when the client or an
+    /// essential `acr` claim demands it, not only asks (`acr_values`).
+    StepUp {
+        need: Acr,
+        required: bool,
+    },
+    /// Consent to these scopes.
+    Consent {
+        scopes: Vec<String>,
+    },
+    Issue,
+}
+
+/// Everything the rules look at.
+pub struct Facts<'a> {
+    pub request: &'a AuthRequest,
+    pub progress: &'a Progress,
+    pub client: &'a ClientRecord,
+    /// The honoured session and its account, if the browser has one.
+    pub session: Option<(&'a Session, &'a AccountRecord)>,
+    pub consent: Option<&'a ConsentRecord>,
+    pub now: UnixTime,
+}
+
+/// The level the request *requires*: the client's minimum and an essential `acr` claim
+/// (OIDC Core §5.5.1.1), whichever is higher.
+pub fn required(req: &AuthRequest, client: &ClientRecord) -> Option<Acr> {
+    let from_client = client.min_acr.as_deref().and_then(Acr::parse);
+    let essential = req
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("id_token"))
+        .and_then(|i| i.get("acr"))
+        .filter(|a| a.get("essential").and_then(Value::as_bool) == Some(true))
+        .and_then(lowest_named);
+    from_client.max(essential)
+}
+
+/// The level merely *asked for* with `acr_values` (voluntary): the lowest one named.
+pub fn wanted(req: &AuthRequest) -> Option<Acr> {
+    req.acr_values.iter().filter_map(|a| Acr::parse(a)).min()
+}
+
+/// The lowest level an `acr` claim request names in `value`/`values` (any of them satisfies).
+fn lowest_named(acr: &Value) -> Option<Acr> {
+    let mut names: Vec<&str> = acr
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    names.extend(acr.get("value").and_then(Value::as_str));
+    names.into_iter().filter_map(Acr::parse).min()
+}
+
+fn needs_sign_in(f: &Facts<'_>, s: &Session) -> bool {
+    let r = f.request;
+    (r.prompt.iter().any(|p| p == "login") && !f.progress.signed_in)
+        || r.max_age.is_some_and(|m| f.now - s.auth_time > m)
+        || r.hint_sub.as_deref().is_some_and(|h| h != s.sub)
+}
+
+pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
+    let (req, client) = (f.request, f.client);
+    let silent = req.prompt.iter().any(|p| p == "none");
+    let required = required(req, client);
+    // Refuse before asking for anything when no method here can reach the level.
+    if required.is_some_and(|r| r > assurance::HIGHEST_REACHABLE) {
+        return Err(OAuthError::unmet_authentication_requirements(
+            "the required authentication level cannot be reached with the available methods",
+        ));
+    }
+    let (session, account) = match f.session {
+        Some((s, a)) if !needs_sign_in(f, s) => (s, a),
+        _ if silent => return Err(OAuthError::login_required("the person must sign in")),
+        _ => return Ok(Step::SignIn),
+    };
+    if account.level < client.min_account_level {
+        return Err(OAuthError::access_denied(format!(
+            "this service requires a Level-{} e-ID account",
+            client.min_account_level
+        )));
+    }
+    if let Some(need) = required.filter(|r| session.acr < *r) {
+        return match silent {
+            true => Err(OAuthError::login_required("a stronger sign-in is required")),
+            false => Ok(Step::StepUp {
+                need,
+                required: true,
+            }),
+        };
+    }
+    let asked = wanted(req).map(|w| w.min(assurance::HIGHEST_REACHABLE));
+    if let Some(need) = asked.filter(|w| session.acr < *w)
+        && !f.progress.step_up_skipped
+        && !silent
+    {
+        return Ok(Step::StepUp {
+            need,
+            required: false,
+        });
+    }
+    let scopes = claims::consent_scopes(&req.scopes, req.claims.as_ref());
+    let forced = req.prompt.iter().any(|p| p == "consent");
+    let covered = crate::consent::covers(f.consent, &scopes) && !forced;
+    if !covered && !f.progress.consented {
+        return match silent {
+            true => Err(OAuthError::consent_required("the person must consent")),
+            false => Ok(Step::Consent { scopes }),
+        };
+    }
+    Ok(Step::Issue)
+}
