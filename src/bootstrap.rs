@@ -102,7 +102,7 @@ pub async fn ensure_demo(p: &Provider, keys_dir: &Path) -> Result<Demo, String> 
     Ok(Demo {
         id_number: creds.id_number,
         password: creds.password,
-        client_id: client.client_id,
+        client_id: client.client_id.to_string(),
     })
 }
 

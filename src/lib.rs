@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp
-//!      → crypto, notify → store → config, metrics, clock
+//!      → crypto, notify → store → config, metrics, clock, ids
 //! ```
 //!
 //! Only `store/` knows sqlx and redis; only `http/` knows axum. The protocol rules in `oidc/`
@@ -21,6 +21,7 @@ pub mod consent;
 pub mod crypto;
 pub mod http;
 pub mod identity;
+pub mod ids;
 pub mod metrics;
 pub mod notify;
 pub mod oidc;

@@ -79,9 +79,9 @@ where
     F: std::future::Future<Output = Result<T, StoreError>>,
 {
     let event = Event {
-        actor: account.sub.clone(),
+        actor: account.sub.to_string(),
         action: change.action(),
-        subject: Some(account.sub.clone()),
+        subject: Some(account.sub.to_string()),
         detail: change.detail(),
         ip: Some(origin.ip.to_string()),
         ..Default::default()

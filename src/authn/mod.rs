@@ -10,6 +10,8 @@ pub mod changes;
 pub mod factors;
 pub mod hasher;
 pub mod inventory;
+pub mod manage;
+pub mod overview;
 pub mod password;
 pub mod reauth;
 pub mod recovery;

@@ -74,7 +74,7 @@ mod tests {
     fn session(proofs: &[(&str, i64)]) -> Session {
         Session {
             sid: "s".into(),
-            sub: "u".into(),
+            sub: crate::ids::Subject::parse("u").unwrap(),
             auth_time: 0,
             acr: Acr::Loa2,
             amr: vec![],

@@ -15,6 +15,7 @@ use crate::clock::UnixTime;
 use crate::crypto::{self, Kek};
 use crate::identity::accounts::normalize_phone;
 use crate::identity::{IdNumber, password_policy, usable};
+use crate::ids::Subject;
 use crate::notify::{MessageSender, mask_phone};
 use crate::otp::{Checked, CodeFor, Codes};
 use crate::store::{AccountRecord, Durable, Ephemeral, StoreError, typed};
@@ -46,7 +47,7 @@ impl From<StoreError> for RecoveryError {
 struct Flow {
     /// `None` when the details matched no account: the flow looks the same, and no code
     /// ever checks against it.
-    sub: Option<String>,
+    sub: Option<Subject>,
     id_number: String,
     phone: String,
     verified: bool,

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::Method;
 use crate::clock::UnixTime;
 use crate::crypto::{self, CryptoError};
+use crate::ids::Subject;
 use crate::store::{Ephemeral, StoreResult, typed};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Session {
     /// Public session id (the `sid` claim); not the cookie value.
     pub sid: String,
-    pub sub: String,
+    pub sub: Subject,
     pub auth_time: UnixTime,
     pub acr: super::Acr,
     pub amr: Vec<String>,

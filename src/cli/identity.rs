@@ -312,7 +312,7 @@ async fn officer_credential(
     let (rec, secret) = clients::build(&n, kek, SystemClock.now()).map_err(|e| e.to_string())?;
     db.insert_client(&rec).await.map_err(|e| e.to_string())?;
     let secret = secret.ok_or("the credential has no secret")?;
-    Ok((rec.client_id, secret))
+    Ok((rec.client_id.to_string(), secret))
 }
 
 fn parse_since(s: &str) -> Result<i64, String> {

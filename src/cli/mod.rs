@@ -307,7 +307,7 @@ async fn create_account(db: &dyn Durable, a: CreateAccount) -> Result<(), String
     let event = crate::audit::Event {
         actor: "cli".into(),
         action: crate::audit::actions::ACCOUNT_CREATED,
-        subject: Some(acc.sub.clone()),
+        subject: Some(acc.sub.to_string()),
         detail: json!({"level": acc.level}),
         ..Default::default()
     };

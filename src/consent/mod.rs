@@ -10,13 +10,14 @@ use serde_json::json;
 
 use crate::audit::{self, Event, actions};
 use crate::clock::UnixTime;
+use crate::ids::{ClientId, Subject};
 use crate::store::{ConsentRecord, Durable, StoreResult};
 
 /// The person's standing consent for the client, if any.
 pub async fn lookup(
     db: &dyn Durable,
-    sub: &str,
-    client_id: &str,
+    sub: &Subject,
+    client_id: &ClientId,
 ) -> StoreResult<Option<ConsentRecord>> {
     db.consent(sub, client_id).await
 }
@@ -28,8 +29,8 @@ pub fn covers(record: Option<&ConsentRecord>, wanted: &[String]) -> bool {
 
 /// Who gave a consent, to whom, from where.
 pub struct Giving<'a> {
-    pub sub: &'a str,
-    pub client_id: &'a str,
+    pub sub: &'a Subject,
+    pub client_id: &'a ClientId,
     pub ip: Option<&'a str>,
     pub now: UnixTime,
 }
@@ -50,8 +51,8 @@ pub async fn give(db: &dyn Durable, g: &Giving<'_>, asked: &[String]) -> StoreRe
     };
     audit::record(db, event, g.now).await?;
     let rec = ConsentRecord {
-        sub: g.sub.to_string(),
-        client_id: g.client_id.to_string(),
+        sub: g.sub.clone(),
+        client_id: g.client_id.clone(),
         scopes,
         granted_at: g.now,
     };
@@ -65,8 +66,8 @@ mod tests {
     #[test]
     fn a_record_covers_only_what_it_names() {
         let rec = ConsentRecord {
-            sub: "u".into(),
-            client_id: "c".into(),
+            sub: crate::ids::Subject::parse("u").unwrap(),
+            client_id: crate::ids::ClientId::parse("c").unwrap(),
             scopes: vec!["openid".into(), "profile".into()],
             granted_at: 0,
         };

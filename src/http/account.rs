@@ -15,11 +15,11 @@ use super::pages::{self, csrf_ok};
 use super::respond::{see_other, with_cookies};
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form, paths};
-use crate::authn::changes::{self, Change, Notifier, Origin};
+use crate::authn::Session;
+use crate::authn::changes::Notifier;
+use crate::authn::manage::{self, Gate, Manage, ManageError};
 use crate::authn::reauth::{self, Requirement};
-use crate::authn::{Session, inventory, password, session};
 use crate::identity::lifecycle::{self, Actor, LockReason};
-use crate::identity::password_policy;
 use crate::store::{AccountRecord, StoreError};
 
 #[derive(Deserialize, Default)]
@@ -57,11 +57,7 @@ pub(super) async fn signed_in(
         Ok(None) => Err(account_login_page(s, headers, None, StatusCode::OK)),
         Err(e) => {
             tracing::warn!(error = %e, "account page: session lookup failed");
-            Err(s.ui.error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                choose_lang(&[], headers),
-                "error_try_later",
-            ))
+            Err(s.ui.try_later(choose_lang(&[], headers)))
         }
     }
 }
@@ -102,25 +98,24 @@ pub(super) async fn requirement(
     s: &AppState,
     account: &AccountRecord,
 ) -> Result<Option<Requirement>, StoreError> {
-    let inv = inventory::of(s.p.db.as_ref(), account, s.services.webauthn.is_some()).await?;
-    Ok(reauth::requirement(&inv))
-}
-
-/// What an account change needs before it is made.
-enum Gate {
-    Open,
-    /// Confirm first (the page at [`paths::ACCOUNT_CONFIRM`]).
-    Confirm,
-    /// The account has nothing to confirm with: only an officer can help.
-    Impossible,
+    manage::requirement(s.p.db.as_ref(), account, s.services.webauthn.is_some()).await
 }
 
 async fn gate(s: &AppState, sess: &Session, account: &AccountRecord) -> Result<Gate, StoreError> {
-    Ok(match requirement(s, account).await? {
-        None => Gate::Impossible,
-        Some(r) if reauth::satisfied(&r, sess, s.p.now()) => Gate::Open,
-        Some(_) => Gate::Confirm,
-    })
+    let passkeys = s.services.webauthn.is_some();
+    manage::gate(s.p.db.as_ref(), passkeys, sess, account, s.p.now()).await
+}
+
+/// The account-change service for this request, from `ip`.
+pub(super) fn manager<'a>(s: &'a AppState, ip: &'a str) -> Manage<'a> {
+    Manage {
+        db: s.p.db.as_ref(),
+        eph: s.p.eph.as_ref(),
+        kek: &s.p.kek,
+        notifier: notifier(s),
+        ip,
+        now: s.p.now(),
+    }
 }
 
 /// For the account-change forms: go on, or the response that sends the person to confirm.
@@ -141,9 +136,7 @@ pub(super) async fn require_recent(
         }
         Err(e) => {
             tracing::warn!(error = %e, "re-authentication check failed");
-            Err(s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later"))
+            Err(s.ui.try_later(lang))
         }
     }
 }
@@ -227,104 +220,39 @@ pub async fn change_password(
         Ok(x) => x,
         Err(page) => return page,
     };
-    let (current, new, confirm) = (
+    let given = (
         f.current_password.unwrap_or_default(),
         f.new_password.unwrap_or_default(),
         f.new_password_confirm.unwrap_or_default(),
     );
-    let fail = |key: &str| s.ui.t(lang, key);
-    let ok = password::matches(current, account.password_hash.clone()).await;
-    let problem = if !ok {
-        Some(fail("error_current_password"))
-    } else if new != confirm {
-        Some(fail("error_password_mismatch"))
-    } else if password_policy::check(&new).is_err() {
-        Some(fail("error_password_policy"))
-    } else {
-        None
-    };
-    if let Some(error) = problem {
-        return render(
-            &s,
-            &headers,
-            &account,
-            None,
-            Some(error),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    let hash = match password::hash_async(new).await {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(error = %e, "password not hashed");
-            return s
-                .ui
-                .error(StatusCode::INTERNAL_SERVER_ERROR, lang, "error_internal");
-        }
-    };
-    let now = s.p.now();
     let ip = pages::ip(&s, &headers, peer);
-    let origin = Origin { ip: &ip, now };
-    let db = s.p.db.as_ref();
-    let saved = changes::apply(
-        db,
-        &notifier(&s),
-        &account,
-        Change::PasswordChanged,
-        &origin,
-        async {
-            let epoch = db.set_password(&account.sub, &hash, now).await?;
-            db.revoke_grants_of(&account.sub, now).await?;
-            Ok(epoch)
-        },
-    )
-    .await;
-    let epoch = match saved {
-        Ok(epoch) => epoch,
+    let previous = form::cookie(&headers, SESSION_COOKIE);
+    let changed = manager(&s, &ip)
+        .change_password(&sess, previous.as_deref(), &account, given)
+        .await;
+    let problem = match &changed {
+        Err(ManageError::CurrentPassword) => Some("error_current_password"),
+        Err(ManageError::PasswordMismatch) => Some("error_password_mismatch"),
+        Err(ManageError::PasswordPolicy) => Some("error_password_policy"),
+        _ => None,
+    };
+    if let Some(key) = problem {
+        let error = Some(s.ui.t(lang, key));
+        return render(&s, &headers, &account, None, error, StatusCode::BAD_REQUEST).await;
+    }
+    let done = match changed {
+        Ok(done) => done,
         Err(e) => {
             tracing::warn!(error = %e, "password change failed");
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
     };
-    // This browser goes on under the new epoch and a new cookie; every other session ended.
-    let kept = Session { epoch, ..sess };
-    let previous = form::cookie(&headers, SESSION_COOKIE);
-    let cookie = match session::reissue(s.p.eph.as_ref(), previous.as_deref(), &kept, now).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "session not renewed after a password change");
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
-        }
-    };
-    let account = AccountRecord {
-        session_epoch: epoch,
-        password_hash: hash,
-        ..account
-    };
-    let page = render(
-        &s,
-        &headers,
-        &account,
-        Some(fail("message_password_changed")),
-        None,
-        StatusCode::OK,
-    )
-    .await;
+    let message = Some(s.ui.t(lang, "message_password_changed"));
+    let page = render(&s, &headers, &done.account, message, None, StatusCode::OK).await;
+    let max_age = done.session.expires_at - s.p.now();
     let secure = s.p.cfg.issuer_is_https();
-    with_cookies(
-        page,
-        &[form::set_cookie(
-            SESSION_COOKIE,
-            &cookie,
-            kept.expires_at - now,
-            secure,
-        )],
-    )
+    let cookie = form::set_cookie(SESSION_COOKIE, &done.cookie, max_age, secure);
+    with_cookies(page, &[cookie])
 }
 
 /// The holder locks their own account at once: sessions and tokens end everywhere.
@@ -368,9 +296,7 @@ pub async fn lock(
     .await
     {
         tracing::warn!(error = %e, "self-lock failed");
-        return s
-            .ui
-            .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+        return s.ui.try_later(lang);
     }
     if let Some(c) = form::cookie(&headers, SESSION_COOKIE) {
         let _ = crate::authn::session::end(s.p.eph.as_ref(), &c).await;
@@ -401,18 +327,18 @@ pub async fn end_session(State(s): State<AppState>, headers: HeaderMap, body: By
         Err(page) => return page,
     };
     let sid = f.sid.unwrap_or_default();
-    match session::end_sid(s.p.eph.as_ref(), &account.sub, &sid, s.p.now()).await {
-        Ok(true) if sid == sess.sid => {
+    match manager(&s, "").end_session(&account, &sid).await {
+        Ok(()) if sid == sess.sid => {
             let clear = form::set_cookie(SESSION_COOKIE, "", 0, s.p.cfg.issuer_is_https());
             let page =
                 s.ui.page(StatusCode::OK, "logged_out.html", lang, json!({}));
             with_cookies(page, &[clear])
         }
-        Ok(true) => {
+        Ok(()) => {
             let msg = s.ui.t(lang, "message_session_ended");
             render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
         }
-        Ok(false) => {
+        Err(ManageError::NotFound) => {
             let err = s.ui.t(lang, "error_bad_request");
             render(
                 &s,
@@ -424,8 +350,6 @@ pub async fn end_session(State(s): State<AppState>, headers: HeaderMap, body: By
             )
             .await
         }
-        Err(_) => {
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
-        }
+        Err(_) => s.ui.try_later(lang),
     }
 }

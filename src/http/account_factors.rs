@@ -13,56 +13,45 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::AppState;
-use super::account::{notifier, posted, posted_change, render};
+use super::account::{manager, posted, posted_change, render};
 use super::pages::{self, csrf, with_new_cookie};
 use super::ui::choose_lang;
-use crate::authn::changes::{self, Change, Origin};
-use crate::authn::{AuthnError, factors};
+use crate::authn::manage::{ManageError, PendingTotp};
 use crate::crypto::b64url_decode;
-use crate::store::{AccountRecord, StoreError};
+use crate::store::AccountRecord;
 
-const PENDING_TTL: u64 = 600;
-
-fn pending_key(sub: &str) -> String {
-    format!("totp-pending:{sub}")
-}
-
-/// Make `change` through `authn::changes` and show the account page with `message_key`.
-async fn change<T>(
-    s: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    account: &AccountRecord,
-    what: Change,
-    message_key: &str,
-    make: impl std::future::Future<Output = Result<T, StoreError>>,
-) -> Result<T, Response> {
-    let ip = pages::ip(s, headers, peer);
-    let origin = Origin {
-        ip: &ip,
-        now: s.p.now(),
-    };
-    let made = changes::apply(s.p.db.as_ref(), &notifier(s), account, what, &origin, make).await;
-    let lang = choose_lang(&[], headers);
-    match made {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            tracing::warn!(error = %e, message_key, "account change failed");
-            Err(s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later"))
-        }
-    }
-}
-
-async fn done(
+/// The account page after a change, with `message_key`; or the error page when the change
+/// could not be made.
+async fn after(
     s: &AppState,
     headers: &HeaderMap,
     account: &AccountRecord,
+    made: Result<(), ManageError>,
     message_key: &str,
 ) -> Response {
-    let message = s.ui.t(choose_lang(&[], headers), message_key);
-    render(s, headers, account, Some(message), None, StatusCode::OK).await
+    let lang = choose_lang(&[], headers);
+    match made {
+        Ok(()) => {
+            let message = s.ui.t(lang, message_key);
+            render(s, headers, account, Some(message), None, StatusCode::OK).await
+        }
+        Err(ManageError::NotFound) => {
+            let err = s.ui.t(lang, "error_bad_request");
+            render(
+                s,
+                headers,
+                account,
+                None,
+                Some(err),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, message_key, "account change failed");
+            s.ui.try_later(lang)
+        }
+    }
 }
 
 fn base32(bytes: &[u8]) -> String {
@@ -83,24 +72,16 @@ fn base32(bytes: &[u8]) -> String {
     out
 }
 
-async fn show_enrolment(
+fn show_enrolment(
     s: &AppState,
     headers: &HeaderMap,
-    account: &AccountRecord,
-    secret: &[u8],
+    totp: &PendingTotp,
     error: Option<String>,
 ) -> Response {
     let lang = choose_lang(&[], headers);
-    let view =
-        factors::totp(secret, &account.id_number, "eidp").and_then(|t| factors::enrolment_view(&t));
-    let Ok((uri, qr)) = view else {
-        return s
-            .ui
-            .error(StatusCode::INTERNAL_SERVER_ERROR, lang, "error_internal");
-    };
     let (token, cookie) = csrf(s, headers, "account");
-    let ctx =
-        json!({"csrf": token, "qr": qr, "secret": base32(secret), "uri": uri, "error": error});
+    let ctx = json!({"csrf": token, "qr": totp.qr, "secret": base32(&totp.secret),
+                     "uri": totp.uri, "error": error});
     let status = if ctx["error"].is_null() {
         StatusCode::OK
     } else {
@@ -109,28 +90,23 @@ async fn show_enrolment(
     with_new_cookie(s.ui.page(status, "mfa_totp.html", lang, ctx), cookie)
 }
 
-pub async fn totp_start(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn totp_start(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (_, _, account) = match posted_change(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
-    let lang = choose_lang(&[], &headers);
-    let saved = async {
-        let secret = factors::new_totp_secret().map_err(|e| e.to_string())?;
-        let sealed =
-            factors::seal_totp(&s.p.kek, &account.sub, &secret).map_err(|e| e.to_string())?;
-        s.p.eph
-            .put(&pending_key(&account.sub), &sealed, PENDING_TTL)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(secret)
-    }
-    .await;
-    match saved {
-        Ok(secret) => show_enrolment(&s, &headers, &account, &secret, None).await,
+    let ip = pages::ip(&s, &headers, peer);
+    match manager(&s, &ip).totp_start(&account).await {
+        Ok(totp) => show_enrolment(&s, &headers, &totp, None),
         Err(e) => {
             tracing::warn!(error = %e, "TOTP enrolment could not start");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+            let lang = choose_lang(&[], &headers);
+            s.ui.try_later(lang)
         }
     }
 }
@@ -146,49 +122,22 @@ pub async fn totp_confirm(
         Err(p) => return p,
     };
     let lang = choose_lang(&[], &headers);
-    let sealed = match s.p.eph.get(&pending_key(&account.sub)).await {
-        Ok(Some(v)) => v,
-        _ => {
-            return render(
-                &s,
-                &headers,
-                &account,
-                None,
-                Some(s.ui.t(lang, "error_session_expired")),
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+    let ip = pages::ip(&s, &headers, peer);
+    let m = manager(&s, &ip);
+    let code = f.code.unwrap_or_default();
+    match m.totp_confirm(&account, &code).await {
+        Err(ManageError::WrongCode) => match m.totp_pending(&account).await {
+            Ok(totp) => {
+                let err = Some(s.ui.t(lang, "error_code_invalid"));
+                show_enrolment(&s, &headers, &totp, err)
+            }
+            Err(e) => after(&s, &headers, &account, Err(e), "message_totp_added").await,
+        },
+        Err(ManageError::Expired) => {
+            let err = Some(s.ui.t(lang, "error_session_expired"));
+            render(&s, &headers, &account, None, err, StatusCode::BAD_REQUEST).await
         }
-    };
-    let Ok(secret) = s.p.kek.open(&format!("totp:{}", account.sub), &sealed) else {
-        return s
-            .ui
-            .error(StatusCode::INTERNAL_SERVER_ERROR, lang, "error_internal");
-    };
-    let now = s.p.now();
-    let step = factors::totp(&secret, &account.id_number, "eidp")
-        .ok()
-        .and_then(|t| t.check(f.code.as_deref().unwrap_or_default().trim(), now as u64));
-    let Some(step) = step else {
-        return show_enrolment(
-            &s,
-            &headers,
-            &account,
-            &secret,
-            Some(s.ui.t(lang, "error_code_invalid")),
-        )
-        .await;
-    };
-    let saved = async {
-        s.p.db.put_totp(&account.sub, &sealed, now).await?;
-        // The confirming code is spent too: it cannot sign in a second time.
-        s.p.db.use_totp_step(&account.sub, step as i64).await?;
-        s.p.eph.delete(&pending_key(&account.sub)).await
-    };
-    let key = "message_totp_added";
-    match change(&s, &headers, peer, &account, Change::TotpAdded, key, saved).await {
-        Ok(()) => done(&s, &headers, &account, key).await,
-        Err(page) => page,
+        made => after(&s, &headers, &account, made, "message_totp_added").await,
     }
 }
 
@@ -202,22 +151,9 @@ pub async fn totp_remove(
         Ok(x) => x,
         Err(p) => return p,
     };
-    let removed = s.p.db.delete_totp(&account.sub);
-    let key = "message_totp_removed";
-    match change(
-        &s,
-        &headers,
-        peer,
-        &account,
-        Change::TotpRemoved,
-        key,
-        removed,
-    )
-    .await
-    {
-        Ok(()) => done(&s, &headers, &account, key).await,
-        Err(page) => page,
-    }
+    let ip = pages::ip(&s, &headers, peer);
+    let made = manager(&s, &ip).totp_remove(&account).await;
+    after(&s, &headers, &account, made, "message_totp_removed").await
 }
 
 pub async fn recovery(
@@ -230,24 +166,14 @@ pub async fn recovery(
         Ok(x) => x,
         Err(p) => return p,
     };
-    let lang = choose_lang(&[], &headers);
-    let made = async {
-        factors::new_recovery_codes(s.p.db.as_ref(), &s.p.kek, &account.sub, s.p.now())
-            .await
-            .map_err(|e| match e {
-                AuthnError::Store(e) => e,
-                other => StoreError::Other(other.to_string()),
-            })
-    };
-    let what = Change::RecoveryCodesMade;
-    match change(&s, &headers, peer, &account, what, "recovery_title", made).await {
-        Ok(codes) => s.ui.page(
-            StatusCode::OK,
-            "mfa_recovery.html",
-            lang,
-            json!({"codes": codes}),
-        ),
-        Err(page) => page,
+    let ip = pages::ip(&s, &headers, peer);
+    match manager(&s, &ip).recovery_codes(&account).await {
+        Ok(codes) => {
+            let lang = choose_lang(&[], &headers);
+            let ctx = json!({"codes": codes});
+            s.ui.page(StatusCode::OK, "mfa_recovery.html", lang, ctx)
+        }
+        Err(e) => after(&s, &headers, &account, Err(e), "recovery_title").await,
     }
 }
 
@@ -255,40 +181,25 @@ fn cred_id(form_value: Option<&str>) -> Option<Vec<u8>> {
     form_value.and_then(b64url_decode)
 }
 
-pub async fn rename(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn rename(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (f, _, account) = match posted(&s, &headers, &body).await {
         Ok(x) => x,
         Err(p) => return p,
     };
-    let lang = choose_lang(&[], &headers);
-    let name: String = f.name.unwrap_or_default().trim().chars().take(60).collect();
-    let ok = match cred_id(f.passkey.as_deref()) {
-        Some(id) if !name.is_empty() => {
-            s.p.db
-                .rename_passkey(&account.sub, &id, &name)
-                .await
-                .unwrap_or(false)
+    let ip = pages::ip(&s, &headers, peer);
+    let made = match cred_id(f.passkey.as_deref()) {
+        Some(id) => {
+            let name = f.name.unwrap_or_default();
+            manager(&s, &ip).rename_passkey(&account, &id, &name).await
         }
-        _ => false,
+        None => Err(ManageError::NotFound),
     };
-    let (msg, err) = if ok {
-        (Some(s.ui.t(lang, "message_passkey_renamed")), None)
-    } else {
-        (None, Some(s.ui.t(lang, "error_bad_request")))
-    };
-    render(
-        &s,
-        &headers,
-        &account,
-        msg,
-        err,
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::BAD_REQUEST
-        },
-    )
-    .await
+    after(&s, &headers, &account, made, "message_passkey_renamed").await
 }
 
 pub async fn delete(
@@ -301,46 +212,10 @@ pub async fn delete(
         Ok(x) => x,
         Err(p) => return p,
     };
-    let lang = choose_lang(&[], &headers);
-    let db = s.p.db.as_ref();
-    let found = match cred_id(f.passkey.as_deref()) {
-        Some(id) => match db.passkeys_of(&account.sub).await {
-            Ok(keys) => keys.into_iter().find(|k| k.cred_id == id),
-            Err(_) => {
-                return s
-                    .ui
-                    .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
-            }
-        },
-        None => None,
-    };
-    let Some(key) = found else {
-        let err = s.ui.t(lang, "error_bad_request");
-        return render(
-            &s,
-            &headers,
-            &account,
-            None,
-            Some(err),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    };
     let ip = pages::ip(&s, &headers, peer);
-    let origin = Origin {
-        ip: &ip,
-        now: s.p.now(),
+    let made = match cred_id(f.passkey.as_deref()) {
+        Some(id) => manager(&s, &ip).remove_passkey(&account, &id).await,
+        None => Err(ManageError::NotFound),
     };
-    let what = Change::PasskeyRemoved(key.name.clone());
-    let removed = db.delete_passkey(&account.sub, &key.cred_id);
-    match changes::apply(db, &notifier(&s), &account, what, &origin, removed).await {
-        Ok(_) => {
-            let msg = s.ui.t(lang, "message_passkey_removed");
-            render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "passkey not removed");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
-        }
-    }
+    after(&s, &headers, &account, made, "message_passkey_removed").await
 }

@@ -12,11 +12,11 @@ use serde_json::{Value, json};
 use super::pages::{self, with_new_cookie};
 use super::ui::{choose_lang, date_text, local_date_time};
 use super::{AppState, SESSION_COOKIE, form};
-use crate::audit::{self, actions};
+use crate::audit::actions;
+use crate::authn::overview::{self, Overview};
 use crate::authn::session;
-use crate::store::{AccountRecord, PersonRecord};
-
-const HISTORY_ROWS: i64 = 50;
+use crate::ids::ClientId;
+use crate::store::{AccountRecord, AuditRecord, PersonRecord};
 
 pub(super) async fn render(
     s: &AppState,
@@ -26,27 +26,22 @@ pub(super) async fn render(
     status: StatusCode,
 ) -> Response {
     let lang = choose_lang(&[], headers);
+    let o = match overview::of(s.p.db.as_ref(), s.p.eph.as_ref(), account, s.p.now()).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "account page: overview unreadable");
+            return s.ui.try_later(lang);
+        }
+    };
     let t = |k: &str| s.ui.t(lang, k);
-    let person =
-        s.p.db
-            .person(&account.id_number)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
     let account_json = json!({
         "level": account.level,
         "level_meaning": t(&format!("level_{}_meaning", account.level.clamp(1, 2))),
         "state_label": t(&format!("state_{}", account.state)),
         "lock_reason_label": account.lock_reason.as_ref().map(|r| t(&format!("lock_reason_{r}"))),
     });
-    let totp = s.p.db.totp(&account.sub).await.ok().flatten().is_some();
-    let keys: Vec<Value> = s
-        .p
-        .db
-        .passkeys_of(&account.sub)
-        .await
-        .unwrap_or_default()
+    let keys: Vec<Value> = o
+        .passkeys
         .iter()
         .map(|k| {
             json!({
@@ -56,13 +51,12 @@ pub(super) async fn render(
             })
         })
         .collect();
-    let recovery_left = s.p.db.recovery_codes_left(&account.sub).await.unwrap_or(0);
     let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, "account");
     let ctx = json!({"csrf": token, "message": message, "error": error,
-                     "person": person_json(s, lang, &person),
-                     "account": account_json, "history": history(s, lang, account).await,
-                     "sessions": sessions(s, headers, lang, account).await, "history_years": 5,
-                     "mfa": {"totp": totp, "recovery_left": recovery_left}, "passkeys": keys,
+                     "person": person_json(s, lang, &o.person),
+                     "account": account_json, "history": history(s, lang, &o.history).await,
+                     "sessions": sessions(headers, lang, &o), "history_years": 5,
+                     "mfa": {"totp": o.totp, "recovery_left": o.recovery_left}, "passkeys": keys,
                      "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
 }
@@ -81,21 +75,26 @@ fn person_json(s: &AppState, lang: &str, p: &PersonRecord) -> Value {
     })
 }
 
+/// The service a history line concerned, by its registered name (the id when it is gone).
+async fn service_name(s: &AppState, id: &str) -> String {
+    let client = match ClientId::parse(id) {
+        Ok(id) => s.p.client(&id).await.ok().flatten(),
+        Err(_) => None,
+    };
+    client.map_or_else(|| id.to_string(), |c| c.name)
+}
+
 /// The usage history, newest first: each line names the service it concerned, or the e-ID
 /// account itself.
-async fn history(s: &AppState, lang: &str, account: &AccountRecord) -> Vec<Value> {
+async fn history(s: &AppState, lang: &str, entries: &[AuditRecord]) -> Vec<Value> {
     let t = |k: &str| s.ui.t(lang, k);
-    let entries = audit::history(s.p.db.as_ref(), &account.sub, s.p.now(), HISTORY_ROWS)
-        .await
-        .unwrap_or_default();
-    let mut names: HashMap<String, String> = HashMap::new();
+    let mut names: HashMap<&str, String> = HashMap::new();
     let mut rows = Vec::new();
     for h in entries {
-        let service = match &h.client_id {
+        let service = match h.client_id.as_deref() {
             Some(id) => {
                 if !names.contains_key(id) {
-                    let name = s.p.client(id).await.ok().flatten().map(|c| c.name);
-                    names.insert(id.clone(), name.unwrap_or_else(|| id.clone()));
+                    names.insert(id, service_name(s, id).await);
                 }
                 names.get(id).cloned().unwrap_or_default()
             }
@@ -118,20 +117,11 @@ async fn history(s: &AppState, lang: &str, account: &AccountRecord) -> Vec<Value
 }
 
 /// The browsers signed in to the account now; this one first and marked.
-async fn sessions(
-    s: &AppState,
-    headers: &HeaderMap,
-    lang: &str,
-    account: &AccountRecord,
-) -> Vec<Value> {
+fn sessions(headers: &HeaderMap, lang: &str, o: &Overview) -> Vec<Value> {
     let this = form::cookie(headers, SESSION_COOKIE).map(|c| session::digest_of(&c));
-    let live = session::of(s.p.eph.as_ref(), &account.sub, s.p.now())
-        .await
-        .unwrap_or_default();
-    let mut out: Vec<Value> = live
-        .into_iter()
-        // Sessions of before a lock or a password change are no longer honoured.
-        .filter(|(_, sess)| crate::identity::honours(account, sess.epoch))
+    let mut out: Vec<Value> = o
+        .sessions
+        .iter()
         .map(|(digest, sess)| {
             json!({
                 "sid": sess.sid, "current": this.as_deref() == Some(digest.as_str()),

@@ -14,6 +14,7 @@ use super::interaction::{self, engine, rejected};
 use super::ui::choose_lang;
 use super::{AppState, form, pages};
 use crate::oidc::authorize::{self, AuthorizeParams, Rejection};
+use crate::oidc::interaction::pending;
 
 pub async fn get(
     State(s): State<AppState>,
@@ -37,11 +38,12 @@ pub async fn post(
 /// request's lifetime (counted before anything is stored).
 async fn within_rate(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<(), Response> {
     let ip = pages::ip(s, headers, peer);
-    let ttl = s.p.cfg.lifetimes.authorization_request.max(1) as u64;
+    let lifetime = s.p.cfg.lifetimes.authorization_request;
     let lang = choose_lang(&[], headers);
-    match s.p.eph.incr(&format!("ar-ip:{ip}"), ttl).await {
-        Ok(n) if n <= s.p.cfg.authorize_per_ip => Ok(()),
-        Ok(_) => Err(s.ui.error(
+    let per_ip = s.p.cfg.authorize_per_ip;
+    match pending::admit(s.p.eph.as_ref(), &ip, per_ip, lifetime).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(s.ui.error(
             StatusCode::TOO_MANY_REQUESTS,
             lang,
             "error_too_many_requests",
@@ -78,12 +80,12 @@ async fn start(s: &AppState, headers: &HeaderMap, peer: SocketAddr, raw: &[u8]) 
             Some(url) => super::respond::see_other(&url),
             None => {
                 let lang = choose_lang(&locales, headers);
-                s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+                s.ui.try_later(lang)
             }
         },
         (None, _) => {
             let lang = choose_lang(&locales, headers);
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+            s.ui.try_later(lang)
         }
     }
 }

@@ -55,9 +55,7 @@ async fn show(
                 .error(StatusCode::FORBIDDEN, lang, "error_confirm_impossible");
         }
         Err(_) => {
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
     };
     let recent: Vec<&str> = sess.proven_since(s.p.now() - reauth::RECENT_SECS).collect();
@@ -113,9 +111,7 @@ async fn required(
         Ok(None) => Err(s
             .ui
             .error(StatusCode::FORBIDDEN, lang, "error_confirm_impossible")),
-        Err(_) => Err(s
-            .ui
-            .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")),
+        Err(_) => Err(s.ui.try_later(lang)),
     }
 }
 
@@ -158,9 +154,7 @@ pub async fn submit(
     let up = match signin::prove(&cx, &cookie, &sess, &account, proof, Purpose::Confirm).await {
         Ok(up) => up,
         Err(AuthnError::Store(_)) => {
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
         Err(e) => {
             let (status, msg) = match e {

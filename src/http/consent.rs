@@ -42,9 +42,7 @@ pub async fn consent_form(
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "consent page: register record unreadable");
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
     };
     let labels: Vec<String> = claims::consent_label_keys(scopes)

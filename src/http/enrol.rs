@@ -307,9 +307,7 @@ async fn signed_in(
     let account = match s.p.db.account_by_id_number(id_number).await {
         Ok(Some(a)) => a,
         _ => {
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
     };
     let done = s.ui.page(

@@ -198,9 +198,7 @@ pub async fn submit(
         }
         Err(AuthnError::Store(e)) => {
             tracing::warn!(error = %e, "sign-in could not be recorded");
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
         Err(e) => {
             let outcome = match e {
@@ -278,9 +276,7 @@ pub async fn signed_in_after(
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(error = %e, flow, "could not sign in after the flow");
-            return s
-                .ui
-                .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+            return s.ui.try_later(lang);
         }
     };
     let set = form::set_cookie(

@@ -101,9 +101,7 @@ async fn end(s: &AppState, cookie: Option<&str>, target: &LogoutTarget, lang: &s
         && let Err(e) = session::end(s.p.eph.as_ref(), c).await
     {
         tracing::warn!(error = %e, "could not end session");
-        return s
-            .ui
-            .error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later");
+        return s.ui.try_later(lang);
     }
     let clear = form::set_cookie(SESSION_COOKIE, "", 0, s.p.cfg.issuer_is_https());
     let resp = match &target.redirect {

@@ -17,13 +17,12 @@ use serde_json::{Value, json};
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-use super::account::{self, notifier};
+use super::account;
 use super::interaction::{self, engine};
 use super::pages::{self, WEBAUTHN_CSRF, csrf_ok};
 use super::respond::with_cookies;
 use super::ui::choose_lang;
 use super::{AppState, SESSION_COOKIE, form, paths};
-use crate::authn::changes::{self, Change, Origin};
 use crate::authn::signin::{self, Proof, Purpose};
 use crate::authn::{AuthnError, Session, webauthn};
 use crate::crypto::b64url;
@@ -221,19 +220,7 @@ pub async fn register_finish(
         Err(e) => return authn_error(&s, &headers, e),
     };
     let ip = pages::ip(&s, &headers, peer);
-    let origin = Origin { ip: &ip, now };
-    let what = Change::PasskeyAdded(rec.name.clone());
-    let db = s.p.db.as_ref();
-    match changes::apply(
-        db,
-        &notifier(&s),
-        &account,
-        what,
-        &origin,
-        db.insert_passkey(&rec),
-    )
-    .await
-    {
+    match account::manager(&s, &ip).add_passkey(&account, &rec).await {
         Ok(()) => Json(
             json!({"ok": true, "id": b64url(&rec.cred_id), "name": rec.name,
                               "redirect": format!("{}?done=passkey_added", paths::ACCOUNT)}),

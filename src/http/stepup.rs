@@ -309,7 +309,7 @@ pub async fn submit(
         }
         Err(AuthnError::Store(e)) => {
             tracing::warn!(error = %e, "step-up could not be recorded");
-            s.ui.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+            s.ui.try_later(lang)
         }
         Err(e) => {
             METRICS.signin(method.name(), "invalid");

@@ -130,6 +130,11 @@ impl Ui {
         )
     }
 
+    /// The provider cannot answer now (a store is down): "try again later", 503.
+    pub fn try_later(&self, lang: &str) -> Response {
+        self.error(StatusCode::SERVICE_UNAVAILABLE, lang, "error_try_later")
+    }
+
     /// An error page: the message in the person's language, the protocol `code` apart (for
     /// support), the request's id as the reference its log lines carry, and a way back
     /// (`(url, label key)`).

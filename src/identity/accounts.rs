@@ -5,6 +5,7 @@ use super::id_number::{IdNumber, IdNumberError, Sex};
 use super::{AccountState, password_policy};
 use crate::clock::UnixTime;
 use crate::crypto;
+use crate::ids::Subject;
 use crate::store::{AccountRecord, Durable, PersonRecord, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,13 @@ pub enum IdentityError {
     Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A new account's `sub`: 128 random bits, so it says nothing of the person and cannot be
+/// guessed from their ID number.
+pub fn new_subject() -> Result<Subject, IdentityError> {
+    let v = crypto::random_id().map_err(|e| invalid("sub", e.to_string()))?;
+    Subject::parse(v).map_err(|e| invalid("sub", e.to_string()))
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> IdentityError {
@@ -154,14 +162,16 @@ pub async fn create_account(
     }
     let person = person_for(db, &id, input, &phone, now).await?;
     let account = AccountRecord {
-        sub: crypto::random_id().map_err(|e| invalid("sub", e.to_string()))?,
+        sub: new_subject()?,
         id_number: id.as_str().to_string(),
         password_hash: hash(password).map_err(|e| invalid("password", e))?,
         level: 1,
-        state: AccountState::Active.as_str().into(),
+        state: AccountState::Active,
+        lock_reason: None,
+        lock_note: None,
+        session_epoch: 0,
         created_at: now,
         updated_at: now,
-        ..Default::default()
     };
     db.insert_account(&account).await.map_err(|e| match e {
         StoreError::Conflict(_) => IdentityError::AccountExists,

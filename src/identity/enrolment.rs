@@ -265,9 +265,9 @@ impl Enrolment<'_> {
             })?;
         self.eph.delete(&flow_key(flow)).await?;
         let event = Event {
-            actor: account.sub.clone(),
+            actor: account.sub.to_string(),
             action: actions::ENROLLED,
-            subject: Some(account.sub.clone()),
+            subject: Some(account.sub.to_string()),
             detail: json!({"level": 1, "phone_verified": mask_phone(&f.phone)}),
             ip: Some(ip.to_string()),
             ..Default::default()

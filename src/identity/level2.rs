@@ -118,7 +118,7 @@ pub async fn verify(
     let event = Event {
         actor: by.actor(),
         action: actions::LEVEL2,
-        subject: Some(account.sub.clone()),
+        subject: Some(account.sub.to_string()),
         client_id: by.client_id.map(String::from),
         detail: json!({"evidence_ref": check.evidence_ref, "chip_authentic": true, "biometric_match": true, "previous_level": account.level}),
         ip: by.ip.map(String::from),

@@ -83,14 +83,14 @@ pub async fn lock(
     actor: &Actor<'_>,
     now: UnixTime,
 ) -> Result<(), IdentityError> {
-    let locked = AccountState::Locked.as_str();
+    let locked = AccountState::Locked;
     db.set_state(&account.sub, locked, Some(reason.as_str()), note, now)
         .await?;
     let revoked = db.revoke_grants_of(&account.sub, now).await?;
     let event = Event {
         actor: actor.id.to_string(),
         action: actions::LOCKED,
-        subject: Some(account.sub.clone()),
+        subject: Some(account.sub.to_string()),
         detail: json!({"reason": reason.as_str(), "note": note, "grants_revoked": revoked, "previous_state": account.state}),
         ip: actor.ip.map(String::from),
         client_id: actor.client_id.map(String::from),
@@ -113,7 +113,7 @@ pub async fn unlock(
             reason: "a written reason is required".into(),
         });
     }
-    if AccountState::of(account) != AccountState::Locked {
+    if account.state != AccountState::Locked {
         return Err(IdentityError::Invalid {
             field: "state",
             reason: "the account is not locked".into(),
@@ -126,18 +126,12 @@ pub async fn unlock(
                 .into(),
         });
     }
-    db.set_state(
-        &account.sub,
-        AccountState::Active.as_str(),
-        None,
-        Some(note),
-        now,
-    )
-    .await?;
+    db.set_state(&account.sub, AccountState::Active, None, Some(note), now)
+        .await?;
     let event = Event {
         actor: actor.id.to_string(),
         action: actions::UNLOCKED,
-        subject: Some(account.sub.clone()),
+        subject: Some(account.sub.to_string()),
         detail: json!({"note": note, "previous_reason": account.lock_reason}),
         ip: actor.ip.map(String::from),
         client_id: actor.client_id.map(String::from),
@@ -157,7 +151,7 @@ pub async fn lock_from_register(
     let Some(account) = db.account_by_id_number(id_number).await? else {
         return Ok(false);
     };
-    if AccountState::of(&account) == AccountState::Locked {
+    if account.state == AccountState::Locked {
         return Ok(false);
     }
     let actor = Actor {

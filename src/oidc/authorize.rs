@@ -11,6 +11,7 @@ use url::Url;
 use super::{ErrorCode, OAuthError, Provider, claims, split_spaces};
 use crate::clock::UnixTime;
 use crate::crypto::jwt;
+use crate::ids::{ClientId, Subject};
 use crate::store::ClientRecord;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -39,7 +40,7 @@ pub struct AuthorizeParams {
 /// A validated authorization request, kept in the ephemeral store while the person signs in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub scopes: Vec<String>,
     pub state: Option<String>,
@@ -49,7 +50,7 @@ pub struct AuthRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub ui_locales: Vec<String>,
-    pub hint_sub: Option<String>,
+    pub hint_sub: Option<Subject>,
     pub acr_values: Vec<String>,
     pub claims: Option<Value>,
     pub created_at: UnixTime,
@@ -146,7 +147,9 @@ pub fn error_url_for(p: &Provider, req: &AuthRequest, e: &OAuthError) -> String 
 async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRecord, Rejection> {
     let id = params.client_id.as_deref().filter(|s| !s.is_empty());
     let id = id.ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    let client = p.client(id).await.map_err(OAuthError::from)?;
+    // Not an identifier at all: no client has it, and it never reaches the store.
+    let id = ClientId::parse(id).map_err(|_| OAuthError::invalid_client("unknown client_id"))?;
+    let client = p.client(&id).await.map_err(OAuthError::from)?;
     let client = client.ok_or_else(|| OAuthError::invalid_client("unknown client_id"))?;
     if !super::clients::allows_grant(&client, "authorization_code") {
         return Err(OAuthError::unauthorized_client("client may not use the code flow").into());
@@ -230,13 +233,13 @@ fn check_id_token_hint(
     p: &Provider,
     hint: Option<&str>,
     client_id: &str,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<Subject>, OAuthError> {
     let Some(hint) = hint.filter(|h| !h.is_empty()) else {
         return Ok(None);
     };
     #[derive(Deserialize)]
     struct Hint {
-        sub: String,
+        sub: Subject,
         aud: Value,
     }
     let expect = jwt::Expect {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{OAuthError, Provider, clients};
 use crate::crypto::keyset::parse_alg;
+use crate::ids::ClientId;
 use crate::store::ClientRecord;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -84,7 +85,8 @@ pub async fn authenticate(
         .client_id
         .as_deref()
         .ok_or_else(|| bad("client authentication is missing"))?;
-    let client = p.client(id).await?.ok_or_else(|| bad("unknown client"))?;
+    let id = ClientId::parse(id).map_err(|_| bad("unknown client"))?;
+    let client = p.client(&id).await?.ok_or_else(|| bad("unknown client"))?;
     if !clients::is_public(&client) {
         return Err(bad("this client must authenticate"));
     }
@@ -99,8 +101,11 @@ async fn by_secret(
     secret: &str,
     method: &str,
 ) -> Result<ClientRecord, OAuthError> {
-    let client = p.client(id).await?;
     // Same answer for an unknown client, a wrong secret and a wrong method.
+    let Ok(id) = ClientId::parse(id) else {
+        return Err(bad("client authentication failed"));
+    };
+    let client = p.client(&id).await?;
     let ok = client.as_ref().is_some_and(|c| {
         c.auth_method == method
             && c.secret_hash
@@ -120,8 +125,10 @@ async fn by_assertion(
     audiences: &[String],
 ) -> Result<ClientRecord, OAuthError> {
     let a = assertion::read(assertion, client_id)?;
+    let id =
+        ClientId::parse(a.client_id.as_str()).map_err(|_| bad("client authentication failed"))?;
     let client = p
-        .client(&a.client_id)
+        .client(&id)
         .await?
         .ok_or_else(|| bad("client authentication failed"))?;
     if client.auth_method != "private_key_jwt" {

@@ -5,6 +5,7 @@ use jsonwebtoken::Algorithm;
 use super::claims::SUPPORTED_SCOPES;
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek, keyset};
+use crate::ids::ClientId;
 use crate::store::ClientRecord;
 
 /// `admin` clients call the admin API with client_credentials and the `admin` scope.
@@ -216,7 +217,10 @@ pub fn build(
         None
     };
     let rec = ClientRecord {
-        client_id: crypto::random_id().map_err(|e| rule("client_id", e.to_string()))?,
+        client_id: crypto::random_id()
+            .map_err(|e| e.to_string())
+            .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
+            .map_err(|e| rule("client_id", e))?,
         name: n.name.trim().to_string(),
         kind: n.kind.clone(),
         secret_hash: secret.as_deref().map(|s| kek.secret_digest(s)),

@@ -6,6 +6,7 @@ use url::Url;
 
 use super::{OAuthError, Provider};
 use crate::crypto::jwt;
+use crate::ids::{ClientId, Subject};
 use crate::store::ClientRecord;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -21,7 +22,7 @@ pub struct LogoutParams {
 
 #[derive(Debug, Deserialize)]
 pub struct HintClaims {
-    pub sub: String,
+    pub sub: Subject,
     pub aud: serde_json::Value,
     pub sid: Option<String>,
 }
@@ -70,11 +71,11 @@ pub async fn validate(p: &Provider, params: &LogoutParams) -> Result<LogoutTarge
         ));
     }
     let client = match hint_client.or(param_client) {
-        Some(id) => Some(
-            p.db.client(&id)
-                .await?
-                .ok_or_else(|| OAuthError::invalid_request("unknown client"))?,
-        ),
+        Some(id) => {
+            let unknown = || OAuthError::invalid_request("unknown client");
+            let id = ClientId::parse(id).map_err(|_| unknown())?;
+            Some(p.client(&id).await?.ok_or_else(unknown)?)
+        }
         None => None,
     };
     let redirect = match params

@@ -50,7 +50,7 @@ impl Provider {
     /// client, and clients change rarely (a change reaches every node within the TTL).
     pub async fn client(
         &self,
-        id: &str,
+        id: &crate::ids::ClientId,
     ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
         if let Some(hit) = self.client_cache.get(id) {
             return Ok(hit);

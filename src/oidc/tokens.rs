@@ -51,9 +51,10 @@ pub const ID_TOKEN_TYP: &str = "jwt";
 pub fn access_token(p: &Provider, g: &GrantRecord, now: UnixTime) -> Result<String, OAuthError> {
     let claims = AccessClaims {
         iss: p.issuer().to_string(),
-        sub: g.sub.clone().unwrap_or_else(|| g.client_id.clone()),
+        // A client-credentials token is about the client itself.
+        sub: g.sub.as_deref().unwrap_or(&g.client_id).to_string(),
         aud: p.issuer().to_string(),
-        client_id: g.client_id.clone(),
+        client_id: g.client_id.to_string(),
         exp: now + p.cfg.lifetimes.access_token,
         iat: now,
         jti: crypto::random_id()?,

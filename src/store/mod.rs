@@ -154,7 +154,7 @@ pub trait AccountStore: Send + Sync {
     async fn set_state(
         &self,
         sub: &str,
-        state: &str,
+        state: AccountState,
         reason: Option<&str>,
         note: Option<&str>,
         now: UnixTime,

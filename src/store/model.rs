@@ -1,6 +1,8 @@
-//! Records as the stores hold them. Domain modules turn them into their own types.
+//! Records as the stores hold them. Identifiers and states with rules are typed here already
+//! (`Subject`, `ClientId`, `AccountState`), so no layer above handles them as bare strings.
 
 use crate::clock::UnixTime;
+use crate::ids::{ClientId, Subject};
 
 /// A population-register record, keyed by the personal ID number.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -65,7 +67,7 @@ pub struct VerificationRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PasskeyRecord {
     pub cred_id: Vec<u8>,
-    pub sub: String,
+    pub sub: Subject,
     pub name: String,
     /// webauthn-rs `Passkey`, JSON.
     pub passkey: String,
@@ -92,15 +94,50 @@ pub struct AuditRecord {
     pub hash: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Where an account is in its lifecycle (DOMAIN.md): reserved, in use, or locked. The rules
+/// (who may use it, what ends its sessions) are `identity`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountState {
+    Pending,
+    Active,
+    Locked,
+}
+
+impl std::fmt::Display for AccountState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AccountState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Pending => "pending",
+            AccountState::Active => "active",
+            AccountState::Locked => "locked",
+        }
+    }
+
+    /// The state a row holds; a value this version does not know counts as locked (the safe
+    /// side).
+    pub fn from_stored(v: &str) -> AccountState {
+        match v {
+            "active" => AccountState::Active,
+            "pending" => AccountState::Pending,
+            _ => AccountState::Locked,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct AccountRecord {
     /// The stable, opaque `sub` claim.
-    pub sub: String,
+    pub sub: Subject,
     pub id_number: String,
     pub password_hash: String,
     pub level: i64,
-    /// `pending` | `active` | `locked`
-    pub state: String,
+    pub state: AccountState,
     pub lock_reason: Option<String>,
     /// The written reason given with a lock or unlock.
     pub lock_note: Option<String>,
@@ -112,7 +149,7 @@ pub struct AccountRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientRecord {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     /// `portal` | `bank` | `hospital` | `other`
     pub kind: String,
@@ -160,8 +197,8 @@ pub struct GrantView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantRecord {
     pub id: String,
-    pub client_id: String,
-    pub sub: Option<String>,
+    pub client_id: ClientId,
+    pub sub: Option<Subject>,
     pub scope: String,
     pub auth_time: Option<UnixTime>,
     pub acr: Option<String>,
@@ -181,8 +218,8 @@ pub struct GrantRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentRecord {
-    pub sub: String,
-    pub client_id: String,
+    pub sub: Subject,
+    pub client_id: ClientId,
     pub scopes: Vec<String>,
     pub granted_at: UnixTime,
 }

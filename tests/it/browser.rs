@@ -172,7 +172,7 @@ async fn chromium_registers_a_passkey_and_signs_in_with_it() {
     let (c, secret) = s.confidential().await;
     let env = vec![
         ("EIDP_ISSUER", s.base.clone()),
-        ("EIDP_CLIENT_ID", c.client_id.clone()),
+        ("EIDP_CLIENT_ID", c.client_id.to_string()),
         ("EIDP_CLIENT_SECRET", secret),
         ("EIDP_REDIRECT_URI", REDIRECT_URI.to_string()),
         ("EIDP_ID_NUMBER", who.id_number.clone()),

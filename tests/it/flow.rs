@@ -29,7 +29,7 @@ async fn full_flow_with_openidconnect_relying_party() {
         .expect("discovery");
     let rp = CoreClient::from_provider_metadata(
         meta,
-        ClientId::new(client_rec.client_id.clone()),
+        ClientId::new(client_rec.client_id.to_string()),
         Some(ClientSecret::new(secret.clone())),
     )
     .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap());

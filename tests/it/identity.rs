@@ -122,7 +122,7 @@ async fn level1_enrolment_with_the_code_from_the_outbox() {
     let who = Citizen {
         id_number: "079301000123".into(),
         password: pw.into(),
-        sub: account.sub.clone(),
+        sub: account.sub.to_string(),
     };
     let tokens = eid_flow(&s, &who, &c.client_id, &secret).await;
     assert_eq!(

@@ -45,7 +45,7 @@ async fn run(n: u32, program: &str, script: &str, installed: &str, auth_method: 
     let mut cmd = Command::new(program);
     cmd.arg(root.join(script))
         .env("EIDP_ISSUER", &s.base)
-        .env("EIDP_CLIENT_ID", &c.client_id)
+        .env("EIDP_CLIENT_ID", c.client_id.as_str())
         .env("EIDP_CLIENT_SECRET", &secret)
         .env("EIDP_REDIRECT_URI", REDIRECT_URI)
         .env("EIDP_ID_NUMBER", &who.id_number)

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only modules of a lower layer.
-const LAYERS: [(&str, u8); 18] = [
+const LAYERS: [(&str, u8); 19] = [
     ("main", 12),
     ("cli", 11),
     ("app", 10),
@@ -25,6 +25,7 @@ const LAYERS: [(&str, u8); 18] = [
     ("metrics", 2),
     ("config", 2),
     ("clock", 1),
+    ("ids", 1),
     ("lib", 13),
 ];
 

@@ -216,7 +216,7 @@ async fn tampered_id_token_signature_is_refused() {
     let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(s.base.clone()).unwrap(), &http)
         .await
         .unwrap();
-    let rp = CoreClient::from_provider_metadata(meta, ClientId::new(c.client_id.clone()), None);
+    let rp = CoreClient::from_provider_metadata(meta, ClientId::new(c.client_id.to_string()), None);
     let good: CoreIdToken = id_token.parse().unwrap();
     assert!(
         good.claims(&rp.id_token_verifier(), &Nonce::new("n-1".into()))

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use eidp::ids::{ClientId, Subject};
 use eidp::store::memory::MemoryStore;
 use eidp::store::redis::RedisStore;
 use eidp::store::sql::SqlStore;
@@ -70,8 +71,8 @@ async fn ephemeral_contract(e: Arc<dyn Ephemeral>) {
 fn grant(id: &str) -> GrantRecord {
     GrantRecord {
         id: id.into(),
-        client_id: "c1".into(),
-        sub: Some("s1".into()),
+        client_id: ClientId::parse("c1").unwrap(),
+        sub: Some(Subject::parse("s1").unwrap()),
         scope: "openid".into(),
         auth_time: Some(1),
         acr: Some("urn:vn:eid:loa:1".into()),
@@ -127,19 +128,20 @@ async fn durable_contract(db: Arc<SqlStore>) {
         Some(person.clone())
     );
     let acc = AccountRecord {
-        sub: "s1".into(),
+        sub: Subject::parse("s1").unwrap(),
         id_number: person.id_number.clone(),
         password_hash: "h".into(),
         level: 1,
-        state: "active".into(),
+        state: AccountState::Active,
         lock_reason: None,
+        lock_note: None,
+        session_epoch: 0,
         created_at: 1,
         updated_at: 1,
-        ..Default::default()
     };
     db.insert_account(&acc).await.unwrap();
     let dup = AccountRecord {
-        sub: "s2".into(),
+        sub: Subject::parse("s2").unwrap(),
         ..acc.clone()
     };
     assert!(matches!(
@@ -228,8 +230,8 @@ async fn durable_contract(db: Arc<SqlStore>) {
     assert_eq!(db.grant("gcc").await.unwrap(), Some(no_refresh));
 
     let consent = ConsentRecord {
-        sub: "s1".into(),
-        client_id: "c1".into(),
+        sub: Subject::parse("s1").unwrap(),
+        client_id: ClientId::parse("c1").unwrap(),
         scopes: vec!["openid".into()],
         granted_at: 1,
     };

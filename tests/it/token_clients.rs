@@ -26,7 +26,7 @@ async fn client_credentials_issues_an_rfc9068_access_token() {
     for k in ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"] {
         assert!(claims.get(k).is_some(), "RFC 9068 claim {k}");
     }
-    assert_eq!(claims["sub"], c.client_id);
+    assert_eq!(claims["sub"], c.client_id.as_str());
     let (status, body) = token_request(
         &s.base,
         Some((&c.client_id, &secret)),
@@ -170,7 +170,7 @@ async fn introspection_and_revocation() {
     let v = introspect(&s, &c.client_id, &secret, at).await;
     assert_eq!(v["active"], true);
     assert_eq!(v["sub"], who.sub);
-    assert_eq!(v["client_id"], c.client_id);
+    assert_eq!(v["client_id"], c.client_id.as_str());
     assert_eq!(
         introspect(&s, &c.client_id, &secret, rt).await["token_type"],
         "refresh_token"

@@ -8,18 +8,19 @@ use super::{AuthRequest, response_url};
 use crate::authn::Session;
 use crate::clock::UnixTime;
 use crate::crypto;
+use crate::ids::{ClientId, Subject};
 use crate::oidc::{OAuthError, Provider};
 use crate::store::typed;
 
 /// Authorization code contents, stored under the code's digest until redeemed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeGrant {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub code_challenge: String,
     pub scopes: Vec<String>,
     pub nonce: Option<String>,
-    pub sub: String,
+    pub sub: Subject,
     pub sid: String,
     pub auth_time: UnixTime,
     pub acr: crate::authn::Acr,

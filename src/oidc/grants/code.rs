@@ -95,8 +95,8 @@ pub async fn exchange(
     let event = crate::audit::Event {
         actor: format!("client:{}", client.client_id),
         action: crate::audit::actions::TOKEN,
-        subject: Some(g.sub.clone()),
-        client_id: Some(client.client_id.clone()),
+        subject: Some(g.sub.to_string()),
+        client_id: Some(client.client_id.to_string()),
         detail: serde_json::json!({"scope": grant.scope, "acr": g.acr}),
         ip: None,
     };

@@ -57,6 +57,16 @@ pub async fn create(
     Ok((ar, p))
 }
 
+/// May `ip` start one more pending request? Pending requests are held until they expire, so
+/// one address may start at most `per_ip` in a request's `lifetime`; counted before anything
+/// is stored, so parallel starts cannot slip past the limit.
+pub async fn admit(eph: &dyn Ephemeral, ip: &str, per_ip: i64, lifetime: i64) -> StoreResult<bool> {
+    let n = eph
+        .incr(&format!("ar-ip:{ip}"), lifetime.max(1) as u64)
+        .await?;
+    Ok(n <= per_ip)
+}
+
 pub async fn load(eph: &dyn Ephemeral, ar: &str) -> StoreResult<Option<Pending>> {
     typed::get(eph, &key(ar)).await
 }

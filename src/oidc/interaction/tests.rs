@@ -9,7 +9,7 @@ use crate::store::{AccountRecord, ClientRecord, ConsentRecord};
 
 fn client(min_acr: Option<Acr>, min_level: i64) -> ClientRecord {
     ClientRecord {
-        client_id: "c".into(),
+        client_id: crate::ids::ClientId::parse("c").unwrap(),
         name: "C".into(),
         kind: "portal".into(),
         secret_hash: None,
@@ -30,7 +30,7 @@ fn client(min_acr: Option<Acr>, min_level: i64) -> ClientRecord {
 
 fn req(prompt: &[&str]) -> AuthRequest {
     AuthRequest {
-        client_id: "c".into(),
+        client_id: crate::ids::ClientId::parse("c").unwrap(),
         redirect_uri: "https://rp/cb".into(),
         scopes: vec!["openid".into(), "profile".into()],
         state: None,
@@ -50,7 +50,7 @@ fn req(prompt: &[&str]) -> AuthRequest {
 fn session(auth_time: i64, acr: Acr) -> Session {
     Session {
         sid: "s".into(),
-        sub: "u".into(),
+        sub: crate::ids::Subject::parse("u").unwrap(),
         auth_time,
         acr,
         amr: vec!["pwd".into()],
@@ -65,17 +65,23 @@ fn session(auth_time: i64, acr: Acr) -> Session {
 
 fn account(level: i64) -> AccountRecord {
     AccountRecord {
-        sub: "u".into(),
+        sub: crate::ids::Subject::parse("u").unwrap(),
         level,
-        state: "active".into(),
-        ..Default::default()
+        state: crate::store::AccountState::Active,
+        id_number: "079190000001".into(),
+        password_hash: String::new(),
+        lock_reason: None,
+        lock_note: None,
+        session_epoch: 0,
+        created_at: 0,
+        updated_at: 0,
     }
 }
 
 fn consent(scopes: &[&str]) -> ConsentRecord {
     ConsentRecord {
-        sub: "u".into(),
-        client_id: "c".into(),
+        sub: crate::ids::Subject::parse("u").unwrap(),
+        client_id: crate::ids::ClientId::parse("c").unwrap(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         granted_at: 0,
     }
@@ -146,7 +152,7 @@ fn prompt_login_max_age_and_hint_force_sign_in_once() {
     c.now = 905;
     assert_eq!(c.decide(), Ok(Step::Issue));
     let mut c = Case::new();
-    c.req.hint_sub = Some("someone-else".into());
+    c.req.hint_sub = Some(crate::ids::Subject::parse("someone-else").unwrap());
     assert_eq!(
         c.decide(),
         Ok(Step::SignIn),

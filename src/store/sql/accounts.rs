@@ -4,8 +4,10 @@ use async_trait::async_trait;
 
 use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
+use crate::ids::Subject;
 use crate::store::{
-    AccountRecord, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreError, StoreResult,
+    AccountRecord, AccountState, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreError,
+    StoreResult,
 };
 
 pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
@@ -58,11 +60,11 @@ pub(super) type AccountRow = (String, String, String, i64, String, Opt, Opt, i64
 
 pub(super) fn account(r: AccountRow) -> AccountRecord {
     AccountRecord {
-        sub: r.0,
+        sub: Subject::stored(r.0),
         id_number: r.1,
         password_hash: r.2,
         level: r.3,
-        state: r.4,
+        state: AccountState::from_stored(&r.4),
         lock_reason: r.5,
         lock_note: r.6,
         session_epoch: r.7,
@@ -173,11 +175,11 @@ impl AccountStore for SqlStore {
             "INSERT INTO accounts ({ACCOUNT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
         );
         on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&a.sub)
+            .bind(a.sub.as_str())
             .bind(&a.id_number)
             .bind(&a.password_hash)
             .bind(a.level)
-            .bind(&a.state)
+            .bind(a.state.as_str())
             .bind(&a.lock_reason)
             .bind(&a.lock_note)
             .bind(a.session_epoch)
@@ -225,7 +227,7 @@ impl AccountStore for SqlStore {
     async fn set_state(
         &self,
         sub: &str,
-        state: &str,
+        state: AccountState,
         reason: Option<&str>,
         note: Option<&str>,
         now: UnixTime,
@@ -235,7 +237,7 @@ impl AccountStore for SqlStore {
              ELSE session_epoch END WHERE sub = $1";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(sub)
-            .bind(state)
+            .bind(state.as_str())
             .bind(reason)
             .bind(note)
             .bind(now)

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
+use crate::ids::ClientId;
 use crate::store::{ClientRecord, ClientStore, StoreResult};
 
 type ClientRow = (
@@ -30,7 +31,7 @@ const COLS: &str = "client_id, name, kind, secret_hash, auth_method, redirect_ur
 
 fn client(r: ClientRow) -> StoreResult<ClientRecord> {
     Ok(ClientRecord {
-        client_id: r.0,
+        client_id: ClientId::stored(r.0),
         name: r.1,
         kind: r.2,
         secret_hash: r.3,
@@ -71,7 +72,7 @@ impl ClientStore for SqlStore {
             "INSERT INTO clients ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
         );
         on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&c.client_id)
+            .bind(c.client_id.as_str())
             .bind(&c.name)
             .bind(&c.kind)
             .bind(&c.secret_hash)

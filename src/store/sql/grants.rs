@@ -8,6 +8,7 @@ use sqlx::AssertSqlSafe;
 use super::rotation::{VIEW_SQL, view, view_row};
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
+use crate::ids::{ClientId, Subject};
 use crate::store::{
     ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRef, RefreshUse,
     StoreResult,
@@ -36,8 +37,8 @@ pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, 
 pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     Ok(GrantRecord {
         id: r.0,
-        client_id: r.1,
-        sub: r.2,
+        client_id: ClientId::stored(r.1),
+        sub: r.2.map(Subject::stored),
         scope: r.3,
         auth_time: r.4,
         acr: r.5,
@@ -85,8 +86,8 @@ impl GrantStore for SqlStore {
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
-            .bind(&g.client_id)
-            .bind(&g.sub)
+            .bind(g.client_id.as_str())
+            .bind(g.sub.as_deref())
             .bind(&g.scope)
             .bind(g.auth_time)
             .bind(&g.acr)
@@ -177,8 +178,8 @@ impl ConsentStore for SqlStore {
             .map_err(db_err))?;
         row.map(|(scopes, granted_at)| {
             Ok(ConsentRecord {
-                sub: sub.to_string(),
-                client_id: client_id.to_string(),
+                sub: Subject::stored(sub.to_string()),
+                client_id: ClientId::stored(client_id.to_string()),
                 scopes: from_json(&scopes)?,
                 granted_at,
             })
@@ -191,8 +192,8 @@ impl ConsentStore for SqlStore {
              VALUES ($1,$2,$3,$4) ON CONFLICT (sub, client_id) \
              DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at";
         on_write!(self, |p| sqlx::query(SQL)
-            .bind(&c.sub)
-            .bind(&c.client_id)
+            .bind(c.sub.as_str())
+            .bind(c.client_id.as_str())
             .bind(to_json(&c.scopes))
             .bind(c.granted_at)
             .execute(p)

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
+use crate::ids::Subject;
 use crate::store::{PasskeyRecord, PasskeyStore, StoreResult};
 
 type Row = (Vec<u8>, String, String, String, i64, Option<i64>, i64, i64);
@@ -13,7 +14,7 @@ const COLS: &str =
 fn record(r: Row) -> PasskeyRecord {
     PasskeyRecord {
         cred_id: r.0,
-        sub: r.1,
+        sub: Subject::stored(r.1),
         name: r.2,
         passkey: r.3,
         created_at: r.4,
@@ -61,7 +62,7 @@ impl PasskeyStore for SqlStore {
         let sql = format!("INSERT INTO passkeys ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)");
         on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&k.cred_id)
-            .bind(&k.sub)
+            .bind(k.sub.as_str())
             .bind(&k.name)
             .bind(&k.passkey)
             .bind(k.created_at)

@@ -189,7 +189,7 @@ impl TestServer {
         Citizen {
             id_number,
             password: PASSWORD.into(),
-            sub: acc.sub,
+            sub: acc.sub.to_string(),
         }
     }
 
