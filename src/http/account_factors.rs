@@ -87,7 +87,7 @@ fn show_enrolment(
     } else {
         StatusCode::BAD_REQUEST
     };
-    with_new_cookie(s.ui.page(status, "mfa_totp.html", lang, ctx), cookie)
+    with_new_cookie(s.ui.page(status, "factor_totp.html", lang, ctx), cookie)
 }
 
 pub async fn totp_start(
@@ -171,7 +171,7 @@ pub async fn recovery(
         Ok(codes) => {
             let lang = choose_lang(&[], &headers);
             let ctx = json!({"codes": codes});
-            s.ui.page(StatusCode::OK, "mfa_recovery.html", lang, ctx)
+            s.ui.page(StatusCode::OK, "factor_recovery.html", lang, ctx)
         }
         Err(e) => after(&s, &headers, &account, Err(e), "recovery_title").await,
     }

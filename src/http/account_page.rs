@@ -56,7 +56,7 @@ pub(super) async fn render(
                      "person": person_json(s, lang, &o.person),
                      "account": account_json, "history": history(s, lang, &o.history).await,
                      "sessions": sessions(headers, lang, &o), "history_years": 5,
-                     "mfa": {"totp": o.totp, "recovery_left": o.recovery_left}, "passkeys": keys,
+                     "factors": {"totp": o.totp, "recovery_left": o.recovery_left}, "passkeys": keys,
                      "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
 }

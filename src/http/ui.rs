@@ -20,12 +20,12 @@ const TEMPLATES: [(&str, &str); 18] = [
         include_str!("../../templates/messages.html"),
     ),
     (
-        "mfa_totp.html",
-        include_str!("../../templates/mfa_totp.html"),
+        "factor_totp.html",
+        include_str!("../../templates/factor_totp.html"),
     ),
     (
-        "mfa_recovery.html",
-        include_str!("../../templates/mfa_recovery.html"),
+        "factor_recovery.html",
+        include_str!("../../templates/factor_recovery.html"),
     ),
     ("enrol.html", include_str!("../../templates/enrol.html")),
     (

@@ -56,9 +56,14 @@ async function main() {
       await page.fill("#id_number", env("EIDP_ID_NUMBER"));
       await page.fill("#phone", env("EIDP_PHONE_TYPED"));
       await submit("form[action='/recover'] button[type=submit]");
-      // The code field has the focus once the code was sent.
-      const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
-      if (focused !== "code") throw new Error(`the code field should have the focus, not ${focused}`);
+      // The code field has the focus once the code was sent. Chromium applies `autofocus` at
+      // its next rendering update, which may come after the load event on a busy machine.
+      const hasFocus = () => document.activeElement && document.activeElement.id === "code";
+      const focused = await page.waitForFunction(hasFocus, null, { timeout: 5000 }).catch(() => null);
+      if (!focused) {
+        const at = await page.evaluate(() => document.activeElement && document.activeElement.id);
+        throw new Error(`the code field should have the focus, not ${at}`);
+      }
       await page.fill("#code", lastSmsCode());
       await submit("form[action='/recover/code'] button[type=submit] >> nth=0");
       await page.fill("#password", env("EIDP_PASSWORD"));
