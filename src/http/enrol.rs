@@ -101,7 +101,8 @@ fn otp_page(
 ) -> Response {
     let lang = choose_lang(&[], headers);
     let (token, cookie) = csrf(s, headers, &format!("enrol:{flow}"));
-    let ctx = json!({"csrf": token, "ar": ar, "flow": flow, "phone_masked": masked, "error": error, "notice": notice});
+    let ctx = json!({"csrf": token, "ar": ar, "flow": flow, "phone_masked": masked, "error": error, "notice": notice,
+                     "otp_minutes": crate::otp::CODE_TTL / 60, "otp_tries": crate::otp::TRIES_PER_CODE});
     with_new_cookie(s.ui.page(status, "enrol_otp.html", lang, ctx), cookie)
 }
 

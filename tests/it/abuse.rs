@@ -223,6 +223,9 @@ async fn enrolment_codes_cannot_be_brute_forced_by_starting_over() {
             continue;
         }
         assert_eq!(status, 200, "{page}");
+        // The page tells the person the tries the code really has.
+        let tries = format!("tối đa {} lần", eidp::otp::TRIES_PER_CODE);
+        assert!(page.contains(&tries), "{page}");
         let code = s.last_sms_code(&phone).unwrap();
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let mut locked = false;
