@@ -94,13 +94,7 @@ pub async fn build_app_on(
     }
     let doc = discovery::metadata(&cfg).map_err(AppError::Startup)?;
     let ui = http::ui::Ui::new().map_err(AppError::Startup)?;
-    // One TLS crypto provider for the process (ring), whoever asks first.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http_client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| AppError::Startup(e.to_string()))?;
+    let http_client = http_client().map_err(AppError::Startup)?;
     let sender = |webhook: &Option<String>,
                   outbox: &std::path::Path,
                   what: &str|
@@ -137,7 +131,7 @@ pub async fn build_app_on(
         keys,
         kek,
         clock,
-        jwks: Arc::new(HttpJwks(http_client)),
+        fetcher: Arc::new(HttpFetcher(http_client)),
         client_cache: Default::default(),
     });
     let state = AppState {
@@ -158,14 +152,32 @@ pub async fn build_app_on(
     })
 }
 
-/// Clients' JWK sets over HTTP: a short timeout, no redirects, and no more than a JWK set
-/// needs (a client cannot make the provider read an endless document).
-struct HttpJwks(reqwest::Client);
+/// The HTTP client for outgoing calls (clients' documents, message webhooks): a short
+/// timeout and no redirects.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    // One TLS crypto provider for the process (ring), whoever asks first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())
+}
 
-const JWKS_MAX_BYTES: usize = 256 * 1024;
+/// Reads clients' published documents, for the admin commands that register clients.
+pub fn fetcher() -> Result<Arc<dyn crate::oidc::client_auth::Fetcher>, String> {
+    Ok(Arc::new(HttpFetcher(http_client()?)))
+}
+
+/// Clients' published documents (JWK sets, sector identifier lists) over HTTP: a short
+/// timeout, no redirects, and no more than such a document needs (a client cannot make the
+/// provider read an endless one).
+struct HttpFetcher(reqwest::Client);
+
+const FETCH_MAX_BYTES: usize = 256 * 1024;
 
 #[async_trait::async_trait]
-impl crate::oidc::client_auth::JwksFetcher for HttpJwks {
+impl crate::oidc::client_auth::Fetcher for HttpFetcher {
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, String> {
         let mut resp = self.0.get(uri).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
@@ -174,10 +186,8 @@ impl crate::oidc::client_auth::JwksFetcher for HttpJwks {
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
             body.extend_from_slice(&chunk);
-            if body.len() > JWKS_MAX_BYTES {
-                return Err(format!(
-                    "{uri}: a JWK set larger than {JWKS_MAX_BYTES} bytes"
-                ));
+            if body.len() > FETCH_MAX_BYTES {
+                return Err(format!("{uri}: larger than {FETCH_MAX_BYTES} bytes"));
             }
         }
         Ok(body)

@@ -91,7 +91,7 @@ pub async fn ensure_demo(p: &Provider, keys_dir: &Path) -> Result<Demo, String> 
                 ],
                 post_logout_redirect_uris: vec!["http://127.0.0.1:9000/".into()],
                 public: true,
-                min_account_level: 1,
+                min_account_level: Some(1),
                 ..Default::default()
             };
             let (rec, _) = clients::build(&n, &p.kek, p.now()).map_err(|e| e.to_string())?;

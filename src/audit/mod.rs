@@ -32,6 +32,8 @@ pub mod actions {
     pub const PASSKEY_REMOVED: &str = "passkey_removed";
     /// The person confirmed it is them before an account change.
     pub const REAUTHENTICATED: &str = "reauthenticated";
+    /// A relying party registered (with its policy, and any override's reason).
+    pub const CLIENT_REGISTERED: &str = "client_registered";
 }
 
 /// What happened, before it gets its place in the chain.

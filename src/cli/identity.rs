@@ -305,7 +305,6 @@ async fn officer_credential(
     let n = NewClient {
         name: format!("officer {officer_id}"),
         kind: "admin".into(),
-        min_account_level: 1,
         officer_id: Some(officer_id.to_string()),
         ..Default::default()
     };

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::oidc::clients::{self, NewClient};
-use crate::store::Durable;
+use crate::store::{Durable, SubjectType};
 
 mod identity;
 
@@ -136,7 +136,7 @@ struct CreateAccount {
 #[derive(Subcommand)]
 enum Clients {
     /// Register a relying party; prints client_id (and client_secret, once).
-    Create(CreateClient),
+    Create(Box<CreateClient>),
 }
 
 #[derive(Args)]
@@ -161,10 +161,29 @@ struct CreateClient {
     /// Inline JWK set (JSON) for private_key_jwt.
     #[arg(long)]
     jwks: Option<String>,
-    #[arg(long, default_value_t = 1)]
-    min_account_level: i64,
+    /// Narrows the kind's policy (default: the kind's own, e.g. 2 for a bank).
+    #[arg(long)]
+    min_account_level: Option<i64>,
     #[arg(long)]
     min_acr: Option<String>,
+    /// Comma-separated scopes, within the kind's (default: all the kind allows).
+    #[arg(long, value_delimiter = ',')]
+    scopes: Option<Vec<String>>,
+    /// Seconds; shorter than the kind allows.
+    #[arg(long)]
+    access_token_ttl: Option<i64>,
+    #[arg(long)]
+    refresh_token_ttl: Option<i64>,
+    /// The client gets the account's own `sub` instead of a pairwise one.
+    #[arg(long)]
+    public_sub: bool,
+    /// A JSON list of the redirect URIs of one sector (clients listing the same document
+    /// share pairwise `sub` values); fetched and checked now.
+    #[arg(long)]
+    sector_identifier_uri: Option<String>,
+    /// Go past the kind's policy, with the written reason (recorded and audited).
+    #[arg(long)]
+    policy_override: Option<String>,
     /// Comma-separated: authorization_code,refresh_token,client_credentials
     #[arg(long, value_delimiter = ',')]
     grant_types: Option<Vec<String>>,
@@ -273,7 +292,7 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
         Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
         Admin::Clients {
             cmd: Clients::Create(c),
-        } => create_client(&cfg, db.as_ref(), c).await,
+        } => create_client(&cfg, db.as_ref(), *c).await,
         Admin::Keys { cmd } => keys(&cfg, db.as_ref(), cmd).await,
     }
 }
@@ -341,12 +360,28 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         jwks_uri: c.jwks_uri,
         grant_types: c.grant_types,
         id_token_alg: c.id_token_alg,
+        scopes: c.scopes,
         min_account_level: c.min_account_level,
         min_acr: c.min_acr,
+        access_token_ttl: c.access_token_ttl,
+        refresh_token_ttl: c.refresh_token_ttl,
+        subject_type: c.public_sub.then_some(SubjectType::Public),
+        sector_identifier_uri: c.sector_identifier_uri,
+        verified_sector: None,
+        policy_override: c.policy_override,
         officer_id: None,
     };
-    let (rec, secret) = clients::build(&n, &kek, SystemClock.now()).map_err(|e| e.to_string())?;
-    db.insert_client(&rec).await.map_err(|e| e.to_string())?;
+    let fetcher = crate::app::fetcher()?;
+    let to = clients::Registry {
+        actor: "cli",
+        db,
+        kek: &kek,
+        fetcher: fetcher.as_ref(),
+        now: SystemClock.now(),
+    };
+    let (rec, secret) = clients::register(&to, &n)
+        .await
+        .map_err(|e| e.to_string())?;
     if c.json {
         println!(
             "{}",

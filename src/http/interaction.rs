@@ -102,7 +102,7 @@ pub fn location(ar: &str, next: &Next) -> Option<String> {
         Next::StepUp(_) => format!("{}?ar={ar}", paths::STEP_UP),
         Next::Consent { .. } => format!("{}?ar={ar}", paths::CONSENT),
         Next::ToClient(url) => url.clone(),
-        Next::Unavailable(_) => return None,
+        Next::LevelTooLow { .. } | Next::Unavailable(_) => return None,
     })
 }
 
@@ -114,6 +114,20 @@ pub fn respond(s: &AppState, headers: &HeaderMap, ar: &str, p: &Pending, next: &
         (None, Next::Unavailable(e)) => {
             let lang = choose_lang(&p.request.ui_locales, headers);
             unavailable(s, lang, e, back_to_client(s, p))
+        }
+        (
+            None,
+            Next::LevelTooLow {
+                client_name,
+                need,
+                have,
+                back,
+            },
+        ) => {
+            let lang = choose_lang(&p.request.ui_locales, headers);
+            let ctx = serde_json::json!({"client_name": client_name, "need": need,
+                                         "have": have, "back": back});
+            s.ui.page(StatusCode::FORBIDDEN, "level_too_low.html", lang, ctx)
         }
         (None, _) => see_other(paths::ACCOUNT),
     }

@@ -78,7 +78,7 @@ async fn handle(s: &AppState, headers: &HeaderMap, raw: &[u8]) -> Response {
         return end(s, cookie.as_deref(), &target, lang).await;
     }
     let hinted_for_current = match (&target.hint, &current) {
-        (Some(h), Some(c)) => h.sub == c.sub,
+        (Some(_), Some(c)) => target.hint_names(&s.p.kek, &c.sub),
         (Some(_), None) => true,
         _ => false,
     };

@@ -8,7 +8,11 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 19] = [
+    (
+        "level_too_low.html",
+        include_str!("../../templates/level_too_low.html"),
+    ),
     (
         "account_confirm.html",
         include_str!("../../templates/account_confirm.html"),

@@ -219,10 +219,22 @@ fn check_scope(params: &AuthorizeParams, client: &ClientRecord) -> Result<Vec<St
     if !requested.iter().any(|s| s == "openid") {
         return Err(OAuthError::invalid_scope("scope must include openid"));
     }
-    // OIDC Core §3.1.2.1: scope values the server does not understand are ignored.
+    // A scope this provider knows but the client's policy does not allow is refused; values
+    // the server does not understand are ignored (OIDC Core §3.1.2.1).
+    let allowed = super::policy::scopes(client);
+    let known = |s: &&String| claims::SUPPORTED_SCOPES.contains(&s.as_str());
+    if let Some(bad) = requested
+        .iter()
+        .filter(known)
+        .find(|s| !allowed.contains(s))
+    {
+        return Err(OAuthError::invalid_scope(format!(
+            "scope {bad:?} is not available to this client"
+        )));
+    }
     Ok(requested
         .into_iter()
-        .filter(|s| client.scopes.contains(s))
+        .filter(|s| allowed.contains(s))
         .collect())
 }
 
@@ -355,10 +367,13 @@ pub async fn validate(
     };
     let claims = match params.claims.as_deref() {
         None | Some("") => None,
-        Some(raw) => Some(
-            claims::parse_claims_param(raw)
-                .map_err(|e| to_client(OAuthError::invalid_request(e)))?,
-        ),
+        Some(raw) => {
+            let asked = claims::parse_claims_param(raw)
+                .map_err(|e| to_client(OAuthError::invalid_request(e)))?;
+            // Claims the client's policy does not allow are left out, as OIDC Core §5.5
+            // lets a provider do with claims it will not return.
+            Some(claims::within(asked, &super::policy::scopes(&client)))
+        }
     };
     let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref(), &client.client_id)
         .map_err(to_client)?;

@@ -163,6 +163,16 @@ pub fn values(
 
 /// `claims` request parameter (OIDC Core §5.5): a JSON object with optional `userinfo` and
 /// `id_token` members, each an object.
+/// The `claims` parameter without the person claims whose scope is not in `allowed`.
+pub fn within(mut claims_param: Value, allowed: &[String]) -> Value {
+    for target in ["userinfo", "id_token"] {
+        if let Some(obj) = claims_param.get_mut(target).and_then(Value::as_object_mut) {
+            obj.retain(|name, _| scope_of(name).is_none_or(|s| allowed.iter().any(|a| a == s)));
+        }
+    }
+    claims_param
+}
+
 pub fn parse_claims_param(raw: &str) -> Result<Value, String> {
     let v: Value = serde_json::from_str(raw).map_err(|e| format!("claims is not JSON: {e}"))?;
     let obj = v.as_object().ok_or("claims must be a JSON object")?;
@@ -198,6 +208,23 @@ mod tests {
         let scopes = s(&["openid"]);
         assert_eq!(released(&scopes, Some(&c), "id_token"), vec!["id_number"]);
         assert_eq!(consent_scopes(&scopes, Some(&c)), s(&["openid", "eid"]));
+    }
+
+    #[test]
+    fn claims_outside_the_policy_are_left_out() {
+        let c = parse_claims_param(
+            r#"{"id_token":{"id_number":null,"address":null,"acr":{"essential":true}},
+                "userinfo":{"phone_number":null,"name":null}}"#,
+        )
+        .unwrap();
+        let kept = within(c, &s(&["openid", "profile", "eid"]));
+        let names = |t: &str| {
+            let mut v: Vec<String> = kept[t].as_object().unwrap().keys().cloned().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("id_token"), s(&["acr", "id_number"]));
+        assert_eq!(names("userinfo"), s(&["name"]));
     }
 
     #[test]

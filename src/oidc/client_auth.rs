@@ -22,9 +22,10 @@ pub mod assertion;
 /// Algorithms accepted on client assertions.
 pub const ASSERTION_ALGS: [&str; 4] = ["ES256", "EdDSA", "PS256", "RS256"];
 
-/// Where clients' `jwks_uri` documents come from: the app gives one over HTTP.
+/// Where documents a client publishes come from (its `jwks_uri`, its
+/// `sector_identifier_uri`): the app gives one over HTTP, bounded in time and size.
 #[async_trait::async_trait]
-pub trait JwksFetcher: Send + Sync {
+pub trait Fetcher: Send + Sync {
     async fn fetch(&self, uri: &str) -> Result<Vec<u8>, String>;
 }
 
@@ -185,7 +186,7 @@ async fn client_keys(p: &Provider, client: &ClientRecord) -> Result<JwkSet, OAut
         return Ok(set);
     }
     let bytes = p
-        .jwks
+        .fetcher
         .fetch(uri)
         .await
         .map_err(|_| bad("client jwks_uri cannot be fetched"))?;

@@ -3,13 +3,11 @@
 use jsonwebtoken::Algorithm;
 
 use super::claims::SUPPORTED_SCOPES;
+use super::{policy, subject};
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek, keyset};
 use crate::ids::ClientId;
-use crate::store::ClientRecord;
-
-/// `admin` clients call the admin API with client_credentials and the `admin` scope.
-pub const KINDS: [&str; 5] = ["portal", "bank", "hospital", "other", "admin"];
+use crate::store::{ClientKind, ClientRecord, ClientSettings, SubjectType};
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -18,37 +16,8 @@ pub const AUTH_METHODS: [&str; 4] = [
     "none",
 ];
 
-/// Clients by id for a few seconds (and unknown ids too, so a flood of bad ids is cheap).
-#[derive(Default)]
-pub struct ClientCache {
-    map: std::sync::Mutex<
-        std::collections::HashMap<String, (std::time::Instant, Option<ClientRecord>)>,
-    >,
-}
-
-const CLIENT_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-const CLIENT_CACHE_MAX: usize = 10_000;
-
-impl ClientCache {
-    pub fn get(&self, id: &str) -> Option<Option<ClientRecord>> {
-        let map = self.map.lock().ok()?;
-        map.get(id)
-            .filter(|(at, _)| at.elapsed() < CLIENT_TTL)
-            .map(|(_, c)| c.clone())
-    }
-
-    pub fn put(&self, id: &str, c: Option<ClientRecord>) {
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= CLIENT_CACHE_MAX {
-                map.retain(|_, (at, _)| at.elapsed() < CLIENT_TTL);
-                if map.len() >= CLIENT_CACHE_MAX {
-                    map.clear();
-                }
-            }
-            map.insert(id.to_string(), (std::time::Instant::now(), c));
-        }
-    }
-}
+mod cache;
+pub use cache::ClientCache;
 
 pub fn allows_grant(c: &ClientRecord, grant: &str) -> bool {
     c.grant_types.iter().any(|g| g == grant)
@@ -62,9 +31,12 @@ pub fn id_token_alg(c: &ClientRecord) -> Algorithm {
     keyset::parse_alg(&c.id_token_alg).unwrap_or(Algorithm::ES256)
 }
 
+/// A registration as an admin asks for it. Left empty, a policy field takes the kind's
+/// (`oidc::policy`): its scopes, its minimum account level and `acr`, its token lifetimes.
 #[derive(Debug, Clone, Default)]
 pub struct NewClient {
     pub name: String,
+    /// `portal`, `bank`, `hospital`, `other` or `admin`.
     pub kind: String,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -74,8 +46,18 @@ pub struct NewClient {
     pub jwks_uri: Option<String>,
     pub grant_types: Option<Vec<String>>,
     pub id_token_alg: Option<String>,
-    pub min_account_level: i64,
+    pub scopes: Option<Vec<String>>,
+    pub min_account_level: Option<i64>,
     pub min_acr: Option<String>,
+    pub access_token_ttl: Option<i64>,
+    pub refresh_token_ttl: Option<i64>,
+    /// `public` only when the client must get the account's own `sub`; pairwise otherwise.
+    pub subject_type: Option<SubjectType>,
+    pub sector_identifier_uri: Option<String>,
+    /// The sector a checked `sector_identifier_uri` gave (see [`register`]).
+    pub verified_sector: Option<String>,
+    /// Why this client may go past its kind's policy (audited with the registration).
+    pub policy_override: Option<String>,
     /// For an admin client: the officer it acts for.
     pub officer_id: Option<String>,
 }
@@ -125,9 +107,10 @@ pub fn build(
     if n.name.trim().is_empty() {
         return Err(rule("name", "required"));
     }
-    if !KINDS.contains(&n.kind.as_str()) {
-        return Err(rule("kind", format!("must be one of {}", KINDS.join(", "))));
-    }
+    let Some(kind) = ClientKind::parse(&n.kind) else {
+        let all = ClientKind::ALL.map(|k| k.as_str()).join(", ");
+        return Err(rule("kind", format!("must be one of {all}")));
+    };
     for u in &n.redirect_uris {
         check_redirect_uri("redirect_uri", u)?;
     }
@@ -159,7 +142,7 @@ pub fn build(
         serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(j)
             .map_err(|e| rule("jwks", format!("not a JWK set: {e}")))?;
     }
-    let admin = n.kind == "admin";
+    let admin = kind == ClientKind::Admin;
     if n.officer_id.is_some() && !admin {
         return Err(rule(
             "officer_id",
@@ -193,7 +176,9 @@ pub fn build(
     if keyset::parse_alg(&id_token_alg).is_none() {
         return Err(rule("id_token_alg", "must be ES256, EdDSA, RS256 or PS256"));
     }
-    if !(1..=2).contains(&n.min_account_level) {
+    let k = policy::of(kind);
+    let min_account_level = n.min_account_level.unwrap_or(k.min_account_level);
+    if !(1..=2).contains(&min_account_level) {
         return Err(rule("min_account_level", "must be 1 or 2"));
     }
     if let Some(a) = &n.min_acr
@@ -216,32 +201,156 @@ pub fn build(
     } else {
         None
     };
+    let scopes = match &n.scopes {
+        Some(s) => {
+            if let Some(bad) = s
+                .iter()
+                .find(|s| !SUPPORTED_SCOPES.contains(&s.as_str()) && *s != "admin")
+            {
+                return Err(rule("scopes", format!("unknown scope {bad:?}")));
+            }
+            s.clone()
+        }
+        None => k.scopes.iter().map(|s| s.to_string()).collect(),
+    };
     let rec = ClientRecord {
         client_id: crypto::random_id()
             .map_err(|e| e.to_string())
             .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
             .map_err(|e| rule("client_id", e))?,
         name: n.name.trim().to_string(),
-        kind: n.kind.clone(),
+        kind,
         secret_hash: secret.as_deref().map(|s| kek.secret_digest(s)),
         auth_method,
         redirect_uris: n.redirect_uris.clone(),
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
         grant_types,
-        scopes: if admin {
-            vec!["admin".into()]
-        } else {
-            SUPPORTED_SCOPES.iter().map(|s| s.to_string()).collect()
-        },
+        scopes,
         jwks: n.jwks.clone(),
         jwks_uri: n.jwks_uri.clone(),
         id_token_alg,
-        min_account_level: n.min_account_level,
+        min_account_level,
         min_acr: n.min_acr.clone(),
         officer_id: n.officer_id.clone(),
+        settings: settings(n)?,
         created_at: now,
+        updated_at: now,
     };
+    let beyond = policy::beyond(&rec);
+    if !beyond.is_empty() && rec.settings.policy_override.is_none() {
+        let why = beyond.join("; ");
+        return Err(rule(
+            "policy",
+            format!("{why} (an override needs a written reason)"),
+        ));
+    }
     Ok((rec, secret))
+}
+
+/// The settings of a registration: subject type and sector, shorter lifetimes, override.
+fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
+    let sector = match (&n.sector_identifier_uri, &n.verified_sector) {
+        (Some(_), Some(s)) => Some(s.clone()),
+        (Some(_), None) => {
+            return Err(rule(
+                "sector_identifier_uri",
+                "must be checked first (register)",
+            ));
+        }
+        (None, _) => subject::sector_of(&n.redirect_uris)
+            .map_err(|e| rule("sector_identifier_uri", e.to_string()))?,
+    };
+    for (field, ttl) in [
+        ("access_token_ttl", n.access_token_ttl),
+        ("refresh_token_ttl", n.refresh_token_ttl),
+    ] {
+        if ttl.is_some_and(|t| t < 1) {
+            return Err(rule(field, "must be a positive number of seconds"));
+        }
+    }
+    let reason = n.policy_override.as_deref().map(str::trim);
+    if reason.is_some_and(str::is_empty) {
+        return Err(rule("policy_override", "needs a written reason"));
+    }
+    Ok(ClientSettings {
+        subject_type: n.subject_type.unwrap_or_default(),
+        sector,
+        sector_identifier_uri: n.sector_identifier_uri.clone(),
+        access_token_ttl: n.access_token_ttl,
+        refresh_token_ttl: n.refresh_token_ttl,
+        policy_override: reason.map(String::from),
+    })
+}
+
+/// Why a registration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error(transparent)]
+    Rule(#[from] ClientRuleError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Register a client: its `sector_identifier_uri` fetched and checked against its redirect
+/// URIs, the registration checked against its kind's policy, then stored. Returns the record
+/// and (for a secret client) the secret, shown once.
+pub async fn register(
+    to: &Registry<'_>,
+    n: &NewClient,
+) -> Result<(ClientRecord, Option<String>), RegisterError> {
+    let mut n = n.clone();
+    n.verified_sector = None;
+    if let Some(uri) = &n.sector_identifier_uri {
+        let field = |e: subject::SectorError| rule("sector_identifier_uri", e.to_string());
+        let doc = to
+            .fetcher
+            .fetch(uri)
+            .await
+            .map_err(|e| field(subject::SectorError::Unreadable(e)))?;
+        let sector = subject::check_sector_document(uri, &doc, &n.redirect_uris).map_err(field)?;
+        n.verified_sector = Some(sector);
+    }
+    let (rec, secret) = build(&n, to.kek, to.now)?;
+    // Recorded first: a registration the log cannot hold is not made.
+    let event = crate::audit::Event {
+        actor: to.actor.to_string(),
+        action: crate::audit::actions::CLIENT_REGISTERED,
+        client_id: Some(rec.client_id.to_string()),
+        detail: serde_json::json!({
+            "name": rec.name, "kind": rec.kind, "scopes": rec.scopes,
+            "min_account_level": rec.min_account_level, "min_acr": rec.min_acr,
+            "subject_type": rec.settings.subject_type.as_str(),
+            "policy_override": rec.settings.policy_override,
+            "beyond_policy": policy::beyond(&rec),
+        }),
+        ..Default::default()
+    };
+    crate::audit::record(to.db, event, to.now).await?;
+    to.db.insert_client(&rec).await?;
+    Ok((rec, secret))
+}
+
+/// Where a registration goes: the store, the key that hashes secrets, and the way to read a
+/// client's published documents.
+pub struct Registry<'a> {
+    /// Who registers: `cli`, `officer:ID`, … (the audit entry's actor).
+    pub actor: &'a str,
+    pub db: &'a dyn crate::store::Durable,
+    pub kek: &'a Kek,
+    pub fetcher: &'a dyn super::client_auth::Fetcher,
+    pub now: UnixTime,
+}
+
+impl<'a> Registry<'a> {
+    pub fn of(p: &'a super::Provider, actor: &'a str) -> Registry<'a> {
+        Registry {
+            actor,
+            db: p.db.as_ref(),
+            kek: &p.kek,
+            fetcher: p.fetcher.as_ref(),
+            now: p.now(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -265,7 +374,7 @@ mod tests {
             name: "Bank".into(),
             kind: "bank".into(),
             redirect_uris: vec!["https://bank.vn/cb".into()],
-            min_account_level: 2,
+            min_account_level: Some(2),
             ..Default::default()
         };
         let (rec, secret) = build(&n, &kek, 0).unwrap();
@@ -283,7 +392,7 @@ mod tests {
             kind: "portal".into(),
             redirect_uris: vec!["http://127.0.0.1/cb".into()],
             public: true,
-            min_account_level: 1,
+            min_account_level: Some(1),
             ..Default::default()
         };
         let (rec, secret) = build(&n, &kek, 0).unwrap();

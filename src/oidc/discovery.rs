@@ -61,7 +61,10 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
         AuthUrl::new(url(paths::AUTHORIZE)).map_err(e)?,
         JsonWebKeySetUrl::new(url(paths::JWKS)).map_err(e)?,
         vec![ResponseTypes::new(vec![CoreResponseType::Code])],
-        vec![CoreSubjectIdentifierType::Public],
+        vec![
+            CoreSubjectIdentifierType::Pairwise,
+            CoreSubjectIdentifierType::Public,
+        ],
         algs.iter().filter_map(jws).collect(),
         EmptyAdditionalProviderMetadata {},
     )

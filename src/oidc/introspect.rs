@@ -44,7 +44,7 @@ pub async fn introspect(
         return Ok(inactive);
     }
     Ok(json!({
-        "active": true, "scope": g.scope, "client_id": g.client_id, "sub": g.sub,
+        "active": true, "scope": g.scope, "client_id": g.client_id, "sub": super::tokens::rp_sub(&g),
         "exp": g.expires_at, "iat": g.refresh_issued_at, "iss": p.issuer(),
         "token_type": "refresh_token",
     }))

@@ -44,6 +44,17 @@ fn aud_of(hint: &HintClaims) -> Option<String> {
     }
 }
 
+impl LogoutTarget {
+    /// Does the `id_token_hint` name the account `sub`? The hint carries the `sub` its client
+    /// received (pairwise or public), so it is compared in that client's terms.
+    pub fn hint_names(&self, kek: &crate::crypto::Kek, sub: &Subject) -> bool {
+        match (&self.hint, &self.client) {
+            (Some(h), Some(c)) => h.sub == super::subject::for_client(kek, c, sub),
+            _ => false,
+        }
+    }
+}
+
 pub async fn validate(p: &Provider, params: &LogoutParams) -> Result<LogoutTarget, OAuthError> {
     let hint = match params.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
         None => None,

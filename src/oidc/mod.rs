@@ -15,7 +15,9 @@ pub mod grants;
 pub mod interaction;
 pub mod introspect;
 pub mod logout;
+pub mod policy;
 pub mod refresh_token;
+pub mod subject;
 pub mod tokens;
 pub mod userinfo;
 
@@ -36,8 +38,8 @@ pub struct Provider {
     pub keys: Arc<KeyService>,
     pub kek: Arc<Kek>,
     pub clock: Arc<dyn Clock>,
-    /// Where clients' `jwks_uri` documents come from.
-    pub jwks: Arc<dyn client_auth::JwksFetcher>,
+    /// Where clients' published documents (`jwks_uri`, `sector_identifier_uri`) come from.
+    pub fetcher: Arc<dyn client_auth::Fetcher>,
     pub client_cache: clients::ClientCache,
 }
 

@@ -48,14 +48,27 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 /// ID tokens carry the plain JWT type; checks compare it case-insensitively.
 pub const ID_TOKEN_TYP: &str = "jwt";
 
-pub fn access_token(p: &Provider, g: &GrantRecord, now: UnixTime) -> Result<String, OAuthError> {
+/// The `sub` the grant's client knows the person by (pairwise or public); a grant from
+/// before pairwise identifiers carries the account's own.
+pub fn rp_sub(g: &GrantRecord) -> Option<&str> {
+    g.rp_sub.as_deref().or(g.sub.as_deref())
+}
+
+/// An access token for the grant, living `ttl` seconds (the client's policy,
+/// `policy::token_lifetimes`).
+pub fn access_token(
+    p: &Provider,
+    g: &GrantRecord,
+    ttl: i64,
+    now: UnixTime,
+) -> Result<String, OAuthError> {
     let claims = AccessClaims {
         iss: p.issuer().to_string(),
         // A client-credentials token is about the client itself.
-        sub: g.sub.as_deref().unwrap_or(&g.client_id).to_string(),
+        sub: rp_sub(g).unwrap_or(&g.client_id).to_string(),
         aud: p.issuer().to_string(),
         client_id: g.client_id.to_string(),
-        exp: now + p.cfg.lifetimes.access_token,
+        exp: now + ttl,
         iat: now,
         jti: crypto::random_id()?,
         scope: g.scope.clone(),
@@ -84,10 +97,7 @@ pub async fn id_token(
     known: Option<(&AccountRecord, &PersonRecord)>,
     now: UnixTime,
 ) -> Result<String, OAuthError> {
-    let sub = g
-        .sub
-        .as_deref()
-        .ok_or_else(|| OAuthError::server_error("grant without subject"))?;
+    let sub = rp_sub(g).ok_or_else(|| OAuthError::server_error("grant without subject"))?;
     let alg = clients::id_token_alg(client);
     let mut c = Map::new();
     c.insert("iss".into(), json!(p.issuer()));

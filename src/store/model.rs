@@ -147,12 +147,98 @@ pub struct AccountRecord {
     pub updated_at: UnixTime,
 }
 
+/// What kind of party a client is (DOMAIN.md): its kind sets the ceiling of what it may
+/// receive and the floor of how strongly the person must be proofed and signed in
+/// (`oidc::policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// The public-service portal.
+    Portal,
+    Bank,
+    Hospital,
+    Other,
+    /// Calls the admin API for one officer (client credentials only).
+    Admin,
+}
+
+impl ClientKind {
+    pub const ALL: [ClientKind; 5] = [
+        ClientKind::Portal,
+        ClientKind::Bank,
+        ClientKind::Hospital,
+        ClientKind::Other,
+        ClientKind::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Portal => "portal",
+            ClientKind::Bank => "bank",
+            ClientKind::Hospital => "hospital",
+            ClientKind::Other => "other",
+            ClientKind::Admin => "admin",
+        }
+    }
+
+    pub fn parse(v: &str) -> Option<ClientKind> {
+        ClientKind::ALL.into_iter().find(|k| k.as_str() == v)
+    }
+}
+
+impl std::fmt::Display for ClientKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which `sub` a client receives (OpenID Connect Core §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectType {
+    /// One per sector: clients of different sectors cannot link a person by `sub`.
+    #[default]
+    Pairwise,
+    /// The account's own `sub`, the same at every client configured so.
+    Public,
+}
+
+impl SubjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectType::Pairwise => "pairwise",
+            SubjectType::Public => "public",
+        }
+    }
+}
+
+/// A client's settings beyond its protocol registration: how it narrows its kind's policy,
+/// and its subject type and sector. Stored as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ClientSettings {
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// The host pairwise identifiers are computed for: the `sector_identifier_uri`'s host, or
+    /// the one host of the redirect URIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// Shorter token lifetimes than the kind allows, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_ttl: Option<i64>,
+    /// Why this client may go past its kind's policy (an admin's written reason; audited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_override: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientRecord {
     pub client_id: ClientId,
     pub name: String,
-    /// `portal` | `bank` | `hospital` | `other`
-    pub kind: String,
+    pub kind: ClientKind,
     /// HMAC-SHA-256 of the secret under the server's pepper; `None` for public clients.
     pub secret_hash: Option<Vec<u8>>,
     pub auth_method: String,
@@ -168,7 +254,9 @@ pub struct ClientRecord {
     /// For an `admin` client: the one officer it acts for. The admin API takes the acting
     /// officer from here, never from a request.
     pub officer_id: Option<String>,
+    pub settings: ClientSettings,
     pub created_at: UnixTime,
+    pub updated_at: UnixTime,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +287,9 @@ pub struct GrantRecord {
     pub id: String,
     pub client_id: ClientId,
     pub sub: Option<Subject>,
+    /// The `sub` the client received for this grant (pairwise or public); `None` on grants
+    /// from before pairwise identifiers, which were public.
+    pub rp_sub: Option<Subject>,
     pub scope: String,
     pub auth_time: Option<UnixTime>,
     pub acr: Option<String>,

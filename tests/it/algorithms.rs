@@ -24,7 +24,7 @@ async fn id_token_algorithms_per_client() {
                 kind: "other".into(),
                 redirect_uris: vec![REDIRECT_URI.into()],
                 id_token_alg: Some(alg.into()),
-                min_account_level: 1,
+                min_account_level: Some(1),
                 ..Default::default()
             })
             .await;
@@ -46,7 +46,7 @@ async fn id_token_algorithms_per_client() {
         v.set_issuer(&[&s.base]);
         let data = jsonwebtoken::decode::<serde_json::Value>(idt, &key, &v)
             .unwrap_or_else(|e| panic!("{alg}: {e}"));
-        assert_eq!(data.claims["sub"], who.sub);
+        assert_eq!(data.claims["sub"], s.sub_at(&c, &who.sub));
     }
 }
 

@@ -9,6 +9,7 @@ use crate::common::{
     Browser, PHONE, REDIRECT_URI, TestServer, authorize_url, pkce, redeem, start_on_localhost,
 };
 use crate::flow::decode_payload;
+use eidp::store::ClientRecord;
 
 /// Chromium's path when it and playwright-core are installed; `None` (the test is skipped)
 /// when they are not — which fails in CI, where they must be.
@@ -57,7 +58,11 @@ async fn node(script: &str, env: Vec<(&str, String)>) -> serde_json::Value {
 
 /// A journey from a client's authorization request back to the client; returns the ID token's
 /// claims after the code exchange.
-async fn journey(s: &TestServer, name: &str, extra: Vec<(&str, String)>) -> serde_json::Value {
+async fn journey(
+    s: &TestServer,
+    name: &str,
+    extra: Vec<(&str, String)>,
+) -> (serde_json::Value, ClientRecord) {
     let chromium = chromium().expect("checked by the caller");
     let (c, secret) = s.confidential().await;
     let (verifier, challenge) = pkce();
@@ -78,7 +83,7 @@ async fn journey(s: &TestServer, name: &str, extra: Vec<(&str, String)>) -> serd
     ))
     .unwrap();
     let tokens = redeem(s, &c.client_id, &secret, &cb, &verifier).await;
-    decode_payload(tokens["id_token"].as_str().unwrap())
+    (decode_payload(tokens["id_token"].as_str().unwrap()), c)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,7 +103,7 @@ async fn chromium_enrols_from_a_services_sign_in_page_and_lands_at_the_service()
         ..Default::default()
     };
     s.provider.db.upsert_person(&person).await.unwrap();
-    let claims = journey(
+    let (claims, c) = journey(
         &s,
         "enrol",
         vec![
@@ -120,7 +125,7 @@ async fn chromium_enrols_from_a_services_sign_in_page_and_lands_at_the_service()
         .unwrap();
     assert_eq!(
         claims["sub"],
-        account.sub.as_str(),
+        s.sub_at(&c, &account.sub),
         "the new account, at the service"
     );
     assert_eq!(claims["acr"], "urn:vn:eid:loa:1");
@@ -137,7 +142,7 @@ async fn chromium_recovers_a_forgotten_password_and_lands_at_the_service() {
     let elsewhere = Browser::new();
     crate::common::account_page(&s, &elsewhere, &who).await;
     let new = "Nhớ-rồi-2026!";
-    let claims = journey(
+    let (claims, c) = journey(
         &s,
         "recover",
         vec![
@@ -148,7 +153,7 @@ async fn chromium_recovers_a_forgotten_password_and_lands_at_the_service() {
         ],
     )
     .await;
-    assert_eq!(claims["sub"], who.sub.as_str());
+    assert_eq!(claims["sub"], s.sub_at(&c, &who.sub));
     let (_, _, page) = elsewhere.go(&s.url("/account")).await;
     assert!(
         page.contains("name=\"next\""),
@@ -183,6 +188,6 @@ async fn chromium_registers_a_passkey_and_signs_in_with_it() {
     ];
     let line = node("passkey.mjs", env).await;
     eprintln!("browser passkey test: {line}");
-    assert_eq!(line["sub"], who.sub.as_str());
+    assert_eq!(line["sub"], s.sub_at(&c, &who.sub));
     assert_eq!(line["acr"], "urn:vn:eid:loa:3");
 }

@@ -75,7 +75,7 @@ async fn full_flow_with_openidconnect_relying_party() {
     let claims = id_token
         .claims(&verifier, &nonce)
         .expect("ID token verifies against JWKS");
-    assert_eq!(claims.subject().as_str(), who.sub);
+    assert_eq!(claims.subject().as_str(), s.sub_at(&client_rec, &who.sub));
     assert_eq!(claims.issuer().as_str(), s.base);
     assert!(claims.auth_time().is_some());
     assert_eq!(

@@ -31,7 +31,7 @@ async fn run(n: u32, program: &str, script: &str, installed: &str, auth_method: 
             kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             auth_method: Some(auth_method.into()),
-            min_account_level: 1,
+            min_account_level: Some(1),
             ..Default::default()
         })
         .await;
@@ -62,7 +62,7 @@ async fn run(n: u32, program: &str, script: &str, installed: &str, auth_method: 
     );
     let line: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{script}: last line is not JSON ({e}): {stdout}"));
-    assert_eq!(line["sub"], who.sub, "{script}: {line}");
+    assert_eq!(line["sub"], s.sub_at(&c, &who.sub), "{script}: {line}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,7 @@ mod negative;
 mod nodes;
 mod passkeys;
 mod protocol_hardening;
+mod relying_parties;
 mod security;
 mod store_contract;
 mod token_clients;

@@ -15,10 +15,10 @@ use eidp::store::ClientRecord;
 async fn loa2_client(s: &TestServer) -> (ClientRecord, String) {
     let (c, secret) = s
         .client(NewClient {
-            name: "Ngân hàng TMCP".into(),
-            kind: "bank".into(),
+            name: "Cổng dịch vụ thuế".into(),
+            kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
-            min_account_level: 1,
+            min_account_level: Some(1),
             min_acr: Some("urn:vn:eid:loa:2".into()),
             ..Default::default()
         })

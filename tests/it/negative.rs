@@ -358,7 +358,7 @@ async fn code_from_a_public_client_needs_no_secret_but_pkce() {
             kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             public: true,
-            min_account_level: 1,
+            min_account_level: Some(1),
             ..Default::default()
         })
         .await;

@@ -169,17 +169,17 @@ async fn passkey_alone_then_step_up_then_cloned_counter_refused() {
     assert_eq!(status, 200, "{done}");
     let cb = follow(&s, &b, done["redirect"].as_str().unwrap()).await;
     let idt = id_token(&s, &c.client_id, &secret, &cb, &verifier).await;
-    assert_eq!(idt["sub"], who.sub);
+    assert_eq!(idt["sub"], s.sub_at(&c, &who.sub));
     assert_eq!(idt["acr"], "urn:vn:eid:loa:3");
     assert_eq!(idt["amr"], json!(["hwk"]));
 
     // Step-up: a password session meets a client that needs loa:3; only the passkey is asked.
     let (strict, strict_secret) = s
         .client(NewClient {
-            name: "Ngân hàng số".into(),
-            kind: "bank".into(),
+            name: "Cổng dịch vụ đất đai".into(),
+            kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
-            min_account_level: 1,
+            min_account_level: Some(1),
             min_acr: Some("urn:vn:eid:loa:3".into()),
             ..Default::default()
         })

@@ -73,7 +73,7 @@ async fn long_lived_client_assertions_are_refused() {
             redirect_uris: vec![REDIRECT_URI.into()],
             auth_method: Some("private_key_jwt".into()),
             jwks: Some(json!({"keys": [jwk]}).to_string()),
-            min_account_level: 2,
+            min_account_level: Some(2),
             ..Default::default()
         })
         .await;
@@ -183,7 +183,7 @@ async fn public_clients_cannot_introspect_and_hints_must_be_our_id_tokens() {
             kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             public: true,
-            min_account_level: 1,
+            min_account_level: Some(1),
             ..Default::default()
         })
         .await;

@@ -275,7 +275,6 @@ async fn officers_cannot_act_as_each_other_or_on_their_own_account() {
         .client(eidp::oidc::clients::NewClient {
             name: "Cổng quản trị".into(),
             kind: "admin".into(),
-            min_account_level: 1,
             ..Default::default()
         })
         .await;

@@ -73,6 +73,7 @@ fn grant(id: &str) -> GrantRecord {
         id: id.into(),
         client_id: ClientId::parse("c1").unwrap(),
         sub: Some(Subject::parse("s1").unwrap()),
+        rp_sub: Some(Subject::parse("pairwise-s1").unwrap()),
         scope: "openid".into(),
         auth_time: Some(1),
         acr: Some("urn:vn:eid:loa:1".into()),
@@ -293,7 +294,41 @@ async fn durable_contract(db: Arc<SqlStore>) {
     for i in 0..24u8 {
         assert_eq!(generation(&db, &format!("gb{i}")).await, Some(1));
     }
+    client_contract(&db).await;
     db.ping().await.unwrap();
+}
+
+/// A client with every setting comes back as it went in.
+async fn client_contract(db: &SqlStore) {
+    let c = ClientRecord {
+        client_id: ClientId::parse("bank-1").unwrap(),
+        name: "Ngân hàng Một".into(),
+        kind: ClientKind::Bank,
+        secret_hash: Some(vec![1, 2, 3]),
+        auth_method: "private_key_jwt".into(),
+        redirect_uris: vec!["https://bank.vn/cb".into()],
+        post_logout_redirect_uris: vec![],
+        grant_types: vec!["authorization_code".into()],
+        scopes: vec!["openid".into(), "eid".into()],
+        jwks: Some("{\"keys\":[]}".into()),
+        jwks_uri: None,
+        id_token_alg: "PS256".into(),
+        min_account_level: 2,
+        min_acr: Some("urn:vn:eid:loa:3".into()),
+        officer_id: None,
+        settings: ClientSettings {
+            subject_type: SubjectType::Pairwise,
+            sector: Some("bank.vn".into()),
+            sector_identifier_uri: Some("https://bank.vn/sector.json".into()),
+            access_token_ttl: Some(120),
+            refresh_token_ttl: None,
+            policy_override: Some("Quyết định 12".into()),
+        },
+        created_at: 5,
+        updated_at: 6,
+    };
+    db.insert_client(&c).await.unwrap();
+    assert_eq!(db.client("bank-1").await.unwrap(), Some(c));
 }
 
 #[tokio::test]

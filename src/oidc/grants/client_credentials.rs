@@ -19,20 +19,22 @@ pub async fn exchange(
     }
     let asked = split_spaces(params.scope.as_deref());
     // Person scopes mean nothing without a person.
-    let allowed = |s: &String| {
-        client.scopes.contains(s) && !matches!(s.as_str(), "openid" | "offline_access")
-    };
+    let scopes = crate::oidc::policy::scopes(client);
+    let allowed =
+        |s: &String| scopes.contains(s) && !matches!(s.as_str(), "openid" | "offline_access");
     if let Some(bad) = asked.iter().find(|s| !allowed(s)) {
         return Err(OAuthError::invalid_scope(format!(
             "scope {bad:?} is not available to this client here"
         )));
     }
     let now = p.now();
+    let (ttl, _) = crate::oidc::policy::token_lifetimes(client, &p.cfg.lifetimes);
     // Not stored: nothing refers back to a client-credentials grant except its token.
     let grant = GrantRecord {
         id: crypto::random_id()?,
         client_id: client.client_id.clone(),
         sub: None,
+        rp_sub: None,
         scope: asked.join(" "),
         auth_time: None,
         acr: None,
@@ -40,15 +42,15 @@ pub async fn exchange(
         sid: None,
         claims: None,
         created_at: now,
-        expires_at: now + p.cfg.lifetimes.access_token,
+        expires_at: now + ttl,
         revoked_at: None,
         refresh_generation: None,
         refresh_issued_at: None,
     };
     Ok(TokenResponse {
-        access_token: tokens::access_token(p, &grant, now)?,
+        access_token: tokens::access_token(p, &grant, ttl, now)?,
         token_type: "Bearer",
-        expires_in: p.cfg.lifetimes.access_token,
+        expires_in: ttl,
         refresh_token: None,
         id_token: None,
         scope: grant.scope,

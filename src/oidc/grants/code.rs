@@ -59,10 +59,12 @@ pub async fn exchange(
         ));
     }
     let refreshable = clients::allows_grant(client, "refresh_token");
+    let (ttl, refresh_ttl) = crate::oidc::policy::token_lifetimes(client, &p.cfg.lifetimes);
     let grant = GrantRecord {
         id: crypto::random_id()?,
         client_id: client.client_id.clone(),
         sub: Some(g.sub.clone()),
+        rp_sub: Some(super::super::subject::for_client(&p.kek, client, &g.sub)),
         scope: g.scopes.join(" "),
         auth_time: Some(g.auth_time),
         acr: Some(g.acr.as_str().to_string()),
@@ -71,7 +73,7 @@ pub async fn exchange(
         claims: g.claims.as_ref().map(|c| c.to_string()),
         created_at: now,
         // The grant is the refresh-token family: its tokens live as long as it does.
-        expires_at: now + p.cfg.lifetimes.refresh_token,
+        expires_at: now + refresh_ttl,
         revoked_at: None,
         refresh_generation: refreshable.then_some(0),
         refresh_issued_at: refreshable.then_some(now),
@@ -80,7 +82,7 @@ pub async fn exchange(
     // Remember the redemption long enough to catch replays (RFC 6749 §10.5).
     p.eph.put(&used_key(code), grant.id.as_bytes(), 600).await?;
     let refresh_token = refreshable.then(|| refresh_token::mint(&p.kek, &grant.id, 0));
-    let access_token = tokens::access_token(p, &grant, now)?;
+    let access_token = tokens::access_token(p, &grant, ttl, now)?;
     let id_token = tokens::id_token(
         p,
         client,
@@ -104,7 +106,7 @@ pub async fn exchange(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: p.cfg.lifetimes.access_token,
+        expires_in: ttl,
         refresh_token,
         id_token: Some(id_token),
         scope: grant.scope,

@@ -59,7 +59,8 @@ pub async fn exchange(
     if let Some(asked) = asked {
         grant.scope = split_spaces(Some(asked)).join(" ");
     }
-    let access_token = tokens::access_token(p, &grant, now)?;
+    let (ttl, _) = crate::oidc::policy::token_lifetimes(client, &p.cfg.lifetimes);
+    let access_token = tokens::access_token(p, &grant, ttl, now)?;
     // OIDC Core §12.2: a new ID token with the same sub, iss, aud and auth_time, no nonce.
     let id_token = if split_spaces(Some(&grant.scope))
         .iter()
@@ -74,7 +75,7 @@ pub async fn exchange(
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
-        expires_in: p.cfg.lifetimes.access_token,
+        expires_in: ttl,
         refresh_token: Some(token),
         id_token,
         scope: grant.scope,

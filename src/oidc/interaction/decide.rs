@@ -12,8 +12,9 @@ use serde_json::Value;
 use super::pending::Progress;
 use crate::authn::{Acr, Session, assurance};
 use crate::clock::UnixTime;
+use crate::ids::Subject;
 use crate::oidc::authorize::AuthRequest;
-use crate::oidc::{OAuthError, claims};
+use crate::oidc::{OAuthError, claims, policy};
 use crate::store::{AccountRecord, ClientRecord, ConsentRecord};
 
 /// What the request needs next.
@@ -30,7 +31,17 @@ pub enum Step {
     Consent {
         scopes: Vec<String>,
     },
+    /// The account is below the client's minimum level: the person is told why and how to
+    /// reach it, then the client gets `access_denied`.
+    LevelTooLow {
+        need: i64,
+    },
     Issue,
+}
+
+/// The error the client gets when the account's level is below its minimum.
+pub fn level_too_low(need: i64) -> OAuthError {
+    OAuthError::access_denied(format!("this service requires a Level-{need} e-ID account"))
 }
 
 /// Everything the rules look at.
@@ -40,6 +51,9 @@ pub struct Facts<'a> {
     pub client: &'a ClientRecord,
     /// The honoured session and its account, if the browser has one.
     pub session: Option<(&'a Session, &'a AccountRecord)>,
+    /// The `sub` the client knows the session's person by (pairwise or public), to compare
+    /// with an `id_token_hint`.
+    pub rp_sub: Option<&'a Subject>,
     pub consent: Option<&'a ConsentRecord>,
     pub now: UnixTime,
 }
@@ -47,7 +61,8 @@ pub struct Facts<'a> {
 /// The level the request *requires*: the client's minimum and an essential `acr` claim
 /// (OIDC Core §5.5.1.1), whichever is higher.
 pub fn required(req: &AuthRequest, client: &ClientRecord) -> Option<Acr> {
-    let from_client = client.min_acr.as_deref().and_then(Acr::parse);
+    // The lowest level is no requirement: every session has it.
+    let from_client = Some(policy::min_acr(client)).filter(|a| *a > Acr::Loa1);
     let essential = req
         .claims
         .as_ref()
@@ -78,7 +93,7 @@ fn needs_sign_in(f: &Facts<'_>, s: &Session) -> bool {
     let r = f.request;
     (r.prompt.iter().any(|p| p == "login") && !f.progress.signed_in)
         || r.max_age.is_some_and(|m| f.now - s.auth_time > m)
-        || r.hint_sub.as_deref().is_some_and(|h| h != s.sub)
+        || r.hint_sub.as_ref().is_some_and(|h| Some(h) != f.rp_sub)
 }
 
 pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
@@ -96,11 +111,12 @@ pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
         _ if silent => return Err(OAuthError::login_required("the person must sign in")),
         _ => return Ok(Step::SignIn),
     };
-    if account.level < client.min_account_level {
-        return Err(OAuthError::access_denied(format!(
-            "this service requires a Level-{} e-ID account",
-            client.min_account_level
-        )));
+    let min_level = policy::min_account_level(client);
+    if account.level < min_level {
+        return match silent {
+            true => Err(level_too_low(min_level)),
+            false => Ok(Step::LevelTooLow { need: min_level }),
+        };
     }
     if let Some(need) = required.filter(|r| session.acr < *r) {
         return match silent {

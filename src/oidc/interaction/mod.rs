@@ -42,6 +42,15 @@ pub enum Next {
     Consent { scopes: Vec<String> },
     /// To the client: a code, or an error the client may hear. The request is spent.
     ToClient(String),
+    /// The account is below the client's minimum level: a page says why and how to reach
+    /// `need`, and `back` takes the person to the client with `access_denied`. The request
+    /// is spent.
+    LevelTooLow {
+        client_name: String,
+        need: i64,
+        have: i64,
+        back: String,
+    },
     /// The provider could not decide now (a store is down): an error page; the request stays,
     /// so the person can try again.
     Unavailable(OAuthError),
@@ -150,6 +159,17 @@ impl Interaction<'_> {
                     }
                 }
                 (Step::Issue, Some((session, _))) => return self.issue(ar, &p, session).await,
+                (Step::LevelTooLow { need }, Some((_, account))) => {
+                    return match self.refuse(ar, &p, decide::level_too_low(need)).await {
+                        Next::ToClient(back) => Next::LevelTooLow {
+                            client_name: client.name.clone(),
+                            need,
+                            have: account.level,
+                            back,
+                        },
+                        other => other,
+                    };
+                }
                 // Steps past sign-in are only decided with a session.
                 (_, None) => Next::SignIn,
             };
@@ -169,11 +189,14 @@ impl Interaction<'_> {
             }
             None => None,
         };
+        let rp_sub =
+            signed_in.map(|(s, _)| super::subject::for_client(&self.p.kek, client, &s.sub));
         decide(&Facts {
             request: &p.request,
             progress: &p.progress,
             client,
             session: signed_in,
+            rp_sub: rp_sub.as_ref(),
             consent: consent.as_ref(),
             now: self.p.now(),
         })

@@ -11,7 +11,7 @@ fn client(min_acr: Option<Acr>, min_level: i64) -> ClientRecord {
     ClientRecord {
         client_id: crate::ids::ClientId::parse("c").unwrap(),
         name: "C".into(),
-        kind: "portal".into(),
+        kind: crate::store::ClientKind::Portal,
         secret_hash: None,
         auth_method: "none".into(),
         redirect_uris: vec!["https://rp/cb".into()],
@@ -24,7 +24,9 @@ fn client(min_acr: Option<Acr>, min_level: i64) -> ClientRecord {
         min_account_level: min_level,
         min_acr: min_acr.map(|a| a.as_str().into()),
         officer_id: None,
+        settings: Default::default(),
         created_at: 0,
+        updated_at: 0,
     }
 }
 
@@ -115,6 +117,8 @@ impl Case {
             progress: &self.progress,
             client: &self.client,
             session: self.session.as_ref().map(|(s, a)| (s, a)),
+            // As a public-`sub` client sees it.
+            rp_sub: self.session.as_ref().map(|(s, _)| &s.sub),
             consent: self.consent.as_ref(),
             now: self.now,
         })
@@ -166,11 +170,30 @@ fn prompt_login_max_age_and_hint_force_sign_in_once() {
 fn an_account_below_the_clients_level_is_refused() {
     let mut c = Case::new();
     c.client = client(None, 2);
+    assert_eq!(
+        c.decide(),
+        Ok(Step::LevelTooLow { need: 2 }),
+        "the person is told why and how"
+    );
+    c.req.prompt = vec!["none".into()];
     let e = c.decide().unwrap_err();
-    assert_eq!(e.error, ErrorCode::AccessDenied);
+    assert_eq!(e.error, ErrorCode::AccessDenied, "silently: to the client");
     assert!(e.description.contains("Level-2"));
     c.session = Some((session(900, Acr::Loa1), account(2)));
     assert_eq!(c.decide(), Ok(Step::Issue));
+}
+
+#[test]
+fn a_bank_is_held_to_level_2_whatever_it_registered() {
+    let mut c = Case::new();
+    c.client = client(None, 1);
+    c.client.kind = crate::store::ClientKind::Bank;
+    assert_eq!(c.decide(), Ok(Step::LevelTooLow { need: 2 }));
+    c.client.settings.policy_override = Some("Quyết định 7/2026: thí điểm".into());
+    assert!(
+        matches!(c.decide(), Ok(Step::StepUp { .. })),
+        "loa:2 is the bank's floor"
+    );
 }
 
 #[test]
@@ -307,8 +330,8 @@ fn the_order_is_sign_in_then_level_then_step_up_then_consent() {
     assert_eq!(c.decide(), Ok(Step::SignIn));
     c.session = Some((session(900, Acr::Loa1), account(1)));
     assert_eq!(
-        c.error(),
-        ErrorCode::AccessDenied,
+        c.decide(),
+        Ok(Step::LevelTooLow { need: 2 }),
         "no step-up for a refused account"
     );
     c.session = Some((session(900, Acr::Loa1), account(2)));

@@ -4,49 +4,94 @@ use async_trait::async_trait;
 
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::ids::ClientId;
-use crate::store::{ClientRecord, ClientStore, StoreResult};
+use crate::store::{
+    ClientKind, ClientRecord, ClientSettings, ClientStore, StoreError, StoreResult,
+};
 
-type ClientRow = (
-    String,
-    String,
-    String,
-    Option<Vec<u8>>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+fn settings_json(s: &ClientSettings) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "{}".into())
+}
+
+/// A `clients` row. More columns than sqlx reads into a tuple, so it is read by name.
+struct ClientRow {
+    client_id: String,
+    name: String,
+    kind: String,
+    secret_hash: Option<Vec<u8>>,
+    auth_method: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    grant_types: String,
+    scopes: String,
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
+    id_token_alg: String,
+    min_account_level: i64,
+    min_acr: Option<String>,
+    officer_id: Option<String>,
+    settings: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+macro_rules! client_row_from {
+    ($row:ty) => {
+        impl<'r> sqlx::FromRow<'r, $row> for ClientRow {
+            fn from_row(r: &'r $row) -> Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                Ok(ClientRow {
+                    client_id: r.try_get("client_id")?,
+                    name: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
+                    secret_hash: r.try_get("secret_hash")?,
+                    auth_method: r.try_get("auth_method")?,
+                    redirect_uris: r.try_get("redirect_uris")?,
+                    post_logout_redirect_uris: r.try_get("post_logout_redirect_uris")?,
+                    grant_types: r.try_get("grant_types")?,
+                    scopes: r.try_get("scopes")?,
+                    jwks: r.try_get("jwks")?,
+                    jwks_uri: r.try_get("jwks_uri")?,
+                    id_token_alg: r.try_get("id_token_alg")?,
+                    min_account_level: r.try_get("min_account_level")?,
+                    min_acr: r.try_get("min_acr")?,
+                    officer_id: r.try_get("officer_id")?,
+                    settings: r.try_get("settings")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            }
+        }
+    };
+}
+client_row_from!(sqlx::sqlite::SqliteRow);
+client_row_from!(sqlx::postgres::PgRow);
 
 const COLS: &str = "client_id, name, kind, secret_hash, auth_method, redirect_uris, \
      post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri, id_token_alg, \
-     min_account_level, min_acr, officer_id, created_at";
+     min_account_level, min_acr, officer_id, settings, created_at, updated_at";
 
 fn client(r: ClientRow) -> StoreResult<ClientRecord> {
+    let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("client {what}: {e}"));
     Ok(ClientRecord {
-        client_id: ClientId::stored(r.0),
-        name: r.1,
-        kind: r.2,
-        secret_hash: r.3,
-        auth_method: r.4,
-        redirect_uris: from_json(&r.5)?,
-        post_logout_redirect_uris: from_json(&r.6)?,
-        grant_types: from_json(&r.7)?,
-        scopes: from_json(&r.8)?,
-        jwks: r.9,
-        jwks_uri: r.10,
-        id_token_alg: r.11,
-        min_account_level: r.12,
-        min_acr: r.13,
-        officer_id: r.14,
-        created_at: r.15,
+        client_id: ClientId::stored(r.client_id),
+        name: r.name,
+        kind: ClientKind::parse(&r.kind).ok_or_else(|| corrupt("kind", r.kind.clone()))?,
+        secret_hash: r.secret_hash,
+        auth_method: r.auth_method,
+        redirect_uris: from_json(&r.redirect_uris)?,
+        post_logout_redirect_uris: from_json(&r.post_logout_redirect_uris)?,
+        grant_types: from_json(&r.grant_types)?,
+        scopes: from_json(&r.scopes)?,
+        jwks: r.jwks,
+        jwks_uri: r.jwks_uri,
+        id_token_alg: r.id_token_alg,
+        min_account_level: r.min_account_level,
+        min_acr: r.min_acr,
+        officer_id: r.officer_id,
+        settings: serde_json::from_str(&r.settings)
+            .map_err(|e| corrupt("settings", e.to_string()))?,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     })
 }
 
@@ -69,12 +114,13 @@ impl SqlStore {
 impl ClientStore for SqlStore {
     async fn insert_client(&self, c: &ClientRecord) -> StoreResult<()> {
         let sql = format!(
-            "INSERT INTO clients ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+            "INSERT INTO clients ({COLS}) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
         );
         on_write!(self, |p| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(c.client_id.as_str())
             .bind(&c.name)
-            .bind(&c.kind)
+            .bind(c.kind.as_str())
             .bind(&c.secret_hash)
             .bind(&c.auth_method)
             .bind(to_json(&c.redirect_uris))
@@ -87,7 +133,9 @@ impl ClientStore for SqlStore {
             .bind(c.min_account_level)
             .bind(&c.min_acr)
             .bind(&c.officer_id)
+            .bind(settings_json(&c.settings))
             .bind(c.created_at)
+            .bind(c.updated_at)
             .execute(p)
             .await
             .map(|_| ())

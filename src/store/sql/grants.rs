@@ -29,16 +29,18 @@ pub(super) type GrantRow = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    Option<String>,
 );
 
 pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
-     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at";
+     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, rp_sub";
 
 pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     Ok(GrantRecord {
         id: r.0,
         client_id: ClientId::stored(r.1),
         sub: r.2.map(Subject::stored),
+        rp_sub: r.14.map(Subject::stored),
         scope: r.3,
         auth_time: r.4,
         acr: r.5,
@@ -82,8 +84,8 @@ impl SqlStore {
 impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
-             claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
+             claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, \
+             rp_sub) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
             .bind(g.client_id.as_str())
@@ -99,6 +101,7 @@ impl GrantStore for SqlStore {
             .bind(g.revoked_at)
             .bind(g.refresh_generation)
             .bind(g.refresh_issued_at)
+            .bind(g.rp_sub.as_deref())
             .execute(p)
             .await
             .map(|_| ())

@@ -117,6 +117,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "refresh families", include_str!("../migrations/sqlite/0006_refresh_families.sql")),
     (7, "audit chain", include_str!("../migrations/sqlite/0007_audit_chain.sql")),
     (8, "officer credentials", include_str!("../migrations/sqlite/0008_officer_credentials.sql")),
+    (9, "client policy", include_str!("../migrations/sqlite/0009_client_policy.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -128,6 +129,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "refresh families", include_str!("../migrations/postgres/0006_refresh_families.sql")),
     (7, "audit chain", include_str!("../migrations/postgres/0007_audit_chain.sql")),
     (8, "officer credentials", include_str!("../migrations/postgres/0008_officer_credentials.sql")),
+    (9, "client policy", include_str!("../migrations/postgres/0009_client_policy.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

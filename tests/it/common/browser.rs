@@ -43,6 +43,19 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     Some(html_unescape(&rest[v..v + end]))
 }
 
+/// The target of the first link with class `class` (`<a href="…" class="class"…`).
+pub fn link_href(html: &str, class: &str) -> Option<String> {
+    let marker = format!("class=\"{class}");
+    html.match_indices("<a href=\"").find_map(|(i, _)| {
+        let rest = &html[i + 9..];
+        let end = rest.find('"')?;
+        let tag_end = rest.find('>')?;
+        rest[..tag_end]
+            .contains(&marker)
+            .then(|| html_unescape(&rest[..end]))
+    })
+}
+
 fn html_unescape(s: &str) -> String {
     s.replace("&#x2f;", "/")
         .replace("&#34;", "\"")

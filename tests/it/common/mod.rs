@@ -193,6 +193,12 @@ impl TestServer {
         }
     }
 
+    /// The `sub` client `c` knows the account `sub` by (pairwise unless configured public).
+    pub fn sub_at(&self, c: &ClientRecord, sub: &str) -> String {
+        let sub = eidp::ids::Subject::parse(sub).unwrap();
+        eidp::oidc::subject::for_client(&self.provider.kek, c, &sub).to_string()
+    }
+
     pub async fn client(&self, n: NewClient) -> (ClientRecord, Option<String>) {
         let (rec, secret) = clients::build(&n, &self.provider.kek, self.provider.now()).unwrap();
         self.provider.db.insert_client(&rec).await.unwrap();
@@ -207,7 +213,7 @@ impl TestServer {
                 kind: "portal".into(),
                 redirect_uris: vec![REDIRECT_URI.into()],
                 post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
-                min_account_level: 1,
+                min_account_level: Some(1),
                 ..Default::default()
             })
             .await;
@@ -363,6 +369,19 @@ pub async fn code_flow(
         .await
         .expect_redirect();
     redeem(s, &client.client_id, secret, &cb, &verifier).await
+}
+
+/// GET /userinfo with a bearer access token; the JSON answer.
+pub async fn userinfo(s: &TestServer, access_token: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(s.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// The phone the test citizens have on record, as the outbox addresses it.
