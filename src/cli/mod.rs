@@ -184,6 +184,13 @@ struct CreateClient {
     /// Go past the kind's policy, with the written reason (recorded and audited).
     #[arg(long)]
     policy_override: Option<String>,
+    /// The client's purposes, a JSON list of {"id","text_vi","text_en","required_claims"}:
+    /// the consent page states them; claims a purpose does not require are optional.
+    #[arg(long)]
+    purposes: Option<String>,
+    /// OpenID Connect Back-Channel Logout 1.0 endpoint of the client.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
     /// Comma-separated: authorization_code,refresh_token,client_credentials
     #[arg(long, value_delimiter = ',')]
     grant_types: Option<Vec<String>>,
@@ -370,6 +377,12 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         verified_sector: None,
         policy_override: c.policy_override,
         officer_id: None,
+        purposes: match &c.purposes {
+            Some(j) => serde_json::from_str(j).map_err(|e| format!("--purposes: {e}"))?,
+            None => Vec::new(),
+        },
+        backchannel_logout_uri: c.backchannel_logout_uri,
+        backchannel_logout_session_required: false,
     };
     let fetcher = crate::app::fetcher()?;
     let to = clients::Registry {

@@ -45,7 +45,7 @@ pub fn supported_claims() -> Vec<&'static str> {
     all
 }
 
-fn scope_of(claim: &str) -> Option<&'static str> {
+pub fn scope_of(claim: &str) -> Option<&'static str> {
     SCOPE_CLAIMS
         .iter()
         .find(|(_, cs)| cs.contains(&claim))

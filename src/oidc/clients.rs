@@ -7,7 +7,7 @@ use super::{policy, subject};
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek, keyset};
 use crate::ids::ClientId;
-use crate::store::{ClientKind, ClientRecord, ClientSettings, SubjectType};
+use crate::store::{ClientKind, ClientRecord, ClientSettings, Purpose, SubjectType};
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -17,6 +17,7 @@ pub const AUTH_METHODS: [&str; 4] = [
 ];
 
 mod cache;
+pub mod purposes;
 pub use cache::ClientCache;
 
 pub fn allows_grant(c: &ClientRecord, grant: &str) -> bool {
@@ -60,6 +61,11 @@ pub struct NewClient {
     pub policy_override: Option<String>,
     /// For an admin client: the officer it acts for.
     pub officer_id: Option<String>,
+    /// What the client uses the data for (consent page); checked by `purposes::check`.
+    pub purposes: Vec<Purpose>,
+    /// OpenID Connect Back-Channel Logout 1.0 endpoint.
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +242,12 @@ pub fn build(
         created_at: now,
         updated_at: now,
     };
+    if let Some(c) = purposes::outside_scopes(&rec.settings.purposes, &rec.scopes) {
+        return Err(rule(
+            "purposes",
+            format!("claim {c} is outside the client's scopes"),
+        ));
+    }
     let beyond = policy::beyond(&rec);
     if !beyond.is_empty() && rec.settings.policy_override.is_none() {
         let why = beyond.join("; ");
@@ -279,6 +291,10 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
         access_token_ttl: n.access_token_ttl,
         refresh_token_ttl: n.refresh_token_ttl,
         policy_override: reason.map(String::from),
+        purposes: purposes::check(&n.purposes)?,
+        backchannel_logout_uri: n.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: n.backchannel_logout_session_required,
+        disabled_at: None,
     })
 }
 

@@ -232,6 +232,38 @@ pub struct ClientSettings {
     /// Why this client may go past its kind's policy (an admin's written reason; audited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_override: Option<String>,
+    /// What the client uses the data for, as the consent page states it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<Purpose>,
+    /// OpenID Connect Back-Channel Logout 1.0: where logout tokens are delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its logout tokens.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// When an admin disabled the client; a disabled client is refused everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<UnixTime>,
+}
+
+/// One purpose a client registered: the text shown on the consent page in each language,
+/// the claims the purpose cannot do without (every other claim asked for is optional and
+/// left unticked), and the version of the text, which a consent record keeps.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Purpose {
+    /// A short name the client uses in its requests (`purpose` parameter).
+    pub id: String,
+    pub text_vi: String,
+    pub text_en: String,
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Bumped whenever either text changes: a consent given to older text is asked again.
+    #[serde(default = "first_version")]
+    pub version: i64,
+}
+
+fn first_version() -> i64 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq)]
