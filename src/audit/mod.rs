@@ -34,6 +34,10 @@ pub mod actions {
     pub const REAUTHENTICATED: &str = "reauthenticated";
     /// A relying party registered (with its policy, and any override's reason).
     pub const CLIENT_REGISTERED: &str = "client_registered";
+    /// The person withdrew their consent for a service.
+    pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
+    /// Claims released to a service (names, never values), and the consent they rest on.
+    pub const DISCLOSURE: &str = "disclosure";
 }
 
 /// What happened, before it gets its place in the chain.

@@ -8,7 +8,8 @@ use crate::audit;
 use crate::clock::UnixTime;
 use crate::identity;
 use crate::store::{
-    AccountRecord, AuditRecord, Durable, Ephemeral, PasskeyRecord, PersonRecord, StoreResult,
+    AccountRecord, AuditRecord, ConsentReceipt, Durable, Ephemeral, PasskeyRecord, PersonRecord,
+    StoreResult,
 };
 
 /// How many history lines the page shows.
@@ -24,6 +25,8 @@ pub struct Overview {
     /// Newest first, each with the digest that names it (never the cookie); only sessions
     /// still honoured (not from before a lock or a password change).
     pub sessions: Vec<(String, Session)>,
+    /// The consents given, newest first: the services connected and their receipts.
+    pub receipts: Vec<ConsentReceipt>,
 }
 
 pub async fn of(
@@ -33,12 +36,13 @@ pub async fn of(
     now: UnixTime,
 ) -> StoreResult<Overview> {
     let sub = account.sub.as_str();
-    let (person, passkeys, totp, recovery_left, history) = tokio::try_join!(
+    let (person, passkeys, totp, recovery_left, history, receipts) = tokio::try_join!(
         db.person(&account.id_number),
         db.passkeys_of(sub),
         db.totp(sub),
         db.recovery_codes_left(sub),
         audit::history(db, sub, now, HISTORY_ROWS),
+        db.receipts_of(sub),
     )?;
     let sessions = session::of(eph, sub, now)
         .await?
@@ -52,5 +56,6 @@ pub async fn of(
         recovery_left,
         history,
         sessions,
+        receipts,
     })
 }

@@ -71,7 +71,16 @@ pub fn digest(token: &str) -> Vec<u8> {
 }
 
 pub fn digest_hex(token: &str) -> String {
-    digest(token).iter().map(|b| format!("{b:02x}")).collect()
+    digest_hex_bytes(token.as_bytes())
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn digest_hex_bytes(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge, in constant time.

@@ -32,6 +32,7 @@ pub struct AccountForm {
     new_password: Option<String>,
     new_password_confirm: Option<String>,
     confirm: Option<String>,
+    pub(super) client_id: Option<String>,
     /// A session to end (its public id).
     sid: Option<String>,
 }
@@ -63,6 +64,25 @@ pub(super) async fn signed_in(
 }
 
 /// A posted account form: CSRF checked, and the person still signed in.
+/// The account page again with a 400 and the error `key` says.
+pub(super) async fn refused(
+    s: &AppState,
+    headers: &HeaderMap,
+    account: &AccountRecord,
+    key: &str,
+) -> Response {
+    let err = s.ui.t(choose_lang(&[], headers), key);
+    render(
+        s,
+        headers,
+        account,
+        None,
+        Some(err),
+        StatusCode::BAD_REQUEST,
+    )
+    .await
+}
+
 pub(super) async fn posted(
     s: &AppState,
     headers: &HeaderMap,
@@ -268,16 +288,7 @@ pub async fn lock(
         Err(page) => return page,
     };
     if f.confirm.as_deref() != Some("yes") {
-        let msg = s.ui.t(lang, "error_field_required");
-        return render(
-            &s,
-            &headers,
-            &account,
-            None,
-            Some(msg),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        return refused(&s, &headers, &account, "error_field_required").await;
     }
     let ip = pages::ip(&s, &headers, peer);
     let actor = Actor {
@@ -338,18 +349,7 @@ pub async fn end_session(State(s): State<AppState>, headers: HeaderMap, body: By
             let msg = s.ui.t(lang, "message_session_ended");
             render(&s, &headers, &account, Some(msg), None, StatusCode::OK).await
         }
-        Err(ManageError::NotFound) => {
-            let err = s.ui.t(lang, "error_bad_request");
-            render(
-                &s,
-                &headers,
-                &account,
-                None,
-                Some(err),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
+        Err(ManageError::NotFound) => refused(&s, &headers, &account, "error_bad_request").await,
         Err(_) => s.ui.try_later(lang),
     }
 }

@@ -56,6 +56,7 @@ pub(super) async fn render(
                      "person": person_json(s, lang, &o.person),
                      "account": account_json, "history": history(s, lang, &o.history).await,
                      "sessions": sessions(headers, lang, &o), "history_years": 5,
+                     "connected": connected(s, lang, &o).await,
                      "factors": {"totp": o.totp, "recovery_left": o.recovery_left}, "passkeys": keys,
                      "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
@@ -110,10 +111,55 @@ async fn history(s: &AppState, lang: &str, entries: &[AuditRecord]) -> Vec<Value
             "what": t(&format!("action_{action}")),
             "client": service,
             "method": detail.get("method").and_then(Value::as_str).map(|m| t(&format!("method_{m}"))),
+            "claims": disclosed_claims(&detail),
             "ip": h.ip,
         }));
     }
     rows
+}
+
+/// The services holding the person's consent: per service its latest receipt (what it may
+/// receive, for what purpose, since when) and when it last received anything.
+async fn connected(s: &AppState, lang: &str, o: &Overview) -> Vec<Value> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for r in o.receipts.iter().filter(|r| r.withdrawn_at.is_none()) {
+        if seen.contains(&r.client_id.as_str()) {
+            continue;
+        }
+        seen.push(r.client_id.as_str());
+        let last = o
+            .history
+            .iter()
+            .find(|h| {
+                h.action == actions::DISCLOSURE && h.client_id.as_deref() == Some(&r.client_id)
+            })
+            .map(|h| local_date_time(lang, h.at));
+        let received: Vec<&str> = r
+            .shown
+            .items
+            .iter()
+            .filter(|i| r.granted.contains(&i.claim) || i.claim == "sub")
+            .map(|i| i.label.as_str())
+            .collect();
+        out.push(json!({
+            "client_id": r.client_id, "name": service_name(s, &r.client_id).await,
+            "purpose": r.shown.purpose_text, "received": received,
+            "since": local_date_time(lang, r.given_at), "last": last, "receipt": r.id,
+        }));
+    }
+    out
+}
+
+/// The claim names a disclosure released, as the history line lists them.
+fn disclosed_claims(detail: &Value) -> Option<String> {
+    let names: Vec<&str> = detail
+        .get("claims")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// The browsers signed in to the account now; this one first and marked.

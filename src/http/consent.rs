@@ -1,7 +1,11 @@
-//! The consent page: what the client will receive, the account level, approve or deny. What
-//! consent is needed and how it is recorded is the interaction's (`oidc::interaction`,
-//! `consent`); this page shows it and reports the answer.
+//! The consent page: the party, its kind, the purpose, and each claim with the value that
+//! would be shared (masked where sensitive); optional claims start unticked. What consent is
+//! needed and how it is recorded is the interaction's (`oidc::interaction`, `consent`); what
+//! the page shows is `oidc::offer`'s, so the page and the receipt say the same. The page's
+//! hash travels with the form: if anything it showed changed meanwhile, the person is shown
+//! the new page instead of agreeing to something they did not see.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -11,16 +15,51 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::interaction::{self, engine};
-use super::login::{PageParams, query};
+use super::login::query;
 use super::pages::{self, csrf, csrf_ok, with_new_cookie};
 use super::respond::see_other;
 use super::ui::choose_lang;
 use super::{AppState, form, paths};
-use crate::oidc::claims;
-use crate::oidc::interaction::Next;
+use crate::oidc::clients::purposes;
+use crate::oidc::interaction::{Next, Pending};
+use crate::oidc::{claims, offer, subject};
+use crate::store::{AccountRecord, ClientRecord, ConsentShown};
 
 fn purpose(ar: &str) -> String {
     format!("consent:{ar}")
+}
+
+/// What the page shows for this request and person, in `lang`, and the person's name.
+async fn shown(
+    s: &AppState,
+    pending: &Pending,
+    client: &ClientRecord,
+    account: &AccountRecord,
+    lang: &str,
+) -> Result<(ConsentShown, String), Response> {
+    let person = match s.p.db.person(&account.id_number).await {
+        Ok(Some(p)) => p,
+        Ok(None) | Err(_) => {
+            tracing::warn!(sub = %account.sub, "consent page: register record unreadable");
+            return Err(s.ui.try_later(lang));
+        }
+    };
+    let req = &pending.request;
+    let rp_sub = subject::for_client(&s.p.kek, client, &account.sub);
+    let o = offer::Offering {
+        client,
+        purpose: purposes::chosen(&client.settings.purposes, req.purpose.as_deref()),
+        scopes: &req.scopes,
+        claims_param: req.claims.as_ref(),
+        rp_sub: rp_sub.as_str(),
+        person: &person,
+        account,
+        lang,
+    };
+    Ok((
+        offer::shown(&o, &|k| s.ui.t(lang, k)),
+        person.full_name.clone(),
+    ))
 }
 
 pub async fn consent_form(
@@ -33,31 +72,22 @@ pub async fn consent_form(
         Ok(h) => h,
         Err(page) => return page,
     };
-    let (Next::Consent { scopes }, Some((_, account))) = (&h.next, &h.session) else {
+    let (Next::Consent { .. }, Some((_, account))) = (&h.next, &h.session) else {
         return h.respond(&s, &headers);
     };
-    let (pending, client) = (&h.pending, &h.client);
-    let lang = choose_lang(&pending.request.ui_locales, &headers);
-    let person = match s.p.db.person(&account.id_number).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "consent page: register record unreadable");
-            return s.ui.try_later(lang);
-        }
+    let lang = choose_lang(&h.pending.request.ui_locales, &headers);
+    let (shown, person_name) = match shown(&s, &h.pending, &h.client, account, lang).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    let labels: Vec<String> = claims::consent_label_keys(scopes)
-        .iter()
-        .map(|k| s.ui.t(lang, k))
-        .collect();
     let (token, cookie) = csrf(&s, &headers, &purpose(&ar));
     let ctx = json!({
         "ar": ar,
         "csrf": token,
-        "client_name": client.name,
-        "client_kind_label": s.ui.t(lang, &format!("kind_{}", client.kind)),
+        "shown_hash": offer::hash(&shown),
+        "shown": shown,
         "account_level": account.level,
-        "claims": labels,
-        "person_name": person.map(|p| p.full_name).unwrap_or_default(),
+        "person_name": person_name,
     });
     with_new_cookie(s.ui.page(StatusCode::OK, "consent.html", lang, ctx), cookie)
 }
@@ -69,9 +99,10 @@ pub async fn consent_submit(
     body: Bytes,
 ) -> Response {
     let lang = choose_lang(&[], &headers);
-    let f: PageParams = form::parse(&body).unwrap_or_default();
-    let ar = f.ar.clone().unwrap_or_default();
-    if !csrf_ok(&s, &headers, &purpose(&ar), f.csrf.as_deref()) {
+    let f: HashMap<String, String> = form::parse(&body).unwrap_or_default();
+    let field = |k: &str| f.get(k).map(String::as_str);
+    let ar = field("ar").unwrap_or_default().to_string();
+    if !csrf_ok(&s, &headers, &purpose(&ar), field("csrf")) {
         return s.ui.error(StatusCode::FORBIDDEN, lang, "error_csrf");
     }
     let (pending, client) = match interaction::load(&s, &headers, &ar).await {
@@ -79,7 +110,7 @@ pub async fn consent_submit(
         Err(page) => return page,
     };
     let engine = engine(&s);
-    if f.decision.as_deref() != Some("approve") {
+    if field("decision") != Some("approve") {
         let next = engine.declined(&ar, &pending).await;
         return interaction::respond(&s, &headers, &ar, &pending, &next);
     }
@@ -89,9 +120,33 @@ pub async fn consent_submit(
     }) else {
         return see_other(&format!("{}?ar={ar}", paths::LOGIN));
     };
+    let page_lang = choose_lang(&pending.request.ui_locales, &headers);
+    let (shown, _) = match shown(&s, &pending, &client, &account, page_lang).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
+    let hash = offer::hash(&shown);
+    if field("shown") != Some(hash.as_str()) {
+        // What the page said is not what it would say now: show it again.
+        return see_other(&format!("{}?ar={ar}", paths::CONSENT));
+    }
+    let ticked: Vec<String> = f
+        .iter()
+        .filter(|(k, v)| k.starts_with("share_") && v.as_str() == "on")
+        .map(|(k, _)| k["share_".len()..].to_string())
+        .collect();
+    let scopes = claims::consent_scopes(&pending.request.scopes, pending.request.claims.as_ref());
+    let approval = offer::approval(shown, hash, scopes, &ticked);
     let ip = pages::ip(&s, &headers, peer);
     let next = engine
-        .consented(&ar, pending.clone(), &client, (&sess, &account), Some(&ip))
+        .consented(
+            &ar,
+            pending.clone(),
+            &client,
+            (&sess, &account),
+            Some(&ip),
+            approval,
+        )
         .await;
     interaction::respond(&s, &headers, &ar, &pending, &next)
 }

@@ -30,7 +30,6 @@ pub struct PageParams {
     pub csrf: Option<String>,
     pub id_number: Option<String>,
     pub password: Option<String>,
-    pub decision: Option<String>,
 }
 
 pub fn query(q: Option<String>) -> PageParams {

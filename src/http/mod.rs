@@ -6,6 +6,7 @@
 //! (the web side of `oidc::interaction`) → `login` → `account` → the other handlers.
 
 mod account;
+mod account_consents;
 mod account_factors;
 mod account_page;
 mod admin;
@@ -123,6 +124,14 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_RECOVERY, post(account_factors::recovery))
         .route(paths::ACCOUNT_PASSKEY_RENAME, post(account_factors::rename))
         .route(paths::ACCOUNT_PASSKEY_DELETE, post(account_factors::delete))
+        .route(
+            paths::ACCOUNT_CONSENT_RECEIPT,
+            get(account_consents::receipt),
+        )
+        .route(
+            paths::ACCOUNT_CONSENT_WITHDRAW,
+            post(account_consents::withdraw),
+        )
         .route(
             paths::WEBAUTHN_REGISTER_START,
             post(passkeys::register_start),

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::Environment;
 use serde_json::{Map, Value};
 
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 20] = [
     (
         "level_too_low.html",
         include_str!("../../templates/level_too_low.html"),
@@ -32,6 +32,10 @@ const TEMPLATES: [(&str, &str); 19] = [
         include_str!("../../templates/factor_recovery.html"),
     ),
     ("enrol.html", include_str!("../../templates/enrol.html")),
+    (
+        "consent_receipt.html",
+        include_str!("../../templates/consent_receipt.html"),
+    ),
     (
         "enrol_otp.html",
         include_str!("../../templates/enrol_otp.html"),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::{ErrorCode, OAuthError, Provider, claims, split_spaces};
+use super::{ErrorCode, OAuthError, Provider, claims, clients, split_spaces};
 use crate::clock::UnixTime;
 use crate::crypto::jwt;
 use crate::ids::{ClientId, Subject};
@@ -35,6 +35,9 @@ pub struct AuthorizeParams {
     pub request: Option<String>,
     pub request_uri: Option<String>,
     pub display: Option<String>,
+    /// Which of the client's registered purposes the request is for (ours; see
+    /// docs/relying-parties.md). Absent: the client's first.
+    pub purpose: Option<String>,
 }
 
 /// A validated authorization request, kept in the ephemeral store while the person signs in.
@@ -53,6 +56,8 @@ pub struct AuthRequest {
     pub hint_sub: Option<Subject>,
     pub acr_values: Vec<String>,
     pub claims: Option<Value>,
+    #[serde(default)]
+    pub purpose: Option<String>,
     pub created_at: UnixTime,
 }
 
@@ -297,6 +302,7 @@ fn check_lengths(p: &AuthorizeParams) -> Result<(), OAuthError> {
         ("acr_values", &p.acr_values, 512),
         ("claims", &p.claims, 4096),
         ("display", &p.display, 16),
+        ("purpose", &p.purpose, 40),
     ];
     for (name, v, max) in fields {
         if v.as_deref().is_some_and(|v| v.chars().count() > max) {
@@ -375,6 +381,8 @@ pub async fn validate(
             Some(claims::within(asked, &super::policy::scopes(&client)))
         }
     };
+    let purpose = clients::purposes::asked(&client, params.purpose.as_deref())
+        .map_err(|e| to_client(OAuthError::invalid_request(e)))?;
     let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref(), &client.client_id)
         .map_err(to_client)?;
     let req = AuthRequest {
@@ -391,6 +399,7 @@ pub async fn validate(
         hint_sub,
         acr_values: split_spaces(params.acr_values.as_deref()),
         claims,
+        purpose,
         created_at: p.now(),
     };
     Ok((client, req))

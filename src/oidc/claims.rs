@@ -90,6 +90,22 @@ pub fn released(
     out
 }
 
+/// Every person claim the request would release, to either target (what consent is asked
+/// for). The ID token's `eid` assertion is included as `tokens::person_claims` adds it.
+pub fn offered(scopes: &[String], claims_param: Option<&Value>) -> Vec<&'static str> {
+    let mut out = released(scopes, claims_param, "userinfo");
+    let mut extra = released(scopes, claims_param, "id_token");
+    if scopes.iter().any(|s| s == "eid") {
+        extra.extend(["id_number", "eid_level"]);
+    }
+    for c in extra {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The scopes a person is asked to consent to: granted scopes plus the scopes behind claims
 /// requested by name. Consent is recorded per scope.
 pub fn consent_scopes(scopes: &[String], claims_param: Option<&Value>) -> Vec<String> {
@@ -104,24 +120,6 @@ pub fn consent_scopes(scopes: &[String], claims_param: Option<&Value>) -> Vec<St
         }
     }
     out
-}
-
-/// Translation keys for the consent page, one per scope that discloses something.
-pub fn consent_label_keys(scopes: &[String]) -> Vec<&'static str> {
-    let mut keys = vec!["claim_sub"];
-    for (scope, key) in [
-        ("profile", "claim_profile"),
-        ("email", "claim_email"),
-        ("phone", "claim_phone"),
-        ("address", "claim_address"),
-        ("eid", "claim_eid"),
-        ("offline_access", "claim_offline_access"),
-    ] {
-        if scopes.iter().any(|s| s == scope) {
-            keys.push(key);
-        }
-    }
-    keys
 }
 
 /// Values for the released claim names; absent data is left out, never invented.

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod interaction;
 pub mod introspect;
 pub mod logout;
+pub mod offer;
 pub mod policy;
 pub mod refresh_token;
 pub mod subject;

@@ -134,7 +134,9 @@ pub async fn id_token(
 }
 
 /// Person claims released for `target` under this grant, read fresh from the register
-/// (`known`: the grant's account and register record when the caller has just read them).
+/// (`known`: the grant's account and register record when the caller has just read them):
+/// only claims the person consented to, and each release is in their history (names, not
+/// values, and the consent it rests on) before it is handed out.
 pub async fn person_claims(
     p: &Provider,
     g: &GrantRecord,
@@ -151,22 +153,57 @@ pub async fn person_claims(
     if target == "id_token" && scopes.iter().any(|s| s == "eid") {
         names.extend(["id_number", "eid_level"]);
     }
-    if names.is_empty() {
-        return Ok(Map::new());
+    if let Some(c) = &g.consented {
+        names.retain(|n| c.claims.iter().any(|x| x == n));
     }
     let Some(sub) = g.sub.as_deref() else {
         return Ok(Map::new());
     };
-    if let Some((account, person)) = known.filter(|(a, _)| a.sub == sub) {
-        return Ok(claims::values(person, account, &names));
+    if names.is_empty() {
+        return Ok(Map::new());
     }
-    let account =
-        p.db.account_by_sub(sub)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("account no longer exists"))?;
-    let person =
-        p.db.person(&account.id_number)
-            .await?
-            .ok_or_else(|| OAuthError::server_error("account without register record"))?;
-    Ok(claims::values(&person, &account, &names))
+    let values = match known.filter(|(a, _)| a.sub == sub) {
+        Some((account, person)) => claims::values(person, account, &names),
+        None => {
+            let account =
+                p.db.account_by_sub(sub)
+                    .await?
+                    .ok_or_else(|| OAuthError::invalid_grant("account no longer exists"))?;
+            let person =
+                p.db.person(&account.id_number)
+                    .await?
+                    .ok_or_else(|| OAuthError::server_error("account without register record"))?;
+            claims::values(&person, &account, &names)
+        }
+    };
+    disclosed(p, g, sub, target, &values).await?;
+    Ok(values)
+}
+
+/// The person's history records what a service received: claim names, where, the consent.
+async fn disclosed(
+    p: &Provider,
+    g: &GrantRecord,
+    sub: &str,
+    target: &str,
+    values: &Map<String, Value>,
+) -> Result<(), OAuthError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let event = crate::audit::Event {
+        actor: format!("client:{}", g.client_id),
+        action: crate::audit::actions::DISCLOSURE,
+        subject: Some(sub.to_string()),
+        client_id: Some(g.client_id.to_string()),
+        detail: json!({
+            "to": target,
+            "claims": values.keys().collect::<Vec<_>>(),
+            "grant": g.id,
+            "consent": g.consented.as_ref().map(|c| &c.receipt),
+        }),
+        ip: None,
+    };
+    crate::audit::record(p.db.as_ref(), event, p.now()).await?;
+    Ok(())
 }

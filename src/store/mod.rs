@@ -224,7 +224,15 @@ pub trait GrantStore: Send + Sync {
 #[async_trait]
 pub trait ConsentStore: Send + Sync {
     async fn consent(&self, sub: &str, client_id: &str) -> StoreResult<Option<ConsentRecord>>;
-    async fn put_consent(&self, c: &ConsentRecord) -> StoreResult<()>;
+    /// Keep the receipt and make `c` the standing consent, in one transaction.
+    async fn put_consent(&self, c: &ConsentRecord, receipt: &ConsentReceipt) -> StoreResult<()>;
+    /// The person's receipts, newest first.
+    async fn receipts_of(&self, sub: &str) -> StoreResult<Vec<ConsentReceipt>>;
+    /// Withdraw the person's consent for the client, in one transaction: the standing consent
+    /// is gone, its receipts are marked withdrawn and the client's grants for the person
+    /// (refresh and access tokens) are revoked. Returns how many grants were revoked.
+    async fn withdraw_consent(&self, sub: &str, client_id: &str, now: UnixTime)
+    -> StoreResult<u64>;
 }
 
 /// Everything the system of record offers; [`sql::SqlStore`] implements it for both engines.

@@ -337,12 +337,73 @@ pub struct GrantRecord {
     pub refresh_generation: Option<i64>,
     /// When that token was issued.
     pub refresh_issued_at: Option<UnixTime>,
+    /// The consent the grant's disclosures rest on; `None` without a person, or for grants
+    /// from before per-claim consent (every claim of the scopes).
+    pub consented: Option<Consented>,
 }
 
+/// A person's standing consent for one client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentRecord {
     pub sub: Subject,
     pub client_id: ClientId,
     pub scopes: Vec<String>,
     pub granted_at: UnixTime,
+    /// The claims let through; `None` for a consent from before per-claim consent, which
+    /// covered every claim of its scopes.
+    pub claims: Option<Vec<String>>,
+    /// Every claim the person was asked about, let through or not.
+    pub asked: Vec<String>,
+    /// The purpose and its text version consented to (`id@version`).
+    pub purpose: Option<String>,
+    pub receipt_id: Option<String>,
+}
+
+/// What a consent page showed, kept as the receipt's evidence (values as shown: masked where
+/// sensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ConsentShown {
+    pub client_id: String,
+    pub client_name: String,
+    pub client_kind: String,
+    pub purpose_id: Option<String>,
+    pub purpose_version: i64,
+    pub purpose_text: String,
+    /// The version of the page's own wording (`consent::PAGE_VERSION`).
+    pub page_version: String,
+    pub lang: String,
+    pub items: Vec<ShownItem>,
+}
+
+/// One line of the consent page: a claim (with its companions, e.g. `email_verified`), its
+/// value as shown, whether it is sensitive and whether the purpose requires it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ShownItem {
+    pub claim: String,
+    pub label: String,
+    pub value: String,
+    pub sensitive: bool,
+    pub required: bool,
+}
+
+/// The evidence of one consent given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentReceipt {
+    pub id: String,
+    pub sub: Subject,
+    pub client_id: ClientId,
+    pub shown: ConsentShown,
+    /// SHA-256 (hex) of the canonical JSON of `shown`.
+    pub shown_hash: String,
+    /// The claims let through (companions included).
+    pub granted: Vec<String>,
+    pub given_at: UnixTime,
+    pub withdrawn_at: Option<UnixTime>,
+}
+
+/// The consent a grant's disclosures rest on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Consented {
+    pub receipt: String,
+    pub claims: Vec<String>,
 }

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod common;
 mod conformance;
+mod consent;
 mod fail_closed;
 mod flow;
 mod identity;

@@ -140,17 +140,7 @@ async fn finish(b: &Browser, s: &TestServer, landing: Landing) -> Url {
         Landing::Redirect(u) => u,
         Landing::Page(_, page) => {
             let at = Url::parse(&s.base).unwrap();
-            let (ar, csrf) = (
-                input_value(&page, "ar").unwrap(),
-                input_value(&page, "csrf").unwrap(),
-            );
-            b.post_form(
-                &at,
-                "/consent",
-                &[("ar", &ar), ("csrf", &csrf), ("decision", "approve")],
-            )
-            .await
-            .expect_redirect()
+            b.approve(&at, &page, &[]).await.expect_redirect()
         }
     }
 }

@@ -129,17 +129,7 @@ async fn follow(s: &TestServer, b: &Browser, redirect: &str) -> Url {
     if at.origin() != Url::parse(&s.base).unwrap().origin() {
         return at;
     }
-    let (ar, csrf) = (
-        input_value(&page, "ar").unwrap(),
-        input_value(&page, "csrf").unwrap(),
-    );
-    b.post_form(
-        &at,
-        "/consent",
-        &[("ar", &ar), ("csrf", &csrf), ("decision", "approve")],
-    )
-    .await
-    .expect_redirect()
+    b.approve(&at, &page, &[]).await.expect_redirect()
 }
 
 async fn id_token(

@@ -85,6 +85,10 @@ fn grant(id: &str) -> GrantRecord {
         revoked_at: None,
         refresh_generation: Some(0),
         refresh_issued_at: Some(1),
+        consented: Some(eidp::store::Consented {
+            receipt: "r1".into(),
+            claims: vec!["name".into()],
+        }),
     }
 }
 
@@ -230,20 +234,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
     );
     assert_eq!(db.grant("gcc").await.unwrap(), Some(no_refresh));
 
-    let consent = ConsentRecord {
-        sub: Subject::parse("s1").unwrap(),
-        client_id: ClientId::parse("c1").unwrap(),
-        scopes: vec!["openid".into()],
-        granted_at: 1,
-    };
-    db.put_consent(&consent).await.unwrap();
-    let wider = ConsentRecord {
-        scopes: vec!["openid".into(), "profile".into()],
-        granted_at: 2,
-        ..consent
-    };
-    db.put_consent(&wider).await.unwrap();
-    assert_eq!(db.consent("s1", "c1").await.unwrap(), Some(wider));
+    consents(&db).await;
 
     // Two nodes spending one refresh token at once: one wins, the other is a replay.
     db.insert_grant(&grant("g2")).await.unwrap();
@@ -487,4 +478,72 @@ async fn full_flow_on_postgres_and_redis() {
     let tokens = crate::common::code_flow(&s, &who, &c, &secret).await;
     assert!(tokens["id_token"].is_string());
     let _ = Browser::new();
+}
+
+/// The standing consent and its receipts, and withdrawal ending the client's grants.
+async fn consents(db: &SqlStore) {
+    let receipt = |id: &str, at: i64| eidp::store::ConsentReceipt {
+        id: id.into(),
+        sub: Subject::parse("s1").unwrap(),
+        client_id: ClientId::parse("c9").unwrap(),
+        shown: eidp::store::ConsentShown {
+            client_name: "Cổng dịch vụ công".into(),
+            purpose_text: "Nộp hồ sơ".into(),
+            items: vec![eidp::store::ShownItem {
+                claim: "name".into(),
+                value: "Nguyễn Văn An".into(),
+                required: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        shown_hash: "ab".repeat(32),
+        granted: vec!["name".into()],
+        given_at: at,
+        withdrawn_at: None,
+    };
+    let consent = ConsentRecord {
+        sub: Subject::parse("s1").unwrap(),
+        client_id: ClientId::parse("c9").unwrap(),
+        scopes: vec!["openid".into()],
+        granted_at: 1,
+        claims: Some(vec![]),
+        asked: vec!["name".into()],
+        purpose: Some("file@1".into()),
+        receipt_id: Some("r1".into()),
+    };
+    db.put_consent(&consent, &receipt("r1", 1)).await.unwrap();
+    let wider = ConsentRecord {
+        scopes: vec!["openid".into(), "profile".into()],
+        granted_at: 2,
+        claims: Some(vec!["name".into()]),
+        receipt_id: Some("r2".into()),
+        ..consent
+    };
+    db.put_consent(&wider, &receipt("r2", 2)).await.unwrap();
+    assert_eq!(db.consent("s1", "c9").await.unwrap(), Some(wider));
+    let kept = db.receipts_of("s1").await.unwrap();
+    assert_eq!(
+        kept.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r2", "r1"]
+    );
+    assert_eq!(kept[1], receipt("r1", 1), "a receipt comes back as kept");
+
+    let other_client = grant("gw");
+    db.insert_grant(&GrantRecord {
+        client_id: ClientId::parse("c9").unwrap(),
+        ..other_client
+    })
+    .await
+    .unwrap();
+    assert_eq!(db.withdraw_consent("s1", "c9", 50).await.unwrap(), 1);
+    assert_eq!(db.consent("s1", "c9").await.unwrap(), None);
+    assert_eq!(db.grant("gw").await.unwrap().unwrap().revoked_at, Some(50));
+    assert!(
+        db.receipts_of("s1")
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.withdrawn_at == Some(50))
+    );
 }

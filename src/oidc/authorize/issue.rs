@@ -10,7 +10,7 @@ use crate::clock::UnixTime;
 use crate::crypto;
 use crate::ids::{ClientId, Subject};
 use crate::oidc::{OAuthError, Provider};
-use crate::store::typed;
+use crate::store::{Consented, typed};
 
 /// Authorization code contents, stored under the code's digest until redeemed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +26,9 @@ pub struct CodeGrant {
     pub acr: crate::authn::Acr,
     pub amr: Vec<String>,
     pub claims: Option<Value>,
+    /// The consent the code's disclosures rest on.
+    #[serde(default)]
+    pub consented: Option<Consented>,
     pub expires_at: UnixTime,
 }
 
@@ -38,6 +41,7 @@ pub async fn issue_code(
     p: &Provider,
     req: &AuthRequest,
     s: &Session,
+    consented: Option<Consented>,
 ) -> Result<String, OAuthError> {
     let code = crypto::random_token()?;
     let ttl = p.cfg.lifetimes.authorization_code;
@@ -53,6 +57,7 @@ pub async fn issue_code(
         acr: s.acr,
         amr: s.amr.clone(),
         claims: req.claims.clone(),
+        consented,
         expires_at: p.now() + ttl,
     };
     // The entry outlives `expires_at` a little so an expired code is told apart from a

@@ -4,7 +4,7 @@
 
 use super::{ClientRuleError, rule};
 use crate::oidc::claims;
-use crate::store::Purpose;
+use crate::store::{ClientRecord, Purpose};
 
 /// OpenID Connect for Identity Assurance §8 bounds a purpose text to 3–300 characters.
 const TEXT_CHARS: std::ops::RangeInclusive<usize> = 3..=300;
@@ -56,6 +56,15 @@ pub fn outside_scopes<'a>(purposes: &'a [Purpose], scopes: &[String]) -> Option<
         .flat_map(|p| p.required_claims.iter())
         .find(|c| claims::scope_of(c).is_none_or(|s| !scopes.iter().any(|x| x == s)))
         .map(String::as_str)
+}
+
+/// The `purpose` a request names: one the client registered, or none.
+pub fn asked(client: &ClientRecord, raw: Option<&str>) -> Result<Option<String>, String> {
+    match raw.filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(id) if client.settings.purposes.iter().any(|p| p.id == id) => Ok(Some(id.into())),
+        Some(_) => Err("purpose must name one of the purposes the client registered".into()),
+    }
 }
 
 /// The purpose a request names, or the client's first; `None` when the client registered none.

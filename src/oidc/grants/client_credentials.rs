@@ -46,6 +46,7 @@ pub async fn exchange(
         revoked_at: None,
         refresh_generation: None,
         refresh_issued_at: None,
+        consented: None,
     };
     Ok(TokenResponse {
         access_token: tokens::access_token(p, &grant, ttl, now)?,

@@ -77,6 +77,7 @@ pub async fn exchange(
         revoked_at: None,
         refresh_generation: refreshable.then_some(0),
         refresh_issued_at: refreshable.then_some(now),
+        consented: g.consented.clone(),
     };
     p.db.insert_grant(&grant).await?;
     // Remember the redemption long enough to catch replays (RFC 6749 §10.5).

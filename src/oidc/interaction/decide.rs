@@ -14,6 +14,7 @@ use crate::authn::{Acr, Session, assurance};
 use crate::clock::UnixTime;
 use crate::ids::Subject;
 use crate::oidc::authorize::AuthRequest;
+use crate::oidc::clients::purposes;
 use crate::oidc::{OAuthError, claims, policy};
 use crate::store::{AccountRecord, ClientRecord, ConsentRecord};
 
@@ -89,6 +90,12 @@ fn lowest_named(acr: &Value) -> Option<Acr> {
     names.into_iter().filter_map(Acr::parse).min()
 }
 
+/// The purpose the request is for, as a consent record names it (`id@version`).
+pub fn purpose_key(req: &AuthRequest, client: &ClientRecord) -> Option<String> {
+    purposes::chosen(&client.settings.purposes, req.purpose.as_deref())
+        .map(|p| format!("{}@{}", p.id, p.version))
+}
+
 fn needs_sign_in(f: &Facts<'_>, s: &Session) -> bool {
     let r = f.request;
     (r.prompt.iter().any(|p| p == "login") && !f.progress.signed_in)
@@ -138,8 +145,14 @@ pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
         });
     }
     let scopes = claims::consent_scopes(&req.scopes, req.claims.as_ref());
+    let offered = claims::offered(&req.scopes, req.claims.as_ref());
+    let asking = crate::consent::Asking {
+        scopes: &scopes,
+        claims: &offered,
+        purpose: purpose_key(req, client),
+    };
     let forced = req.prompt.iter().any(|p| p == "consent");
-    let covered = crate::consent::covers(f.consent, &scopes) && !forced;
+    let covered = crate::consent::covers(f.consent, &asking) && !forced;
     if !covered && !f.progress.consented {
         return match silent {
             true => Err(OAuthError::consent_required("the person must consent")),

@@ -21,7 +21,7 @@ pub mod pending;
 #[cfg(test)]
 mod tests;
 
-pub use decide::{Facts, Step, decide, required, wanted};
+pub use decide::{Facts, Step, decide, purpose_key, required, wanted};
 pub use pending::{Pending, Progress};
 
 use super::authorize::{AuthRequest, error_url_for, issue_code};
@@ -29,7 +29,7 @@ use super::{OAuthError, Provider};
 use crate::authn::Acr;
 use crate::authn::Session;
 use crate::authn::inventory::{self, Factor, Inventory};
-use crate::store::{AccountRecord, ClientRecord, StoreError};
+use crate::store::{AccountRecord, ClientRecord, ConsentRecord, Consented, StoreError};
 
 /// What the browser is shown or sent to next.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,7 +131,7 @@ impl Interaction<'_> {
         signed_in: Option<(&Session, &AccountRecord)>,
     ) -> Next {
         loop {
-            let step = match self.step(&p, client, signed_in).await {
+            let (step, consent) = match self.step(&p, client, signed_in).await {
                 Ok(step) => step,
                 Err(e) => return self.refuse(ar, &p, e).await,
             };
@@ -158,7 +158,10 @@ impl Interaction<'_> {
                         Err(e) => return Next::Unavailable(e.into()),
                     }
                 }
-                (Step::Issue, Some((session, _))) => return self.issue(ar, &p, session).await,
+                (Step::Issue, Some((session, _))) => {
+                    let consented = crate::consent::consented(consent.as_ref());
+                    return self.issue(ar, &p, session, consented).await;
+                }
                 (Step::LevelTooLow { need }, Some((_, account))) => {
                     return match self.refuse(ar, &p, decide::level_too_low(need)).await {
                         Next::ToClient(back) => Next::LevelTooLow {
@@ -182,7 +185,7 @@ impl Interaction<'_> {
         p: &Pending,
         client: &ClientRecord,
         signed_in: Option<(&Session, &AccountRecord)>,
-    ) -> Result<Step, OAuthError> {
+    ) -> Result<(Step, Option<ConsentRecord>), OAuthError> {
         let consent = match signed_in {
             Some((s, _)) => {
                 crate::consent::lookup(self.p.db.as_ref(), &s.sub, &client.client_id).await?
@@ -191,7 +194,7 @@ impl Interaction<'_> {
         };
         let rp_sub =
             signed_in.map(|(s, _)| super::subject::for_client(&self.p.kek, client, &s.sub));
-        decide(&Facts {
+        let step = decide(&Facts {
             request: &p.request,
             progress: &p.progress,
             client,
@@ -199,7 +202,8 @@ impl Interaction<'_> {
             rp_sub: rp_sub.as_ref(),
             consent: consent.as_ref(),
             now: self.p.now(),
-        })
+        })?;
+        Ok((step, consent))
     }
 
     async fn step_up(
@@ -219,9 +223,16 @@ impl Interaction<'_> {
     }
 
     /// Issue the code; the request is spent either way.
-    async fn issue(&self, ar: &str, p: &Pending, session: &Session) -> Next {
+    async fn issue(
+        &self,
+        ar: &str,
+        p: &Pending,
+        session: &Session,
+        consented: Option<Consented>,
+    ) -> Next {
         let dropped = pending::drop(self.p.eph.as_ref(), ar);
-        match tokio::join!(issue_code(self.p, &p.request, session), dropped).0 {
+        let code = issue_code(self.p, &p.request, session, consented);
+        match tokio::join!(code, dropped).0 {
             Ok(url) => Next::ToClient(url),
             Err(e) if e.is_ours() => Next::Unavailable(e),
             Err(e) => Next::ToClient(error_url_for(self.p, &p.request, &e)),
@@ -254,7 +265,8 @@ impl Interaction<'_> {
         self.advance(ar, p, client, Some(session)).await
     }
 
-    /// The person consented to `scopes`: record it (history first) and go on.
+    /// The person approved the consent page (`approval`, built by `offer::approval` from
+    /// the page they saw): record it (history first) and go on.
     pub async fn consented(
         &self,
         ar: &str,
@@ -262,15 +274,15 @@ impl Interaction<'_> {
         client: &ClientRecord,
         session: (&Session, &AccountRecord),
         ip: Option<&str>,
+        approval: crate::consent::Approval,
     ) -> Next {
-        let scopes = super::claims::consent_scopes(&p.request.scopes, p.request.claims.as_ref());
         let giving = crate::consent::Giving {
             sub: &session.0.sub,
             client_id: &client.client_id,
             ip,
             now: self.p.now(),
         };
-        if let Err(e) = crate::consent::give(self.p.db.as_ref(), &giving, &scopes).await {
+        if let Err(e) = crate::consent::give(self.p.db.as_ref(), &giving, approval).await {
             return Next::Unavailable(e.into());
         }
         p.progress.consented = true;

@@ -45,6 +45,7 @@ fn req(prompt: &[&str]) -> AuthRequest {
         hint_sub: None,
         acr_values: vec![],
         claims: None,
+        purpose: None,
         created_at: 1000,
     }
 }
@@ -86,6 +87,10 @@ fn consent(scopes: &[&str]) -> ConsentRecord {
         client_id: crate::ids::ClientId::parse("c").unwrap(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         granted_at: 0,
+        claims: Some(vec!["name".into()]),
+        asked: ["name", "birthdate", "gender"].map(String::from).to_vec(),
+        purpose: None,
+        receipt_id: Some("r".into()),
     }
 }
 

@@ -10,8 +10,7 @@ use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::ids::{ClientId, Subject};
 use crate::store::{
-    ConsentRecord, ConsentStore, GrantRecord, GrantStore, GrantView, RefreshRef, RefreshUse,
-    StoreResult,
+    Consented, GrantRecord, GrantStore, GrantView, RefreshRef, RefreshUse, StoreResult,
 };
 
 pub(super) type GrantRow = (
@@ -30,10 +29,11 @@ pub(super) type GrantRow = (
     Option<i64>,
     Option<i64>,
     Option<String>,
+    Option<String>,
 );
 
 pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
-     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, rp_sub";
+     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, rp_sub, consented";
 
 pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
     Ok(GrantRecord {
@@ -52,6 +52,11 @@ pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
         revoked_at: r.11,
         refresh_generation: r.12,
         refresh_issued_at: r.13,
+        consented: r
+            .15
+            .map(|c| serde_json::from_str::<Consented>(&c))
+            .transpose()
+            .map_err(|e| crate::store::StoreError::Corrupt(format!("grants.consented: {e}")))?,
     })
 }
 
@@ -85,7 +90,7 @@ impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
              claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, \
-             rp_sub) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)";
+             rp_sub, consented) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
             .bind(g.client_id.as_str())
@@ -102,6 +107,11 @@ impl GrantStore for SqlStore {
             .bind(g.refresh_generation)
             .bind(g.refresh_issued_at)
             .bind(g.rp_sub.as_deref())
+            .bind(
+                g.consented
+                    .as_ref()
+                    .map(|c| serde_json::to_string(c).unwrap_or_default()),
+            )
             .execute(p)
             .await
             .map(|_| ())
@@ -164,44 +174,6 @@ impl GrantStore for SqlStore {
             .execute(p)
             .await
             .map(|r| r.rows_affected())
-            .map_err(db_err))
-    }
-}
-
-#[async_trait]
-impl ConsentStore for SqlStore {
-    async fn consent(&self, sub: &str, client_id: &str) -> StoreResult<Option<ConsentRecord>> {
-        const SQL: &str =
-            "SELECT scopes, granted_at FROM consents WHERE sub = $1 AND client_id = $2";
-        let row = on!(self, |p| sqlx::query_as::<_, (String, i64)>(SQL)
-            .bind(sub)
-            .bind(client_id)
-            .fetch_optional(p)
-            .await
-            .map_err(db_err))?;
-        row.map(|(scopes, granted_at)| {
-            Ok(ConsentRecord {
-                sub: Subject::stored(sub.to_string()),
-                client_id: ClientId::stored(client_id.to_string()),
-                scopes: from_json(&scopes)?,
-                granted_at,
-            })
-        })
-        .transpose()
-    }
-
-    async fn put_consent(&self, c: &ConsentRecord) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO consents (sub, client_id, scopes, granted_at) \
-             VALUES ($1,$2,$3,$4) ON CONFLICT (sub, client_id) \
-             DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at";
-        on_write!(self, |p| sqlx::query(SQL)
-            .bind(c.sub.as_str())
-            .bind(c.client_id.as_str())
-            .bind(to_json(&c.scopes))
-            .bind(c.granted_at)
-            .execute(p)
-            .await
-            .map(|_| ())
             .map_err(db_err))
     }
 }

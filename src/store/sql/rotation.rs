@@ -61,10 +61,10 @@ where
     String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    let account_at = at + 15;
+    let account_at = at + 16;
     let person_at = account_at + 10;
     #[rustfmt::skip]
-    let g: GrantRow = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>, Option<i64>, Option<i64>, Opt));
+    let g: GrantRow = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>, Option<i64>, Option<i64>, Opt, Opt));
     let a = match r.try_get::<Opt, _>(account_at)? {
         None => None,
         #[rustfmt::skip]

@@ -130,9 +130,36 @@ impl Browser {
         Landing::Page(status, resp.text().await.unwrap())
     }
 
+    /// Approve the consent page `body`, ticking the optional claims in `share`.
+    pub async fn approve(&self, at: &Url, body: &str, share: &[&str]) -> Landing {
+        let ar = input_value(body, "ar").unwrap();
+        let csrf = input_value(body, "csrf").unwrap();
+        let shown = input_value(body, "shown").unwrap();
+        let ticks: Vec<String> = share.iter().map(|c| format!("share_{c}")).collect();
+        let mut form = vec![
+            ("ar", ar.as_str()),
+            ("csrf", csrf.as_str()),
+            ("shown", shown.as_str()),
+            ("decision", "approve"),
+        ];
+        form.extend(ticks.iter().map(|t| (t.as_str(), "on")));
+        self.post_form(at, "/consent", &form).await
+    }
+
     /// Open an authorization URL and play the person: sign in if asked, approve consent if
     /// asked, until the provider sends the browser back to the client.
     pub async fn sign_in(&self, url: &str, id_number: &str, password: &str) -> Landing {
+        self.sign_in_sharing(url, id_number, password, &[]).await
+    }
+
+    /// [`Browser::sign_in`], ticking the optional claims in `share` on the consent page.
+    pub async fn sign_in_sharing(
+        &self,
+        url: &str,
+        id_number: &str,
+        password: &str,
+        share: &[&str],
+    ) -> Landing {
         let (mut at, mut status, mut body) = self.go(url).await;
         for _ in 0..5 {
             if at.origin() != Url::parse(url).unwrap().origin() {
@@ -153,14 +180,7 @@ impl Browser {
                 )
                 .await
             } else if body.contains("action=\"/consent\"") {
-                let ar = input_value(&body, "ar").unwrap();
-                let csrf = input_value(&body, "csrf").unwrap();
-                self.post_form(
-                    &at,
-                    "/consent",
-                    &[("ar", &ar), ("csrf", &csrf), ("decision", "approve")],
-                )
-                .await
+                self.approve(&at, &body, share).await
             } else {
                 return Landing::Page(status, body);
             };
