@@ -4,6 +4,9 @@
 //                     the SMS code (read from the development outbox), a password, consent.
 //   JOURNEY=recover — a forgotten password: "Quên mật khẩu?", the SMS code, a new password,
 //                     consent.
+//   JOURNEY=consent — sign in with EIDP_ID_NUMBER and EIDP_PASSWORD; on the consent page check
+//                     the purpose (EIDP_PURPOSE) is stated, that no optional claim is ticked,
+//                     tick EIDP_TICK and leave EIDP_LEAVE unticked, then allow.
 // Prints one JSON line with the callback's code and state; exit 1 on failure.
 //
 // Env: EIDP_AUTHORIZE_URL, EIDP_REDIRECT_URI, EIDP_OUTBOX, EIDP_PHONE (as the outbox addresses
@@ -69,6 +72,21 @@ async function main() {
       await page.fill("#password", env("EIDP_PASSWORD"));
       await page.fill("#password_confirm", env("EIDP_PASSWORD"));
       await submit("form[action='/recover/password'] button[type=submit]");
+    } else if (journey === "consent") {
+      await page.fill("#id_number", env("EIDP_ID_NUMBER"));
+      await page.fill("#password", env("EIDP_PASSWORD"));
+      await submit("form[action='/login'] button[type=submit]");
+      await page.waitForSelector("form[action='/consent']");
+      const purpose = await page.textContent("#purpose");
+      if (!purpose.includes(env("EIDP_PURPOSE"))) throw new Error(`purpose not stated: ${purpose}`);
+      const ticked = await page.$$eval("input[name^='share_']", (xs) => xs.filter((x) => x.checked).map((x) => x.name));
+      if (ticked.length) throw new Error(`optional claims pre-ticked: ${ticked}`);
+      const leave = page.locator(`#share_${env("EIDP_LEAVE")}`);
+      if ((await leave.count()) !== 1) throw new Error(`no optional ${env("EIDP_LEAVE")} on the page`);
+      // The person ticks by the label, as they would.
+      await page.click(`label:has(#share_${env("EIDP_TICK")})`);
+      if (!(await page.isChecked(`#share_${env("EIDP_TICK")}`))) throw new Error("tick did not take");
+      if (await leave.isChecked()) throw new Error(`${env("EIDP_LEAVE")} got ticked`);
     } else {
       throw new Error(`unknown journey ${journey}`);
     }

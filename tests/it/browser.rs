@@ -63,10 +63,36 @@ async fn journey(
     name: &str,
     extra: Vec<(&str, String)>,
 ) -> (serde_json::Value, ClientRecord) {
-    let chromium = chromium().expect("checked by the caller");
     let (c, secret) = s.confidential().await;
+    let tokens = journey_at(s, name, (&c, &secret), &[], extra).await;
+    (decode_payload(tokens["id_token"].as_str().unwrap()), c)
+}
+
+/// A journey to `client` with `params` added to its authorization request; the token response.
+async fn journey_at(
+    s: &TestServer,
+    name: &str,
+    (c, secret): (&ClientRecord, &str),
+    params: &[(&str, &str)],
+    extra: Vec<(&str, String)>,
+) -> serde_json::Value {
+    let chromium = chromium().expect("checked by the caller");
     let (verifier, challenge) = pkce();
-    let url = authorize_url(&s.base, &c.client_id, &challenge, &[("ui_locales", "vi")]);
+    // A `scope` given replaces the usual one (parameters must not repeat).
+    let scope = params.iter().find(|(k, _)| *k == "scope").map(|(_, v)| *v);
+    let mut params: Vec<_> = params
+        .iter()
+        .filter(|(k, _)| *k != "scope")
+        .copied()
+        .collect();
+    params.push(("ui_locales", "vi"));
+    let mut url = authorize_url(&s.base, &c.client_id, &challenge, &params);
+    if let Some(scope) = scope {
+        url = url.replace(
+            "scope=openid+profile",
+            &format!("scope={}", scope.replace(' ', "+")),
+        );
+    }
     let mut env = vec![
         ("JOURNEY", name.to_string()),
         ("EIDP_AUTHORIZE_URL", url),
@@ -82,8 +108,39 @@ async fn journey(
         line["code"].as_str().unwrap()
     ))
     .unwrap();
-    let tokens = redeem(s, &c.client_id, &secret, &cb, &verifier).await;
-    (decode_payload(tokens["id_token"].as_str().unwrap()), c)
+    redeem(s, &c.client_id, secret, &cb, &verifier).await
+}
+
+/// The consent page in Chromium: optional claims start unticked; the person ticks the birth
+/// date, leaves the phone number unticked, and the service gets exactly that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_consents_with_an_optional_claim_left_unticked() {
+    if chromium().is_none() {
+        return;
+    }
+    let s = start_on_localhost().await;
+    let who = s.citizen(133).await;
+    let (portal, secret) = crate::consent::portal_with_purpose(&s).await;
+    let claims = r#"{"id_token":{"phone_number":null,"name":null}}"#;
+    let params = [("scope", "openid profile phone"), ("claims", claims)];
+    let env = vec![
+        ("EIDP_ID_NUMBER", who.id_number.clone()),
+        ("EIDP_PASSWORD", who.password.clone()),
+        ("EIDP_TICK", "birthdate".to_string()),
+        ("EIDP_LEAVE", "phone_number".to_string()),
+        (
+            "EIDP_PURPOSE",
+            "Nộp hồ sơ thủ tục hành chính trực tuyến".to_string(),
+        ),
+    ];
+    let tokens = journey_at(&s, "consent", (&portal, &secret), &params, env).await;
+    let idt = decode_payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(idt["name"], "Trần Thị Bình");
+    assert!(idt.get("phone_number").is_none(), "unticked: {idt}");
+    let info = crate::common::userinfo(&s, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["birthdate"], "1990-03-08", "{info}");
+    assert!(info.get("phone_number").is_none(), "unticked: {info}");
+    assert!(info.get("gender").is_none(), "never ticked: {info}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
