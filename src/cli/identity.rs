@@ -47,6 +47,9 @@ pub enum Officers {
         /// The officer's own personal ID number (an officer never acts on their own account).
         #[arg(long)]
         id_number: String,
+        /// The unit the officer works for, named in identity assurance (never the officer).
+        #[arg(long)]
+        unit: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -254,6 +257,7 @@ pub async fn officers(kek: &Kek, db: &dyn Durable, o: Officers) -> Result<(), St
             name,
             roles,
             id_number,
+            unit,
             json,
         } => {
             if let Some(bad) = roles
@@ -268,6 +272,7 @@ pub async fn officers(kek: &Kek, db: &dyn Durable, o: Officers) -> Result<(), St
                 name,
                 roles,
                 id_number: Some(id.as_str().to_string()),
+                unit: unit.filter(|u| !u.trim().is_empty()),
                 created_at: SystemClock.now(),
             };
             db.insert_officer(&rec).await.map_err(|e| e.to_string())?;

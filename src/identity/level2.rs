@@ -102,6 +102,7 @@ pub async fn verify(
     db.insert_verification(&VerificationRecord {
         id_number: account.id_number.clone(),
         officer_id: by.record.officer_id.clone(),
+        unit: by.record.unit.clone(),
         evidence_ref: check.evidence_ref.clone(),
         chip_authentic: check.chip_authentic,
         biometric_match: check.biometric_match,

@@ -98,6 +98,7 @@ pub fn offered(scopes: &[String], claims_param: Option<&Value>) -> Vec<&'static 
     if scopes.iter().any(|s| s == "eid") {
         extra.extend(["id_number", "eid_level"]);
     }
+    extra.extend(super::verified_claims::named(claims_param));
     for c in extra {
         if !out.contains(&c) {
             out.push(c);
@@ -110,13 +111,14 @@ pub fn offered(scopes: &[String], claims_param: Option<&Value>) -> Vec<&'static 
 /// requested by name. Consent is recorded per scope.
 pub fn consent_scopes(scopes: &[String], claims_param: Option<&Value>) -> Vec<String> {
     let mut out: Vec<String> = scopes.to_vec();
-    for target in ["userinfo", "id_token"] {
-        for c in named(claims_param, target) {
-            if let Some(s) = scope_of(c)
-                && !out.iter().any(|o| o == s)
-            {
-                out.push(s.to_string());
-            }
+    let mut by_name = named(claims_param, "userinfo");
+    by_name.extend(named(claims_param, "id_token"));
+    by_name.extend(super::verified_claims::named(claims_param));
+    for c in by_name {
+        if let Some(s) = scope_of(c)
+            && !out.iter().any(|o| o == s)
+        {
+            out.push(s.to_string());
         }
     }
     out
@@ -163,11 +165,13 @@ pub fn values(
 /// `id_token` members, each an object.
 /// The `claims` parameter without the person claims whose scope is not in `allowed`.
 pub fn within(mut claims_param: Value, allowed: &[String]) -> Value {
+    let keep = |name: &str| scope_of(name).is_none_or(|s| allowed.iter().any(|a| a == s));
     for target in ["userinfo", "id_token"] {
         if let Some(obj) = claims_param.get_mut(target).and_then(Value::as_object_mut) {
-            obj.retain(|name, _| scope_of(name).is_none_or(|s| allowed.iter().any(|a| a == s)));
+            obj.retain(|name, _| keep(name));
         }
     }
+    super::verified_claims::retain(&mut claims_param, &keep);
     claims_param
 }
 

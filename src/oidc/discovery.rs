@@ -31,6 +31,33 @@ pub struct Extra {
     pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
     pub ui_locales_supported: Vec<String>,
     pub claims_locales_supported: Vec<String>,
+    /// OpenID Connect for Identity Assurance 1.0 §9.
+    #[serde(flatten)]
+    pub assurance: Assurance,
+}
+
+/// What `verified_claims` can carry (OIDC4IDA §9): our trust framework, the chip ID card
+/// checked in person, and the claims the check proves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assurance {
+    pub verified_claims_supported: bool,
+    pub trust_frameworks_supported: Vec<String>,
+    pub evidence_supported: Vec<String>,
+    pub documents_supported: Vec<String>,
+    pub documents_check_methods_supported: Vec<String>,
+    pub claims_in_verified_claims_supported: Vec<String>,
+}
+
+fn assurance() -> Assurance {
+    use super::verified_claims as vc;
+    Assurance {
+        verified_claims_supported: true,
+        trust_frameworks_supported: strings(&[vc::TRUST_FRAMEWORK]),
+        evidence_supported: strings(&vc::EVIDENCE),
+        documents_supported: strings(&vc::DOCUMENTS),
+        documents_check_methods_supported: strings(&vc::CHECK_METHODS),
+        claims_in_verified_claims_supported: strings(&vc::CLAIMS),
+    }
 }
 impl AdditionalProviderMetadata for Extra {}
 
@@ -120,6 +147,7 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
         revocation_endpoint_auth_signing_alg_values_supported: assertion_algs,
         ui_locales_supported: strings(&["vi", "en"]),
         claims_locales_supported: strings(&["vi"]),
+        assurance: assurance(),
     };
     let mut v = serde_json::to_value(&base).map_err(|e| e.to_string())?;
     let extra = serde_json::to_value(&extra).map_err(|e| e.to_string())?;

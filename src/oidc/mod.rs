@@ -21,6 +21,7 @@ pub mod refresh_token;
 pub mod subject;
 pub mod tokens;
 pub mod userinfo;
+pub mod verified_claims;
 
 use std::sync::Arc;
 

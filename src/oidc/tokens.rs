@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{OAuthError, Provider, claims, clients};
+use super::{OAuthError, Provider, claims, clients, verified_claims};
 use crate::clock::UnixTime;
 use crate::crypto::{self, jwt};
 use crate::store::{AccountRecord, ClientRecord, GrantRecord, PersonRecord};
@@ -135,8 +135,9 @@ pub async fn id_token(
 
 /// Person claims released for `target` under this grant, read fresh from the register
 /// (`known`: the grant's account and register record when the caller has just read them):
-/// only claims the person consented to, and each release is in their history (names, not
-/// values, and the consent it rests on) before it is handed out.
+/// only claims the person consented to — `verified_claims` (OIDC4IDA) among them — and each
+/// release is in their history (names, not values, and the consent it rests on) before it
+/// is handed out.
 pub async fn person_claims(
     p: &Provider,
     g: &GrantRecord,
@@ -153,17 +154,22 @@ pub async fn person_claims(
     if target == "id_token" && scopes.iter().any(|s| s == "eid") {
         names.extend(["id_number", "eid_level"]);
     }
+    let mut verified = verified_claims::asked(claims_param.as_ref(), target)
+        .map(|a| a.claims)
+        .unwrap_or_default();
     if let Some(c) = &g.consented {
-        names.retain(|n| c.claims.iter().any(|x| x == n));
+        let consented = |n: &&str| c.claims.iter().any(|x| x == n);
+        names.retain(consented);
+        verified.retain(consented);
     }
     let Some(sub) = g.sub.as_deref() else {
         return Ok(Map::new());
     };
-    if names.is_empty() {
+    if names.is_empty() && verified.is_empty() {
         return Ok(Map::new());
     }
-    let values = match known.filter(|(a, _)| a.sub == sub) {
-        Some((account, person)) => claims::values(person, account, &names),
+    let (account, person) = match known.filter(|(a, _)| a.sub == sub) {
+        Some((a, p)) => (a.clone(), p.clone()),
         None => {
             let account =
                 p.db.account_by_sub(sub)
@@ -173,10 +179,19 @@ pub async fn person_claims(
                 p.db.person(&account.id_number)
                     .await?
                     .ok_or_else(|| OAuthError::server_error("account without register record"))?;
-            claims::values(&person, &account, &names)
+            (account, person)
         }
     };
-    disclosed(p, g, sub, target, &values).await?;
+    let mut values = claims::values(&person, &account, &names);
+    let mut asserted = Vec::new();
+    if !verified.is_empty() && account.level >= 2 {
+        let check = p.db.latest_verification(&account.id_number).await?;
+        if let Some(e) = verified_claims::element(&person, &account, check.as_ref(), &verified) {
+            asserted = verified;
+            values.insert("verified_claims".into(), e);
+        }
+    }
+    disclosed(p, g, (sub, target), &values, &asserted).await?;
     Ok(values)
 }
 
@@ -184,9 +199,9 @@ pub async fn person_claims(
 async fn disclosed(
     p: &Provider,
     g: &GrantRecord,
-    sub: &str,
-    target: &str,
+    (sub, target): (&str, &str),
     values: &Map<String, Value>,
+    verified: &[&str],
 ) -> Result<(), OAuthError> {
     if values.is_empty() {
         return Ok(());
@@ -198,7 +213,8 @@ async fn disclosed(
         client_id: Some(g.client_id.to_string()),
         detail: json!({
             "to": target,
-            "claims": values.keys().collect::<Vec<_>>(),
+            "claims": values.keys().filter(|k| *k != "verified_claims").collect::<Vec<_>>(),
+            "verified_claims": verified,
             "grant": g.id,
             "consent": g.consented.as_ref().map(|c| &c.receipt),
         }),

@@ -73,6 +73,9 @@ pub trait OfficerStore: Send + Sync {
     async fn insert_officer(&self, o: &OfficerRecord) -> StoreResult<()>;
     async fn officer(&self, officer_id: &str) -> StoreResult<Option<OfficerRecord>>;
     async fn insert_verification(&self, v: &VerificationRecord) -> StoreResult<()>;
+    /// The latest in-person check that passed (chip authentic and biometrics matched).
+    async fn latest_verification(&self, id_number: &str)
+    -> StoreResult<Option<VerificationRecord>>;
 }
 
 /// Second factors: a TOTP secret (sealed) with the last accepted step, and recovery codes.

@@ -50,6 +50,9 @@ pub struct OfficerRecord {
     pub roles: Vec<String>,
     /// The officer's own personal ID number: an officer never acts on their own account.
     pub id_number: Option<String>,
+    /// The unit the officer works for (a police ward office, a one-stop shop): named in the
+    /// identity assurance a relying party receives, where the officer's own data never is.
+    pub unit: Option<String>,
     pub created_at: UnixTime,
 }
 
@@ -58,6 +61,8 @@ pub struct OfficerRecord {
 pub struct VerificationRecord {
     pub id_number: String,
     pub officer_id: String,
+    /// The officer's unit when the check was made.
+    pub unit: Option<String>,
     pub evidence_ref: String,
     pub chip_authentic: bool,
     pub biometric_match: bool,
@@ -145,6 +150,25 @@ pub struct AccountRecord {
     pub session_epoch: i64,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
+}
+
+#[cfg(test)]
+impl AccountRecord {
+    /// An active account at `level`, for unit tests.
+    pub(crate) fn sample(level: i64) -> AccountRecord {
+        AccountRecord {
+            sub: Subject::parse("u").unwrap_or_else(|_| unreachable!()),
+            id_number: "079190000001".into(),
+            password_hash: String::new(),
+            level,
+            state: AccountState::Active,
+            lock_reason: None,
+            lock_note: None,
+            session_epoch: 0,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
 }
 
 /// What kind of party a client is (DOMAIN.md): its kind sets the ceiling of what it may

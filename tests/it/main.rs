@@ -25,3 +25,4 @@ mod relying_parties;
 mod security;
 mod store_contract;
 mod token_clients;
+mod verified_claims;

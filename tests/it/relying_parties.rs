@@ -223,12 +223,7 @@ async fn a_sector_identifier_document_is_fetched_and_must_list_every_redirect_ur
 #[tokio::test]
 async fn discovery_advertises_pairwise_and_public() {
     let s = TestServer::start().await;
-    let meta: serde_json::Value = reqwest::get(s.url("/.well-known/openid-configuration"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = crate::common::discovery(&s).await;
     let types = meta["subject_types_supported"].as_array().unwrap();
     assert!(types.contains(&"pairwise".into()) && types.contains(&"public".into()));
 }

@@ -235,6 +235,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
     assert_eq!(db.grant("gcc").await.unwrap(), Some(no_refresh));
 
     consents(&db).await;
+    verifications(&db).await;
 
     // Two nodes spending one refresh token at once: one wins, the other is a replay.
     db.insert_grant(&grant("g2")).await.unwrap();
@@ -545,5 +546,30 @@ async fn consents(db: &SqlStore) {
             .unwrap()
             .iter()
             .all(|r| r.withdrawn_at == Some(50))
+    );
+}
+
+/// In-person checks: the latest that passed is the one identity assurance describes.
+async fn verifications(db: &SqlStore) {
+    let check = |at: i64, passed: bool, unit: Option<&str>| eidp::store::VerificationRecord {
+        id_number: "079190999001".into(),
+        officer_id: "cb-1".into(),
+        unit: unit.map(String::from),
+        evidence_ref: format!("HS-{at}"),
+        chip_authentic: true,
+        biometric_match: passed,
+        verified_at: at,
+    };
+    assert_eq!(db.latest_verification("079190999001").await.unwrap(), None);
+    db.insert_verification(&check(10, true, Some("Công an phường Hàng Bài")))
+        .await
+        .unwrap();
+    db.insert_verification(&check(20, false, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.latest_verification("079190999001").await.unwrap(),
+        Some(check(10, true, Some("Công an phường Hàng Bài"))),
+        "a failed check later does not replace the passed one"
     );
 }

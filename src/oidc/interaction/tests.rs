@@ -67,18 +67,7 @@ fn session(auth_time: i64, acr: Acr) -> Session {
 }
 
 fn account(level: i64) -> AccountRecord {
-    AccountRecord {
-        sub: crate::ids::Subject::parse("u").unwrap(),
-        level,
-        state: crate::store::AccountState::Active,
-        id_number: "079190000001".into(),
-        password_hash: String::new(),
-        lock_reason: None,
-        lock_note: None,
-        session_epoch: 0,
-        created_at: 0,
-        updated_at: 0,
-    }
+    AccountRecord::sample(level)
 }
 
 fn consent(scopes: &[&str]) -> ConsentRecord {

@@ -120,6 +120,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "officer credentials", include_str!("../migrations/sqlite/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/sqlite/0009_client_policy.sql")),
     (10, "consent receipts", include_str!("../migrations/sqlite/0010_consent_receipts.sql")),
+    (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -133,6 +134,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "officer credentials", include_str!("../migrations/postgres/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/postgres/0009_client_policy.sql")),
     (10, "consent receipts", include_str!("../migrations/postgres/0010_consent_receipts.sql")),
+    (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

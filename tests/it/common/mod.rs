@@ -384,6 +384,16 @@ pub async fn userinfo(s: &TestServer, access_token: &str) -> serde_json::Value {
         .unwrap()
 }
 
+/// The provider's discovery document.
+pub async fn discovery(s: &TestServer) -> serde_json::Value {
+    reqwest::get(s.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The phone the test citizens have on record, as the outbox addresses it.
 pub const PHONE: &str = "+84987654321";
 
@@ -450,6 +460,8 @@ pub async fn officer(s: &TestServer, id: &str, role: &str, id_number: &str) -> S
             role,
             "--id-number",
             id_number,
+            "--unit",
+            "Công an phường Hàng Bài",
             "--json",
         ],
         None,
