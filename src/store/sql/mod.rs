@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod backchannel;
 mod batcher;
 mod clients;
 mod grants;
@@ -118,6 +119,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "audit chain", include_str!("../migrations/sqlite/0007_audit_chain.sql")),
     (8, "officer credentials", include_str!("../migrations/sqlite/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/sqlite/0009_client_policy.sql")),
+    (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -130,6 +132,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "audit chain", include_str!("../migrations/postgres/0007_audit_chain.sql")),
     (8, "officer credentials", include_str!("../migrations/postgres/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/postgres/0009_client_policy.sql")),
+    (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more
