@@ -194,6 +194,28 @@ impl crate::oidc::client_auth::Fetcher for HttpFetcher {
     }
 }
 
+/// Back-channel logout tokens (OIDC Back-Channel Logout 1.0 §2.5) over the same client: no
+/// redirect is followed (a 3xx is a failed attempt), the body of the answer is not read.
+#[async_trait::async_trait]
+impl crate::oidc::backchannel::delivery::Transport for HttpFetcher {
+    async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<u16, String> {
+        let resp = self
+            .0
+            .post(uri)
+            .form(form)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(resp.status().as_u16())
+    }
+}
+
 /// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let p = app.provider.clone();
@@ -218,8 +240,20 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
             if let Err(e) = prune.db.prune_audit(before).await {
                 tracing::warn!(error = %e, "audit retention pass failed");
             }
+            // Delivered back-channel logouts are kept a week for support questions.
+            let delivered_before = prune.now() - 7 * 24 * 3600;
+            if let Err(e) = prune.db.prune_delivered_logouts(delivered_before).await {
+                tracing::warn!(error = %e, "back-channel logout retention pass failed");
+            }
         }
     });
+    // Every node delivers back-channel logouts; the queue's claims keep them from colliding.
+    let transport: Arc<dyn crate::oidc::backchannel::delivery::Transport> =
+        Arc::new(HttpFetcher(http_client().map_err(std::io::Error::other)?));
+    let logouts = tokio::spawn(crate::oidc::backchannel::delivery::run(
+        app.provider.clone(),
+        transport,
+    ));
     let metrics = match &app.provider.cfg.metrics_listen {
         Some(addr) => {
             let l = tokio::net::TcpListener::bind(addr).await?;
@@ -238,6 +272,7 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
         .await;
     reload.abort();
     retention.abort();
+    logouts.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -3,7 +3,7 @@
 //! The dependency rule (arrows point down only; nothing depends on `http`):
 //!
 //! ```text
-//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp
+//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp, backchannel
 //!      → crypto, notify → store → config, metrics, clock, ids
 //! ```
 //!
@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod backchannel;
 pub mod authn;
 pub mod bootstrap;
 pub mod cli;
