@@ -216,12 +216,25 @@ impl crate::oidc::backchannel::delivery::Transport for HttpFetcher {
     }
 }
 
+/// The background tasks of one `serve`: they end with it, however it ends (a shutdown, an
+/// error, or the serving task itself aborted, as tests do to stop a node).
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 /// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let mut background = Background(Vec::new());
     let p = app.provider.clone();
     let every = Duration::from_secs(p.cfg.key_reload_secs.max(1));
     // Keys rotated on any node reach this one within the interval, without a restart.
-    let reload = tokio::spawn(async move {
+    background.0.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
@@ -229,10 +242,10 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
                 tracing::warn!(error = %e, "key reload failed");
             }
         }
-    });
+    }));
     let prune = app.provider.clone();
     // Usage history is kept five years, then dropped.
-    let retention = tokio::spawn(async move {
+    background.0.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
         loop {
             tick.tick().await;
@@ -246,36 +259,30 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
                 tracing::warn!(error = %e, "back-channel logout retention pass failed");
             }
         }
-    });
+    }));
     // Every node delivers back-channel logouts; the queue's claims keep them from colliding.
     let transport: Arc<dyn crate::oidc::backchannel::delivery::Transport> =
         Arc::new(HttpFetcher(http_client().map_err(std::io::Error::other)?));
-    let logouts = tokio::spawn(crate::oidc::backchannel::delivery::run(
-        app.provider.clone(),
-        transport,
-    ));
-    let metrics = match &app.provider.cfg.metrics_listen {
-        Some(addr) => {
-            let l = tokio::net::TcpListener::bind(addr).await?;
-            tracing::info!(%addr, "metrics on their own address");
-            Some(tokio::spawn(async move {
-                let _ = axum::serve(l, http::metrics_router()).await;
-            }))
-        }
-        None => None,
-    };
+    background
+        .0
+        .push(tokio::spawn(crate::oidc::backchannel::delivery::run(
+            app.provider.clone(),
+            transport,
+        )));
+    if let Some(addr) = &app.provider.cfg.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "metrics on their own address");
+        background.0.push(tokio::spawn(async move {
+            let _ = axum::serve(l, http::metrics_router()).await;
+        }));
+    }
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    reload.abort();
-    retention.abort();
-    logouts.abort();
-    if let Some(m) = metrics {
-        m.abort();
-    }
+    drop(background);
     result
 }
 

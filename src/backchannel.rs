@@ -58,7 +58,9 @@ pub async fn for_client(
     client_id: &ClientId,
     now: UnixTime,
 ) -> StoreResult<usize> {
-    let grants = db.live_grants_of(sub, None, Some(client_id.as_str()), now).await?;
+    let grants = db
+        .live_grants_of(sub, None, Some(client_id.as_str()), now)
+        .await?;
     queue(db, sub, &grants, now).await
 }
 

@@ -245,8 +245,16 @@ fn backchannel_from_env(
     }
     number(env, "EIDP_BACKCHANNEL_POLL_MILLIS", &mut b.poll_millis)?;
     number(env, "EIDP_BACKCHANNEL_TIMEOUT_SECS", &mut b.timeout_secs)?;
-    number(env, "EIDP_BACKCHANNEL_BACKOFF_BASE_SECS", &mut b.backoff_base_secs)?;
-    number(env, "EIDP_BACKCHANNEL_BACKOFF_CAP_SECS", &mut b.backoff_cap_secs)?;
+    number(
+        env,
+        "EIDP_BACKCHANNEL_BACKOFF_BASE_SECS",
+        &mut b.backoff_base_secs,
+    )?;
+    number(
+        env,
+        "EIDP_BACKCHANNEL_BACKOFF_CAP_SECS",
+        &mut b.backoff_cap_secs,
+    )?;
     number(env, "EIDP_BACKCHANNEL_MAX_ATTEMPTS", &mut b.max_attempts)
 }
 
@@ -508,7 +516,12 @@ mod tests {
         .unwrap();
         let b = &cfg.backchannel;
         assert_eq!(
-            (b.backoff_base_secs, b.backoff_cap_secs, b.max_attempts, b.poll_millis),
+            (
+                b.backoff_base_secs,
+                b.backoff_cap_secs,
+                b.max_attempts,
+                b.poll_millis
+            ),
             (1, 4, 3, 100)
         );
         assert_eq!(b.timeout_secs, 5, "the default stays");

@@ -12,8 +12,8 @@
 
 pub mod app;
 pub mod audit;
-pub mod backchannel;
 pub mod authn;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod cli;
 pub mod clock;

@@ -287,7 +287,11 @@ pub async fn backchannel_logouts(
         }
     };
     let Ok(limit) = q.limit.as_deref().unwrap_or("100").parse::<i64>() else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request", "limit: a number");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "limit: a number",
+        );
     };
     match backchannel::list(s.p.db.as_ref(), failed_only, limit).await {
         Ok(rows) => answer(StatusCode::OK, json!({ "deliveries": rows })),

@@ -73,7 +73,12 @@ pub fn outcome(
         // cache has not seen a rotated-in key yet; the next attempt carries a fresh token.
         Answer::Status(s) => (Some(i64::from(s)), format!("answered HTTP {s}")),
         Answer::Unreachable(e) => (None, e),
-        Answer::Pointless(e) => return DeliveryOutcome::GaveUp { status: None, error: e },
+        Answer::Pointless(e) => {
+            return DeliveryOutcome::GaveUp {
+                status: None,
+                error: e,
+            };
+        }
     };
     if attempts >= cfg.max_attempts {
         DeliveryOutcome::GaveUp { status, error }
@@ -107,7 +112,9 @@ pub async fn run_once(
     let claim = crypto::random_id().map_err(|e| StoreError::Other(e.to_string()))?;
     let now = p.now();
     let timeout = i64::try_from(p.cfg.backchannel.timeout_secs).unwrap_or(i64::MAX / 2);
-    let lease_until = now.saturating_add(timeout).saturating_add(LEASE_MARGIN_SECS);
+    let lease_until = now
+        .saturating_add(timeout)
+        .saturating_add(LEASE_MARGIN_SECS);
     let due = p.db.claim_logouts(now, lease_until, &claim, BATCH).await?;
     let count = due.len();
     let mut attempts = tokio::task::JoinSet::new();
@@ -201,10 +208,7 @@ mod tests {
     #[test]
     fn the_wait_doubles_from_the_base_up_to_the_cap() {
         let waits: Vec<i64> = (1..=10).map(|n| backoff(&cfg(), n)).collect();
-        assert_eq!(
-            waits,
-            [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]
-        );
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
         assert_eq!(backoff(&cfg(), 0), 30, "never less than the base");
         assert_eq!(backoff(&cfg(), i64::MAX), 3600, "no overflow far out");
         let small = config::Backchannel {

@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::oidc::{Provider, clients};
 use crate::clock::UnixTime;
 use crate::crypto::{self, CryptoError, jwt};
+use crate::oidc::{Provider, clients};
 use crate::store::{ClientRecord, LogoutDelivery};
 
 /// The JWT `typ` header value (§2.4).
@@ -60,7 +60,13 @@ pub fn sign(
     now: UnixTime,
 ) -> Result<String, CryptoError> {
     let c = claims(p.issuer(), d, crypto::random_id()?, now);
-    jwt::sign(&p.keys.current(), clients::id_token_alg(client), TYP, &c, now)
+    jwt::sign(
+        &p.keys.current(),
+        clients::id_token_alg(client),
+        TYP,
+        &c,
+        now,
+    )
 }
 
 #[cfg(test)]
@@ -100,7 +106,10 @@ mod tests {
         assert_eq!(v["aud"], "bank");
         assert_eq!(v["sub"], "pairwise-1", "the sub the client knows");
         assert_eq!(v["sid"], "s-1");
-        assert_eq!((v["iat"].as_i64(), v["exp"].as_i64()), (Some(1000), Some(1120)));
+        assert_eq!(
+            (v["iat"].as_i64(), v["exp"].as_i64()),
+            (Some(1000), Some(1120))
+        );
         assert_eq!(v["events"], json!({EVENT: {}}));
         assert!(v.get("nonce").is_none(), "§2.4: nonce is prohibited");
     }

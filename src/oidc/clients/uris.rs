@@ -62,13 +62,19 @@ mod tests {
     fn backchannel_logout_uri_rules() {
         let ok = |u: &str| check_backchannel_logout_uri(u).is_ok();
         assert!(ok("https://bank.vn/oidc/backchannel"));
-        assert!(ok("https://bank.vn:8443/bcl?tenant=1"), "port and query may be there");
+        assert!(
+            ok("https://bank.vn:8443/bcl?tenant=1"),
+            "port and query may be there"
+        );
         assert!(ok("http://127.0.0.1:9000/bcl"));
         assert!(ok("http://localhost/bcl"));
         assert!(!ok("http://bank.vn/bcl"), "plain http off loopback");
         assert!(!ok("https://bank.vn/bcl#frag"));
         assert!(!ok("/relative/bcl"));
-        assert!(!ok("vn.bank.app:/bcl"), "no app schemes: the provider POSTs here");
+        assert!(
+            !ok("vn.bank.app:/bcl"),
+            "no app schemes: the provider POSTs here"
+        );
         assert!(!ok("ftp://bank.vn/bcl"));
     }
 }

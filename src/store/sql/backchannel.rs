@@ -7,9 +7,7 @@ use sqlx::AssertSqlSafe;
 use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::ids::{ClientId, Subject};
-use crate::store::{
-    DeliveryFilter, DeliveryOutcome, LogoutDelivery, LogoutQueue, StoreResult,
-};
+use crate::store::{DeliveryFilter, DeliveryOutcome, LogoutDelivery, LogoutQueue, StoreResult};
 
 type Row = (
     String,

@@ -186,7 +186,7 @@ impl GrantStore for SqlStore {
                 sql.push_str(&format!(" AND {column} = ${n}"));
             }
         }
-        sql.push_str(" ORDER BY created_at");
+        sql.push_str(" ORDER BY created_at, id");
         let rows = on!(self, |p| {
             let mut q = sqlx::query_as::<_, GrantRow>(AssertSqlSafe(sql.as_str()))
                 .bind(sub)
