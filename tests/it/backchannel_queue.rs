@@ -145,6 +145,59 @@ async fn a_restart_loses_no_delivery() {
     verify(&second, &token, &c.client_id, &idt).await;
 }
 
+/// A security record never fails open: when the logouts cannot be queued, the sign-out and the
+/// lock are not made (the person and the officer are asked to try again).
+#[tokio::test]
+async fn a_sign_out_or_lock_whose_logouts_cannot_be_queued_is_not_made() {
+    let s = TestServer::start_with(Options {
+        configure: Some(patient),
+        ..Default::default()
+    })
+    .await;
+    let mut rp = rp(0, 200).await;
+    let who = s.citizen(513).await;
+    let (c, secret) = bcl_client(&s, &rp.uri).await;
+    let b = Browser::new();
+    let (raw, idt) = signed_in(&s, &b, &who, &c, &secret).await;
+    let admin = common::officer(&s, "AD-BCL2", "admin", "001090000039").await;
+    let pool = sqlx::SqlitePool::connect(&s.database_url).await.unwrap();
+    let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
+    let off = rename("backchannel_logouts", "backchannel_logouts_off");
+    sqlx::query(sqlx::AssertSqlSafe(off))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let hint = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+    let (_, status, _) = b.go(&s.url(&format!("/logout?id_token_hint={hint}"))).await;
+    assert_eq!(status, 503, "try later");
+    let (_, _, page) = b.go(&s.url("/account")).await;
+    assert!(!page.contains("name=\"next\""), "still signed in");
+    let lock = || {
+        reqwest::Client::new()
+            .post(s.url(&format!("/admin/v1/accounts/{}/lock", who.id_number)))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"reason": "terms_violation", "note": "Quyết định 8"}))
+            .send()
+    };
+    assert_eq!(lock().await.unwrap().status(), 503);
+    let account = s
+        .provider
+        .db
+        .account_by_sub(&who.sub)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.state, AccountState::Active, "not locked");
+    let on = rename("backchannel_logouts_off", "backchannel_logouts");
+    sqlx::query(sqlx::AssertSqlSafe(on))
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(lock().await.unwrap().status(), 200);
+    let token = next_token(&mut rp, 10).await;
+    verify(&s, &token, &c.client_id, &idt).await;
+}
+
 fn delivery(id: &str, due: i64) -> LogoutDelivery {
     LogoutDelivery {
         id: id.into(),
