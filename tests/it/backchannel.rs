@@ -290,3 +290,44 @@ async fn locking_an_account_and_changing_its_password_tell_every_relying_party()
     let token = next_token(&mut rp, 10).await;
     verify(&s, &token, &c.client_id, &idt).await;
 }
+
+/// Two nodes on one PostgreSQL, both running the delivery worker: a sign-out on one reaches
+/// the relying party exactly once.
+#[tokio::test]
+async fn two_nodes_deliver_a_logout_once() {
+    let Some(db) = crate::common::services::fresh_postgres().await else {
+        return crate::common::services::skip("two_nodes_deliver_a_logout_once");
+    };
+    let a = TestServer::start_with(Options {
+        configure: Some(fast),
+        database_url: Some(db.clone()),
+        ..Default::default()
+    })
+    .await;
+    // The same database and keys: the second node of the deployment.
+    let b = TestServer::start_with(Options {
+        configure: Some(fast),
+        database_url: Some(db),
+        dir: Some(a.dir()),
+        ..Default::default()
+    })
+    .await;
+    let mut rp = rp(0, 200).await;
+    let who = a.citizen(506).await;
+    let (c, secret) = bcl_client(&a, &rp.uri).await;
+    let browser = Browser::new();
+    let (raw, idt) = signed_in(&a, &browser, &who, &c, &secret).await;
+    let hint = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+    let (_, status, _) = browser
+        .go(&a.url(&format!("/logout?id_token_hint={hint}")))
+        .await;
+    assert_eq!(status, 200);
+    let token = next_token(&mut rp, 10).await;
+    // Either node may have signed it (each test node has its own issuer URL; a deployment
+    // has one).
+    let claims = decode_payload(&token);
+    assert_eq!((&claims["sub"], &claims["sid"]), (&idt["sub"], &idt["sid"]));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rp.hits.load(Ordering::SeqCst), 1, "delivered once");
+    drop(b);
+}
