@@ -179,14 +179,12 @@ impl From<LogoutDelivery> for Listed {
     }
 }
 
-/// Deliveries for the admin listing (CLI and admin API): failed only, or everything that has
-/// not arrived (`failed_only == false`).
-pub async fn list(db: &dyn Durable, failed_only: bool, limit: i64) -> StoreResult<Vec<Listed>> {
-    let filter = if failed_only {
-        DeliveryFilter::Failed
-    } else {
-        DeliveryFilter::Undelivered
-    };
+/// Deliveries for the admin listing (CLI and admin API), at most `limit` (1–1000).
+pub async fn list(
+    db: &dyn Durable,
+    filter: DeliveryFilter,
+    limit: i64,
+) -> StoreResult<Vec<Listed>> {
     let rows = db.logouts(filter, limit.clamp(1, 1000)).await?;
     Ok(rows.into_iter().map(Listed::from).collect())
 }

@@ -5,15 +5,18 @@ use clap::Subcommand;
 use serde_json::json;
 
 use crate::backchannel;
-use crate::store::Durable;
+use crate::store::{DeliveryFilter, Durable};
 
 #[derive(Subcommand)]
 pub enum Backchannel {
     /// Deliveries still pending (with their next attempt) and those given up, newest first.
     List {
         /// Only those given up after the last allowed attempt.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pending")]
         failed: bool,
+        /// Only those still to be delivered.
+        #[arg(long)]
+        pending: bool,
         #[arg(long, default_value_t = 100)]
         limit: i64,
         /// One JSON document instead of a table.
@@ -25,10 +28,16 @@ pub enum Backchannel {
 pub async fn run(db: &dyn Durable, cmd: Backchannel) -> Result<(), String> {
     let Backchannel::List {
         failed,
+        pending,
         limit,
         json,
     } = cmd;
-    let rows = backchannel::list(db, failed, limit)
+    let filter = match (failed, pending) {
+        (true, _) => DeliveryFilter::Failed,
+        (false, true) => DeliveryFilter::Pending,
+        (false, false) => DeliveryFilter::Undelivered,
+    };
+    let rows = backchannel::list(db, filter, limit)
         .await
         .map_err(|e| e.to_string())?;
     if json {

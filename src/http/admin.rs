@@ -22,7 +22,7 @@ use crate::identity::level2::{self, InPersonCheck, Officer, ROLE_ADMIN};
 use crate::identity::lifecycle::{self, Actor, LockReason};
 use crate::oidc::userinfo::check_access_token;
 use crate::oidc::{OAuthError, split_spaces};
-use crate::store::OfficerRecord;
+use crate::store::{DeliveryFilter, OfficerRecord};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +35,7 @@ pub struct VerifyBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// `failed` (given up only) or `undelivered` (the default: pending and failed).
+    /// `undelivered` (the default: pending and failed), `pending` or `failed`.
     state: Option<String>,
     limit: Option<String>,
 }
@@ -278,11 +278,12 @@ pub async fn backchannel_logouts(
         Ok(q) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
     };
-    let failed_only = match q.state.as_deref() {
-        None | Some("undelivered") => false,
-        Some("failed") => true,
+    let filter = match q.state.as_deref() {
+        None | Some("undelivered") => DeliveryFilter::Undelivered,
+        Some("pending") => DeliveryFilter::Pending,
+        Some("failed") => DeliveryFilter::Failed,
         Some(_) => {
-            let why = "state: failed or undelivered";
+            let why = "state: undelivered, pending or failed";
             return error(StatusCode::BAD_REQUEST, "invalid_request", why);
         }
     };
@@ -293,7 +294,7 @@ pub async fn backchannel_logouts(
             "limit: a number",
         );
     };
-    match backchannel::list(s.p.db.as_ref(), failed_only, limit).await {
+    match backchannel::list(s.p.db.as_ref(), filter, limit).await {
         Ok(rows) => answer(StatusCode::OK, json!({ "deliveries": rows })),
         Err(e) => identity_error(e.into()),
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use eidp::config::Config;
 use eidp::oidc::clients::NewClient;
-use eidp::store::ClientRecord;
+use eidp::store::{ClientRecord, DeliveryFilter};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -181,7 +181,7 @@ async fn signing_out_tells_the_relying_party_with_a_token_it_can_verify() {
     // The outcome is kept just after the answer.
     let mut left = Vec::new();
     for _ in 0..50 {
-        left = eidp::backchannel::list(s.provider.db.as_ref(), false, 10)
+        left = eidp::backchannel::list(s.provider.db.as_ref(), DeliveryFilter::Undelivered, 10)
             .await
             .unwrap();
         if left.is_empty() {
