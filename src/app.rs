@@ -194,12 +194,47 @@ impl crate::oidc::client_auth::Fetcher for HttpFetcher {
     }
 }
 
+/// Back-channel logout tokens (OIDC Back-Channel Logout 1.0 §2.5) over the same client: no
+/// redirect is followed (a 3xx is a failed attempt), the body of the answer is not read.
+#[async_trait::async_trait]
+impl crate::oidc::backchannel::delivery::Transport for HttpFetcher {
+    async fn post_form(
+        &self,
+        uri: &str,
+        form: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<u16, String> {
+        let resp = self
+            .0
+            .post(uri)
+            .form(form)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(resp.status().as_u16())
+    }
+}
+
+/// The background tasks of one `serve`: they end with it, however it ends (a shutdown, an
+/// error, or the serving task itself aborted, as tests do to stop a node).
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
 /// Serve until Ctrl-C or SIGTERM; in-flight requests finish first.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let mut background = Background(Vec::new());
     let p = app.provider.clone();
     let every = Duration::from_secs(p.cfg.key_reload_secs.max(1));
     // Keys rotated on any node reach this one within the interval, without a restart.
-    let reload = tokio::spawn(async move {
+    background.0.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
@@ -207,10 +242,10 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
                 tracing::warn!(error = %e, "key reload failed");
             }
         }
-    });
+    }));
     let prune = app.provider.clone();
     // Usage history is kept five years, then dropped.
-    let retention = tokio::spawn(async move {
+    background.0.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
         loop {
             tick.tick().await;
@@ -218,29 +253,36 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
             if let Err(e) = prune.db.prune_audit(before).await {
                 tracing::warn!(error = %e, "audit retention pass failed");
             }
+            // Delivered back-channel logouts are kept a week for support questions.
+            let delivered_before = prune.now() - 7 * 24 * 3600;
+            if let Err(e) = prune.db.prune_delivered_logouts(delivered_before).await {
+                tracing::warn!(error = %e, "back-channel logout retention pass failed");
+            }
         }
-    });
-    let metrics = match &app.provider.cfg.metrics_listen {
-        Some(addr) => {
-            let l = tokio::net::TcpListener::bind(addr).await?;
-            tracing::info!(%addr, "metrics on their own address");
-            Some(tokio::spawn(async move {
-                let _ = axum::serve(l, http::metrics_router()).await;
-            }))
-        }
-        None => None,
-    };
+    }));
+    // Every node delivers back-channel logouts; the queue's claims keep them from colliding.
+    let transport: Arc<dyn crate::oidc::backchannel::delivery::Transport> =
+        Arc::new(HttpFetcher(http_client().map_err(std::io::Error::other)?));
+    background
+        .0
+        .push(tokio::spawn(crate::oidc::backchannel::delivery::run(
+            app.provider.clone(),
+            transport,
+        )));
+    if let Some(addr) = &app.provider.cfg.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "metrics on their own address");
+        background.0.push(tokio::spawn(async move {
+            let _ = axum::serve(l, http::metrics_router()).await;
+        }));
+    }
     let service = app
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    reload.abort();
-    retention.abort();
-    if let Some(m) = metrics {
-        m.abort();
-    }
+    drop(background);
     result
 }
 

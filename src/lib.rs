@@ -3,7 +3,7 @@
 //! The dependency rule (arrows point down only; nothing depends on `http`):
 //!
 //! ```text
-//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp
+//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp, backchannel
 //!      → crypto, notify → store → config, metrics, clock, ids
 //! ```
 //!
@@ -13,6 +13,7 @@
 pub mod app;
 pub mod audit;
 pub mod authn;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod cli;
 pub mod clock;

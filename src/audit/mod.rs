@@ -38,12 +38,16 @@ pub mod actions {
     pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
     /// Claims released to a service (names, never values), and the consent they rest on.
     pub const DISCLOSURE: &str = "disclosure";
+    /// A back-channel logout was given up after its last allowed attempt: the relying party
+    /// may still hold a session for the person.
+    pub const BACKCHANNEL_LOGOUT_FAILED: &str = "backchannel_logout_failed";
 }
 
 /// What happened, before it gets its place in the chain.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
-    /// `sub` of a person, `officer:ID`, `client:ID`, `register`, `cli`, or `anonymous`.
+    /// `sub` of a person, `officer:ID`, `client:ID`, `register`, `cli`, `anonymous`, or
+    /// `eidp` (the provider itself, e.g. giving up a back-channel logout).
     pub actor: String,
     pub action: &'static str,
     pub subject: Option<String>,

@@ -8,6 +8,7 @@
 use super::changes::{self, Change, Notifier, Origin};
 use super::reauth::{self, Requirement};
 use super::{AuthnError, Session, factors, inventory, password, session};
+use crate::backchannel;
 use crate::clock::UnixTime;
 use crate::crypto::Kek;
 use crate::identity::password_policy;
@@ -133,7 +134,8 @@ impl Manage<'_> {
     }
 
     /// A new password. Every other session ends and every grant is revoked (their tokens
-    /// die); `sess` goes on under the new epoch with a new cookie replacing `cookie`.
+    /// die), and relying parties with back-channel logout are told; `sess` goes on under the
+    /// new epoch with a new cookie replacing `cookie`.
     pub async fn change_password(
         &self,
         sess: &Session,
@@ -156,6 +158,8 @@ impl Manage<'_> {
         let (db, now) = (self.db, self.now);
         let epoch = self
             .apply(account, Change::PasswordChanged, async {
+                // Relying parties are told before the grants that name them are revoked.
+                backchannel::for_account(db, &account.sub, now).await?;
                 let epoch = db.set_password(&account.sub, &hash, now).await?;
                 db.revoke_grants_of(&account.sub, now).await?;
                 Ok(epoch)
@@ -310,8 +314,14 @@ impl Manage<'_> {
             .await
     }
 
-    /// End one of the account's sessions by its public id.
+    /// End one of the account's sessions by its public id; the relying parties signed in
+    /// through it are told (back-channel logout) first.
     pub async fn end_session(&self, account: &AccountRecord, sid: &str) -> Result<(), ManageError> {
+        let live = session::of(self.eph, &account.sub, self.now).await?;
+        if !live.iter().any(|(_, s)| s.sid == sid) {
+            return Err(ManageError::NotFound);
+        }
+        backchannel::for_session(self.db, &account.sub, sid, self.now).await?;
         match session::end_sid(self.eph, &account.sub, sid, self.now).await? {
             true => Ok(()),
             false => Err(ManageError::NotFound),

@@ -231,6 +231,8 @@ impl Recovery<'_> {
             Change::PasswordChanged,
             &origin,
             async {
+                // Relying parties are told before the grants that name them are revoked.
+                crate::backchannel::for_account(db, &account.sub, self.now).await?;
                 let epoch = db.set_password(&account.sub, &hash, self.now).await?;
                 db.revoke_grants_of(&account.sub, self.now).await?;
                 Ok(epoch)

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::oidc::clients::{self, NewClient};
 use crate::store::{Durable, SubjectType};
 
+mod backchannel;
 mod identity;
 
 #[derive(Parser)]
@@ -74,6 +75,11 @@ enum Admin {
     Audit {
         #[command(subcommand)]
         cmd: identity::Audit,
+    },
+    /// Back-channel logouts to relying parties that did not arrive.
+    Backchannel {
+        #[command(subcommand)]
+        cmd: backchannel::Backchannel,
     },
 }
 
@@ -191,6 +197,9 @@ struct CreateClient {
     /// OpenID Connect Back-Channel Logout 1.0 endpoint of the client.
     #[arg(long)]
     backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its logout tokens (they always carry it when known).
+    #[arg(long)]
+    backchannel_logout_session_required: bool,
     /// Comma-separated: authorization_code,refresh_token,client_credentials
     #[arg(long, value_delimiter = ',')]
     grant_types: Option<Vec<String>>,
@@ -297,6 +306,7 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
             identity::officers(&kek, db.as_ref(), cmd).await
         }
         Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
+        Admin::Backchannel { cmd } => backchannel::run(db.as_ref(), cmd).await,
         Admin::Clients {
             cmd: Clients::Create(c),
         } => create_client(&cfg, db.as_ref(), *c).await,
@@ -382,7 +392,7 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
             None => Vec::new(),
         },
         backchannel_logout_uri: c.backchannel_logout_uri,
-        backchannel_logout_session_required: false,
+        backchannel_logout_session_required: c.backchannel_logout_session_required,
     };
     let fetcher = crate::app::fetcher()?;
     let to = clients::Registry {

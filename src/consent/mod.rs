@@ -128,8 +128,9 @@ pub async fn give(db: &dyn Durable, g: &Giving<'_>, a: Approval) -> StoreResult<
     Ok(receipt)
 }
 
-/// Withdraw the person's consent for the client: history first, then the consent, its
-/// receipts and the client's grants (refresh and access tokens) end together. The next
+/// Withdraw the person's consent for the client: history first, then the client's sessions
+/// are queued for a back-channel logout (read from the grants about to end), then the consent,
+/// its receipts and the client's grants (refresh and access tokens) end together. The next
 /// disclosure needs consent again. Returns how many grants ended.
 pub async fn withdraw(db: &dyn Durable, g: &Giving<'_>) -> StoreResult<u64> {
     let event = Event {
@@ -141,6 +142,7 @@ pub async fn withdraw(db: &dyn Durable, g: &Giving<'_>) -> StoreResult<u64> {
         ip: g.ip.map(String::from),
     };
     audit::record(db, event, g.now).await?;
+    crate::backchannel::for_client(db, g.sub, g.client_id, g.now).await?;
     db.withdraw_consent(g.sub, g.client_id, g.now).await
 }
 

@@ -1,13 +1,14 @@
 //! The admin API (`/admin/v1/…`): the same operations as `eidp admin …`, for an officer's own
 //! admin client (client credentials, `admin` scope). The acting officer is the one the
 //! calling client is bound to — never a field of the request body, which is refused if it
-//! names one — and the audit entry names both the officer and the client.
+//! names one — and the audit entry names both the officer and the client. Changes and
+//! listings need the officer's `admin` role (in-person verification needs only `officer`).
 
 use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,12 +16,13 @@ use serde_json::json;
 
 use super::respond::{bearer_error, no_store};
 use super::{AppState, form, pages};
+use crate::backchannel;
 use crate::identity::IdentityError;
 use crate::identity::level2::{self, InPersonCheck, Officer, ROLE_ADMIN};
 use crate::identity::lifecycle::{self, Actor, LockReason};
 use crate::oidc::userinfo::check_access_token;
 use crate::oidc::{OAuthError, split_spaces};
-use crate::store::OfficerRecord;
+use crate::store::{DeliveryFilter, OfficerRecord};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +30,14 @@ pub struct VerifyBody {
     evidence_ref: String,
     chip_authentic: bool,
     biometric_match: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `undelivered` (the default: pending and failed), `pending` or `failed`.
+    state: Option<String>,
+    limit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -238,5 +248,54 @@ async fn change(
             json!({"id_number": a.id_number, "level": a.level, "state": a.state, "lock_reason": a.lock_reason}),
         ),
         Err(e) => identity_error(e),
+    }
+}
+
+/// Back-channel logouts that did not arrive: pending ones (with their next attempt) and
+/// given-up ones, for an admin to follow up with the relying party.
+pub async fn backchannel_logouts(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let (officer, client_id) = match acting_officer(&s, &headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let by = Officer {
+        record: &officer,
+        client_id: Some(&client_id),
+        ip: None,
+    };
+    if !by.has_role(ROLE_ADMIN) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            &format!("officer {} lacks the {ROLE_ADMIN} role", officer.officer_id),
+        );
+    }
+    let q: ListQuery = match form::parse(q.unwrap_or_default().as_bytes()) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.description),
+    };
+    let filter = match q.state.as_deref() {
+        None | Some("undelivered") => DeliveryFilter::Undelivered,
+        Some("pending") => DeliveryFilter::Pending,
+        Some("failed") => DeliveryFilter::Failed,
+        Some(_) => {
+            let why = "state: undelivered, pending or failed";
+            return error(StatusCode::BAD_REQUEST, "invalid_request", why);
+        }
+    };
+    let Ok(limit) = q.limit.as_deref().unwrap_or("100").parse::<i64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "limit: a number",
+        );
+    };
+    match backchannel::list(s.p.db.as_ref(), filter, limit).await {
+        Ok(rows) => answer(StatusCode::OK, json!({ "deliveries": rows })),
+        Err(e) => identity_error(e.into()),
     }
 }

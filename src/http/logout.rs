@@ -98,9 +98,9 @@ async fn handle(s: &AppState, headers: &HeaderMap, raw: &[u8]) -> Response {
 
 async fn end(s: &AppState, cookie: Option<&str>, target: &LogoutTarget, lang: &str) -> Response {
     if let Some(c) = cookie
-        && let Err(e) = session::end(s.p.eph.as_ref(), c).await
+        && let Err(e) = logout::sign_out(&s.p, c).await
     {
-        tracing::warn!(error = %e, "could not end session");
+        tracing::warn!(error = %e, "could not sign the session out");
         return s.ui.try_later(lang);
     }
     let clear = form::set_cookie(SESSION_COOKIE, "", 0, s.p.cfg.issuer_is_https());

@@ -148,6 +148,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ADMIN_VERIFY, post(admin::verify))
         .route(paths::ADMIN_LOCK, post(admin::lock))
         .route(paths::ADMIN_UNLOCK, post(admin::unlock))
+        .route(
+            paths::ADMIN_BACKCHANNEL_LOGOUTS,
+            get(admin::backchannel_logouts),
+        )
         .route(oidc_paths::TOKEN, post(token::token))
         .route(
             oidc_paths::USERINFO,

@@ -1,11 +1,14 @@
 //! Account lifecycle: active ⇄ locked, with a reason from the law's list and a written note.
 //! A lock takes effect on every node at once: the account's grants are revoked (refresh and
-//! access tokens die) and sessions begun before the lock are no longer honoured.
+//! access tokens die) and sessions begun before the lock are no longer honoured; relying
+//! parties that asked for back-channel logout are told (queued first, so a lock whose notices
+//! cannot be queued is not made).
 
 use serde_json::json;
 
 use super::{AccountState, IdentityError};
 use crate::audit::{self, Event, actions};
+use crate::backchannel;
 use crate::clock::UnixTime;
 use crate::store::{AccountRecord, Durable, StoreError};
 
@@ -83,6 +86,8 @@ pub async fn lock(
     actor: &Actor<'_>,
     now: UnixTime,
 ) -> Result<(), IdentityError> {
+    // Before the grants are revoked: they say which relying parties to tell.
+    let told = backchannel::for_account(db, &account.sub, now).await?;
     let locked = AccountState::Locked;
     db.set_state(&account.sub, locked, Some(reason.as_str()), note, now)
         .await?;
@@ -91,7 +96,7 @@ pub async fn lock(
         actor: actor.id.to_string(),
         action: actions::LOCKED,
         subject: Some(account.sub.to_string()),
-        detail: json!({"reason": reason.as_str(), "note": note, "grants_revoked": revoked, "previous_state": account.state}),
+        detail: json!({"reason": reason.as_str(), "note": note, "grants_revoked": revoked, "backchannel_logouts": told, "previous_state": account.state}),
         ip: actor.ip.map(String::from),
         client_id: actor.client_id.map(String::from),
     };

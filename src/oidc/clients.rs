@@ -18,7 +18,9 @@ pub const AUTH_METHODS: [&str; 4] = [
 
 mod cache;
 pub mod purposes;
+mod uris;
 pub use cache::ClientCache;
+pub use uris::{check_backchannel_logout_uri, check_redirect_uri};
 
 pub fn allows_grant(c: &ClientRecord, grant: &str) -> bool {
     c.grant_types.iter().any(|g| g == grant)
@@ -79,27 +81,6 @@ fn rule(field: &'static str, reason: impl Into<String>) -> ClientRuleError {
     ClientRuleError {
         field,
         reason: reason.into(),
-    }
-}
-
-/// A redirect URI must be absolute, without fragment; plain http only on loopback
-/// (RFC 8252 §7.3, RFC 9700 §2.1).
-pub fn check_redirect_uri(field: &'static str, uri: &str) -> Result<(), ClientRuleError> {
-    let u = url::Url::parse(uri).map_err(|e| rule(field, format!("{uri:?} is not a URL: {e}")))?;
-    if u.fragment().is_some() {
-        return Err(rule(field, "must not contain a fragment"));
-    }
-    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match u.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        "http" => Err(rule(field, "plain http is allowed only for loopback hosts")),
-        // Private-use schemes for native apps (RFC 8252 §7.1) must contain a dot.
-        s if s.contains('.') => Ok(()),
-        _ => Err(rule(
-            field,
-            "must be https, loopback http, or a reverse-DNS app scheme",
-        )),
     }
 }
 
@@ -280,6 +261,19 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
             return Err(rule(field, "must be a positive number of seconds"));
         }
     }
+    let backchannel_logout_uri = match n.backchannel_logout_uri.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(uri) => {
+            check_backchannel_logout_uri(uri)?;
+            Some(uri.to_string())
+        }
+    };
+    if n.backchannel_logout_session_required && backchannel_logout_uri.is_none() {
+        return Err(rule(
+            "backchannel_logout_session_required",
+            "needs a backchannel_logout_uri",
+        ));
+    }
     let reason = n.policy_override.as_deref().map(str::trim);
     if reason.is_some_and(str::is_empty) {
         return Err(rule("policy_override", "needs a written reason"));
@@ -292,7 +286,7 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
         refresh_token_ttl: n.refresh_token_ttl,
         policy_override: reason.map(String::from),
         purposes: purposes::check(&n.purposes)?,
-        backchannel_logout_uri: n.backchannel_logout_uri.clone(),
+        backchannel_logout_uri,
         backchannel_logout_session_required: n.backchannel_logout_session_required,
         disabled_at: None,
     })
@@ -374,13 +368,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redirect_uri_rules() {
-        assert!(check_redirect_uri("r", "https://bank.vn/cb").is_ok());
-        assert!(check_redirect_uri("r", "http://127.0.0.1:9000/cb").is_ok());
-        assert!(check_redirect_uri("r", "http://bank.vn/cb").is_err());
-        assert!(check_redirect_uri("r", "https://bank.vn/cb#x").is_err());
-        assert!(check_redirect_uri("r", "vn.gov.app:/cb").is_ok());
-        assert!(check_redirect_uri("r", "javascript:alert(1)").is_err());
+    fn a_backchannel_logout_uri_is_checked_at_registration() {
+        let kek = Kek::from_bytes(&[4u8; 32], true).unwrap();
+        let n = NewClient {
+            name: "Bank".into(),
+            kind: "bank".into(),
+            redirect_uris: vec!["https://bank.vn/cb".into()],
+            min_account_level: Some(2),
+            backchannel_logout_uri: Some("http://bank.vn/bcl".into()),
+            ..Default::default()
+        };
+        let e = build(&n, &kek, 0).unwrap_err();
+        assert_eq!(e.field, "backchannel_logout_uri");
+        let required_alone = NewClient {
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: true,
+            ..n.clone()
+        };
+        assert!(build(&required_alone, &kek, 0).is_err());
+        let good = NewClient {
+            backchannel_logout_uri: Some("https://bank.vn/bcl".into()),
+            backchannel_logout_session_required: true,
+            ..n
+        };
+        let (rec, _) = build(&good, &kek, 0).unwrap();
+        assert_eq!(
+            rec.settings.backchannel_logout_uri.as_deref(),
+            Some("https://bank.vn/bcl")
+        );
+        assert!(rec.settings.backchannel_logout_session_required);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use super::{claims, client_auth, paths};
 use crate::authn::Acr;
 use crate::config::Config;
 
-/// Fields from RFC 8414, RFC 7636, RFC 9207, RFC 7662, RFC 7009 and RP-Initiated Logout that
-/// `CoreProviderMetadata` does not model.
+/// Fields from RFC 8414, RFC 7636, RFC 9207, RFC 7662, RFC 7009, RP-Initiated and Back-Channel
+/// Logout that `CoreProviderMetadata` does not model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extra {
     pub code_challenge_methods_supported: Vec<String>,
@@ -31,6 +31,9 @@ pub struct Extra {
     pub revocation_endpoint_auth_signing_alg_values_supported: Vec<String>,
     pub ui_locales_supported: Vec<String>,
     pub claims_locales_supported: Vec<String>,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens are sent, and carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
     /// OpenID Connect for Identity Assurance 1.0 §9.
     #[serde(flatten)]
     pub assurance: Assurance,
@@ -147,6 +150,8 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
         revocation_endpoint_auth_signing_alg_values_supported: assertion_algs,
         ui_locales_supported: strings(&["vi", "en"]),
         claims_locales_supported: strings(&["vi"]),
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         assurance: assurance(),
     };
     let mut v = serde_json::to_value(&base).map_err(|e| e.to_string())?;

@@ -1,13 +1,15 @@
 //! RP-Initiated Logout 1.0: `id_token_hint`, `client_id`, `post_logout_redirect_uri` (exact
-//! match against the client's registration) and `state`.
+//! match against the client's registration) and `state`; and signing a session out, which
+//! tells the relying parties signed in through it (Back-Channel Logout 1.0).
 
 use serde::Deserialize;
 use url::Url;
 
 use super::{OAuthError, Provider};
+use crate::authn::session;
 use crate::crypto::jwt;
 use crate::ids::{ClientId, Subject};
-use crate::store::ClientRecord;
+use crate::store::{ClientRecord, StoreError};
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct LogoutParams {
@@ -119,4 +121,15 @@ pub async fn validate(p: &Provider, params: &LogoutParams) -> Result<LogoutTarge
         client,
         redirect,
     })
+}
+
+/// Sign out the session behind `cookie`: the relying parties signed in through it are told
+/// (back-channel logout, queued first, so a sign-out whose notices cannot be queued is not
+/// made and the person is asked to try again), then the session ends.
+pub async fn sign_out(p: &Provider, cookie: &str) -> Result<(), StoreError> {
+    let now = p.now();
+    if let Some(s) = session::load(p.eph.as_ref(), cookie, now).await? {
+        crate::backchannel::for_session(p.db.as_ref(), &s.sub, &s.sid, now).await?;
+    }
+    session::end(p.eph.as_ref(), cookie).await
 }

@@ -6,6 +6,7 @@
 //! outcomes or an [`OAuthError`].
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod client_auth;
 pub mod clients;

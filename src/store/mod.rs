@@ -222,6 +222,46 @@ pub trait GrantStore: Send + Sync {
     ) -> StoreResult<RefreshUse>;
     /// Revoke every live grant of a person (lock, death): their refresh and access tokens die.
     async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64>;
+    /// The person's live grants (not revoked, not expired at `now`), narrowed to one session
+    /// (`sid`) and/or one client when given.
+    async fn live_grants_of(
+        &self,
+        sub: &str,
+        sid: Option<&str>,
+        client_id: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<Vec<GrantRecord>>;
+}
+
+/// Back-channel logouts waiting for delivery to relying parties, and how delivery went.
+#[async_trait]
+pub trait LogoutQueue: Send + Sync {
+    /// Queue all of `items` or none (one transaction).
+    async fn enqueue_logouts(&self, items: &[LogoutDelivery]) -> StoreResult<()>;
+    /// Claim up to `limit` deliveries due at `now`: each counts one more attempt and is not
+    /// due again before `lease_until`, and only `claim` may record its outcome. One atomic
+    /// statement, so two nodes never claim the same delivery at once.
+    async fn claim_logouts(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        claim: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<LogoutDelivery>>;
+    /// Record the outcome of a claimed attempt; `false` when the claim is no longer held
+    /// (its lease ran out and another node took the delivery over).
+    async fn finish_logout(
+        &self,
+        id: &str,
+        claim: &str,
+        outcome: &DeliveryOutcome,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// For admins: pending ones soonest first, failed ones latest first.
+    async fn logouts(&self, filter: DeliveryFilter, limit: i64)
+    -> StoreResult<Vec<LogoutDelivery>>;
+    /// Forget deliveries that arrived before `before`; returns how many.
+    async fn prune_delivered_logouts(&self, before: UnixTime) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -251,6 +291,7 @@ pub trait Durable:
     + AuditStore
     + MfaStore
     + PasskeyStore
+    + LogoutQueue
     + Send
     + Sync
 {

@@ -431,3 +431,59 @@ pub struct Consented {
     pub receipt: String,
     pub claims: Vec<String>,
 }
+
+/// One back-channel logout for a relying party (OpenID Connect Back-Channel Logout 1.0): who
+/// is told, about whom, and how delivery has gone. The logout token is signed afresh at each
+/// attempt from these facts (`oidc::backchannel::token`), so none rests in the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogoutDelivery {
+    pub id: String,
+    pub client_id: ClientId,
+    /// The client's `backchannel_logout_uri` when the logout was queued.
+    pub uri: String,
+    /// The `sub` the client knows the person by (pairwise or public).
+    pub sub: Subject,
+    /// The account's own `sub` (for the audit log).
+    pub account_sub: Subject,
+    pub sid: Option<String>,
+    /// Attempts begun (a claim counts as one, even if its node died mid-way).
+    pub attempts: i64,
+    pub next_attempt_at: UnixTime,
+    pub last_error: Option<String>,
+    /// The HTTP status of the last answer, if there was one.
+    pub last_status: Option<i64>,
+    pub delivered_at: Option<UnixTime>,
+    /// When delivery was given up after the last allowed attempt.
+    pub failed_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+}
+
+/// How one delivery attempt ended, as the worker records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Delivered {
+        status: i64,
+    },
+    /// Try again at `at`.
+    Retry {
+        at: UnixTime,
+        status: Option<i64>,
+        error: String,
+    },
+    /// No more attempts.
+    GaveUp {
+        status: Option<i64>,
+        error: String,
+    },
+}
+
+/// Which deliveries an admin listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryFilter {
+    /// Still to be delivered, or given up: everything that did not arrive.
+    Undelivered,
+    /// Still to be delivered (waiting for an attempt, or being attempted).
+    Pending,
+    /// Given up after the last allowed attempt.
+    Failed,
+}

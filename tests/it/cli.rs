@@ -119,6 +119,35 @@ fn admin_creates_accounts_and_clients_as_json() {
         None,
     );
     assert!(!ok && err.contains("kind"), "{err}");
+    // A back-channel logout endpoint: https (plain http only on loopback), checked here.
+    let with_bcl = |uri: &'static str| {
+        [
+            "admin",
+            "clients",
+            "create",
+            "--name",
+            "Cổng",
+            "--kind",
+            "portal",
+            "--redirect-uri",
+            "https://cong.example.vn/cb",
+            "--backchannel-logout-uri",
+            uri,
+            "--backchannel-logout-session-required",
+            "--json",
+        ]
+    };
+    let (ok, _, err) = eidp(dir.path(), &with_bcl("http://cong.example.vn/bcl"), None);
+    assert!(!ok && err.contains("backchannel_logout_uri"), "{err}");
+    let (ok, _, err) = eidp(dir.path(), &with_bcl("https://cong.example.vn/bcl"), None);
+    assert!(ok, "{err}");
+    let (ok, out, err) = eidp(
+        dir.path(),
+        &["admin", "backchannel", "list", "--json"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"deliveries\":[]"), "{out}");
 }
 
 #[test]

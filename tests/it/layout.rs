@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only modules of a lower layer.
-const LAYERS: [(&str, u8); 19] = [
+const LAYERS: [(&str, u8); 20] = [
     ("main", 12),
     ("cli", 11),
     ("app", 10),
@@ -19,6 +19,7 @@ const LAYERS: [(&str, u8); 19] = [
     ("consent", 6),
     ("audit", 5),
     ("otp", 5),
+    ("backchannel", 5),
     ("crypto", 4),
     ("notify", 4),
     ("store", 3),

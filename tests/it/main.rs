@@ -4,6 +4,8 @@
 
 mod abuse;
 mod algorithms;
+mod backchannel;
+mod backchannel_queue;
 mod bcp;
 mod browser;
 mod cli;

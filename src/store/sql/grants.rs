@@ -176,4 +176,36 @@ impl GrantStore for SqlStore {
             .map(|r| r.rows_affected())
             .map_err(db_err))
     }
+
+    async fn live_grants_of(
+        &self,
+        sub: &str,
+        sid: Option<&str>,
+        client_id: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<Vec<GrantRecord>> {
+        // Values are always bound; only which filters are present changes the statement.
+        let mut sql = format!(
+            "SELECT {GRANT_COLS} FROM grants \
+             WHERE sub = $1 AND revoked_at IS NULL AND expires_at > $2"
+        );
+        let mut n = 2;
+        for (column, value) in [("sid", sid), ("client_id", client_id)] {
+            if value.is_some() {
+                n += 1;
+                sql.push_str(&format!(" AND {column} = ${n}"));
+            }
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        let rows = on!(self, |p| {
+            let mut q = sqlx::query_as::<_, GrantRow>(AssertSqlSafe(sql.as_str()))
+                .bind(sub)
+                .bind(now);
+            for v in [sid, client_id].into_iter().flatten() {
+                q = q.bind(v);
+            }
+            q.fetch_all(p).await.map_err(db_err)
+        })?;
+        rows.into_iter().map(grant).collect()
+    }
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod backchannel;
 mod batcher;
 mod clients;
 mod consents;
@@ -120,6 +121,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "officer credentials", include_str!("../migrations/sqlite/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/sqlite/0009_client_policy.sql")),
     (10, "consent receipts", include_str!("../migrations/sqlite/0010_consent_receipts.sql")),
+    (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
 ];
 #[rustfmt::skip]
@@ -134,6 +136,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "officer credentials", include_str!("../migrations/postgres/0008_officer_credentials.sql")),
     (9, "client policy", include_str!("../migrations/postgres/0009_client_policy.sql")),
     (10, "consent receipts", include_str!("../migrations/postgres/0010_consent_receipts.sql")),
+    (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
 ];
 

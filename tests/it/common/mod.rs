@@ -23,7 +23,7 @@ pub struct TestServer {
     pub database_url: String,
     pub provider: Arc<Provider>,
     pub clock: OffsetClock,
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -49,6 +49,8 @@ pub struct Options {
     pub configure: Option<fn(&mut Config)>,
     /// An ephemeral store of the test's own (e.g. one that fails on purpose).
     pub ephemeral: Option<Arc<dyn eidp::store::Ephemeral>>,
+    /// Another server's directory (its SQLite database and keys): a restart of that node.
+    pub dir: Option<Arc<tempfile::TempDir>>,
 }
 
 /// WebAuthn needs a domain name as RP ID (an IP address cannot be one): `localhost`.
@@ -66,7 +68,9 @@ impl TestServer {
     }
 
     pub async fn start_at(host: &str, o: Options) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = o
+            .dir
+            .unwrap_or_else(|| Arc::new(tempfile::tempdir().unwrap()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let database_url = o
@@ -107,6 +111,11 @@ impl TestServer {
             _dir: dir,
             server,
         }
+    }
+
+    /// This server's directory, for a server started after it on the same files.
+    pub fn dir(&self) -> Arc<tempfile::TempDir> {
+        self._dir.clone()
     }
 
     /// The text of the last message the e-mail outbox holds for `address`.
