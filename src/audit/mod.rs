@@ -34,6 +34,13 @@ pub mod actions {
     pub const REAUTHENTICATED: &str = "reauthenticated";
     /// A relying party registered (with its policy, and any override's reason).
     pub const CLIENT_REGISTERED: &str = "client_registered";
+    /// A client's registration changed (each field, old and new; any override's reason).
+    pub const CLIENT_UPDATED: &str = "client_updated";
+    /// A client got a new secret (never the secret itself).
+    pub const CLIENT_SECRET_ROTATED: &str = "client_secret_rotated";
+    /// A client was disabled (its grants revoked) or enabled again.
+    pub const CLIENT_DISABLED: &str = "client_disabled";
+    pub const CLIENT_ENABLED: &str = "client_enabled";
 }
 
 /// What happened, before it gets its place in the chain.

@@ -163,6 +163,7 @@ pub fn rejected(s: &AppState, headers: &HeaderMap, locales: &[String], r: Reject
     let lang = choose_lang(locales, headers);
     let (status, key) = match reason {
         PageReason::UnknownClient => (StatusCode::BAD_REQUEST, "error_unknown_client"),
+        PageReason::DisabledClient => (StatusCode::BAD_REQUEST, "error_disabled_client"),
         PageReason::RedirectUri => (StatusCode::BAD_REQUEST, "error_redirect_uri"),
         PageReason::Request => (StatusCode::BAD_REQUEST, "error_bad_request"),
         PageReason::Unavailable => return unavailable(s, lang, &e, Back::Account),

@@ -16,8 +16,10 @@ pub const AUTH_METHODS: [&str; 4] = [
     "none",
 ];
 
-mod cache;
+pub mod cache;
+pub mod manage;
 pub mod purposes;
+pub mod view;
 pub use cache::ClientCache;
 
 pub fn allows_grant(c: &ClientRecord, grant: &str) -> bool {
@@ -110,6 +112,49 @@ pub fn build(
     kek: &Kek,
     now: UnixTime,
 ) -> Result<(ClientRecord, Option<String>), ClientRuleError> {
+    let client_id = crypto::random_id()
+        .map_err(|e| e.to_string())
+        .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
+        .map_err(|e| rule("client_id", e))?;
+    let mut rec = check(n, client_id, now)?;
+    let secret = match uses_secret(&rec) {
+        true => {
+            let (secret, hash) = new_secret(kek)?;
+            rec.secret_hash = Some(hash);
+            Some(secret)
+        }
+        false => None,
+    };
+    Ok((rec, secret))
+}
+
+/// The client authenticates with a shared secret (and so has one to rotate).
+pub fn uses_secret(c: &ClientRecord) -> bool {
+    matches!(
+        c.auth_method.as_str(),
+        "client_secret_basic" | "client_secret_post"
+    )
+}
+
+/// A disabled client is refused everywhere (`Provider::client` does not return it).
+pub fn is_disabled(c: &ClientRecord) -> bool {
+    c.settings.disabled_at.is_some()
+}
+
+/// A new client secret and its keyed hash (the only thing stored).
+pub fn new_secret(kek: &Kek) -> Result<(String, Vec<u8>), ClientRuleError> {
+    let secret = crypto::random_token().map_err(|e| rule("secret", e.to_string()))?;
+    let hash = kek.secret_digest(&secret);
+    Ok((secret, hash))
+}
+
+/// Every rule of a registration, for a new client or a changed one (`manage::update`): the
+/// record as `n` describes it, without a secret.
+pub(crate) fn check(
+    n: &NewClient,
+    client_id: ClientId,
+    now: UnixTime,
+) -> Result<ClientRecord, ClientRuleError> {
     if n.name.trim().is_empty() {
         return Err(rule("name", "required"));
     }
@@ -198,15 +243,6 @@ pub fn build(
             ),
         ));
     }
-    let needs_secret = matches!(
-        auth_method.as_str(),
-        "client_secret_basic" | "client_secret_post"
-    );
-    let secret = if needs_secret {
-        Some(crypto::random_token().map_err(|e| rule("secret", e.to_string()))?)
-    } else {
-        None
-    };
     let scopes = match &n.scopes {
         Some(s) => {
             if let Some(bad) = s
@@ -220,13 +256,10 @@ pub fn build(
         None => k.scopes.iter().map(|s| s.to_string()).collect(),
     };
     let rec = ClientRecord {
-        client_id: crypto::random_id()
-            .map_err(|e| e.to_string())
-            .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
-            .map_err(|e| rule("client_id", e))?,
+        client_id,
         name: n.name.trim().to_string(),
         kind,
-        secret_hash: secret.as_deref().map(|s| kek.secret_digest(s)),
+        secret_hash: None,
         auth_method,
         redirect_uris: n.redirect_uris.clone(),
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
@@ -256,7 +289,7 @@ pub fn build(
             format!("{why} (an override needs a written reason)"),
         ));
     }
-    Ok((rec, secret))
+    Ok(rec)
 }
 
 /// The settings of a registration: subject type and sector, shorter lifetimes, override.
@@ -280,6 +313,10 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
             return Err(rule(field, "must be a positive number of seconds"));
         }
     }
+    if let Some(u) = &n.backchannel_logout_uri {
+        // The provider itself calls this URI: the same rules as a redirect URI.
+        check_redirect_uri("backchannel_logout_uri", u)?;
+    }
     let reason = n.policy_override.as_deref().map(str::trim);
     if reason.is_some_and(str::is_empty) {
         return Err(rule("policy_override", "needs a written reason"));
@@ -298,11 +335,16 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
     })
 }
 
-/// Why a registration was refused.
+/// Why a registration or a change to a client (`manage`) was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     #[error(transparent)]
     Rule(#[from] ClientRuleError),
+    #[error("no client with this client_id")]
+    NotFound,
+    /// Someone else changed the client meanwhile: read it again and retry.
+    #[error("the client changed meanwhile; read it again and retry")]
+    Conflict,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

@@ -166,6 +166,13 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, c: &ClientRecord) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
     async fn client_by_name(&self, name: &str) -> StoreResult<Option<ClientRecord>>;
+    /// Every client, oldest first.
+    async fn clients(&self) -> StoreResult<Vec<ClientRecord>>;
+    /// Store a changed client (every column but `client_id`, `kind` and `created_at`) if the
+    /// stored one is still the version read (`updated_at == expected_updated_at`): two admins
+    /// changing one client cannot silently undo each other. `false` when it was not.
+    async fn update_client(&self, c: &ClientRecord, expected_updated_at: UnixTime)
+    -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -219,6 +226,9 @@ pub trait GrantStore: Send + Sync {
     ) -> StoreResult<RefreshUse>;
     /// Revoke every live grant of a person (lock, death): their refresh and access tokens die.
     async fn revoke_grants_of(&self, sub: &str, now: UnixTime) -> StoreResult<u64>;
+    /// Revoke every live grant issued to a client (the client is disabled): its refresh
+    /// tokens and the access tokens of those grants die.
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 #[async_trait]

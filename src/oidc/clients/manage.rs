@@ -1,0 +1,413 @@
+//! Changing a registered client: its registration (`update`), its secret (`rotate_secret`),
+//! and whether it may act at all (`disable`, `enable`). Every change goes through the rules
+//! of a registration (`check`, the kind's policy), is written to the audit log before it is
+//! stored (a change the log cannot hold is not made), and reaches every node's client cache
+//! at once (`cache::announce`).
+
+use serde_json::{Value, json};
+
+use super::cache::{self, ClientCache};
+use super::view::ClientView;
+use super::{NewClient, RegisterError, Registry, check, is_public, new_secret, rule, uses_secret};
+use crate::authn::Acr;
+use crate::oidc::{policy, subject};
+use crate::store::{ClientRecord, Ephemeral, Purpose, SubjectType};
+
+/// Where a change goes and who makes it.
+pub struct Desk<'a> {
+    /// The store, the key that hashes secrets, the fetcher, the time, and the actor
+    /// (`cli`, `officer:ID`).
+    pub reg: Registry<'a>,
+    /// Shared by the nodes: where a change is announced to their caches.
+    pub eph: &'a dyn Ephemeral,
+    /// This node's cache, when the change is made inside a running server.
+    pub cache: Option<&'a ClientCache>,
+    /// The admin client an officer called through, and from where (for the audit entry).
+    pub via: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// A change to a registration; `None` leaves a field as it is. The inner `None` of a
+/// nullable field clears it (back to the kind's default).
+#[derive(Debug, Clone, Default)]
+pub struct ClientUpdate {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub min_account_level: Option<i64>,
+    pub min_acr: Option<Option<String>>,
+    pub access_token_ttl: Option<Option<i64>>,
+    pub refresh_token_ttl: Option<Option<i64>>,
+    pub purposes: Option<Vec<Purpose>>,
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub sector_identifier_uri: Option<Option<String>>,
+    /// The written reason for going further past the kind's policy than the client already
+    /// did; required for that, and audited.
+    pub policy_override: Option<String>,
+}
+
+async fn load(d: &Desk<'_>, client_id: &str) -> Result<ClientRecord, RegisterError> {
+    d.reg
+        .db
+        .client(client_id)
+        .await?
+        .ok_or(RegisterError::NotFound)
+}
+
+/// Change a registration. The result is checked as a registration is, and must stay within
+/// the kind's policy unless this change gives a written reason for going further; the
+/// pairwise sector never moves.
+pub async fn update(
+    d: &Desk<'_>,
+    client_id: &str,
+    u: &ClientUpdate,
+) -> Result<ClientView, RegisterError> {
+    let old = load(d, client_id).await?;
+    let mut n = as_new(&old);
+    apply(&mut n, u, &old);
+    n.verified_sector = sector(d, &old, &n).await?;
+    let mut new = check(&n, old.client_id.clone(), old.created_at)?;
+    let widened = widened(&old, &new);
+    if !widened.is_empty() && u.policy_override.is_none() {
+        let why = widened.join("; ");
+        return Err(rule(
+            "policy_override",
+            format!("{why}: going further past the kind's policy needs a written reason"),
+        )
+        .into());
+    }
+    if policy::beyond(&new).is_empty() {
+        // Nothing left to override: the kind's floors hold again at run time.
+        new.settings.policy_override = None;
+    }
+    new.secret_hash = old.secret_hash.clone();
+    new.settings.disabled_at = old.settings.disabled_at;
+    let changes = diff(&old, &new);
+    if changes.is_empty() {
+        return Ok(ClientView::from(&old));
+    }
+    new.updated_at = cache::next_version(old.updated_at, d.reg.now);
+    let detail = json!({
+        "changes": changes,
+        "widened": widened,
+        "beyond_policy": policy::beyond(&new),
+    });
+    record(d, &old, crate::audit::actions::CLIENT_UPDATED, detail).await?;
+    store(d, &old, &new).await?;
+    Ok(ClientView::from(&new))
+}
+
+/// A new secret for a secret client: shown once, stored as a keyed hash; the old secret
+/// stops working at once, on every node.
+pub async fn rotate_secret(
+    d: &Desk<'_>,
+    client_id: &str,
+) -> Result<(ClientView, String), RegisterError> {
+    let old = load(d, client_id).await?;
+    if !uses_secret(&old) {
+        let why = format!(
+            "the client authenticates with {}: it has no secret to rotate",
+            old.auth_method
+        );
+        return Err(rule("token_endpoint_auth_method", why).into());
+    }
+    let (secret, hash) = new_secret(d.reg.kek)?;
+    let mut new = old.clone();
+    new.secret_hash = Some(hash);
+    new.updated_at = cache::next_version(old.updated_at, d.reg.now);
+    let action = crate::audit::actions::CLIENT_SECRET_ROTATED;
+    record(d, &old, action, json!({})).await?;
+    store(d, &old, &new).await?;
+    Ok((ClientView::from(&new), secret))
+}
+
+/// Disable a client: it is refused everywhere from now on, and every grant it holds is
+/// revoked (its refresh tokens and the access tokens of those grants die). Enabling it again
+/// does not bring them back. Returns the client and how many grants were revoked.
+pub async fn disable(
+    d: &Desk<'_>,
+    client_id: &str,
+    reason: Option<&str>,
+) -> Result<(ClientView, u64), RegisterError> {
+    let old = load(d, client_id).await?;
+    let mut new = old.clone();
+    new.settings.disabled_at = Some(old.settings.disabled_at.unwrap_or(d.reg.now));
+    new.updated_at = cache::next_version(old.updated_at, d.reg.now);
+    let action = crate::audit::actions::CLIENT_DISABLED;
+    record(d, &old, action, json!({"reason": reason})).await?;
+    store(d, &old, &new).await?;
+    // After the client is refused, so no new grant can appear behind this sweep. Disabling
+    // again sweeps again, should this step have failed.
+    let revoked = d
+        .reg
+        .db
+        .revoke_grants_of_client(client_id, d.reg.now)
+        .await?;
+    Ok((ClientView::from(&new), revoked))
+}
+
+/// Let a disabled client act again (its revoked grants stay revoked).
+pub async fn enable(
+    d: &Desk<'_>,
+    client_id: &str,
+    reason: Option<&str>,
+) -> Result<ClientView, RegisterError> {
+    let old = load(d, client_id).await?;
+    if old.settings.disabled_at.is_none() {
+        return Ok(ClientView::from(&old));
+    }
+    let mut new = old.clone();
+    new.settings.disabled_at = None;
+    new.updated_at = cache::next_version(old.updated_at, d.reg.now);
+    let action = crate::audit::actions::CLIENT_ENABLED;
+    record(d, &old, action, json!({"reason": reason})).await?;
+    store(d, &old, &new).await?;
+    Ok(ClientView::from(&new))
+}
+
+async fn record(
+    d: &Desk<'_>,
+    c: &ClientRecord,
+    action: &'static str,
+    mut detail: Value,
+) -> Result<(), RegisterError> {
+    if let Some(via) = d.via {
+        detail["via_client"] = json!(via);
+    }
+    let event = crate::audit::Event {
+        actor: d.reg.actor.to_string(),
+        action,
+        client_id: Some(c.client_id.to_string()),
+        detail,
+        ip: d.ip.map(String::from),
+        ..Default::default()
+    };
+    crate::audit::record(d.reg.db, event, d.reg.now).await?;
+    Ok(())
+}
+
+/// Announce, store (only over the version read), then drop this node's copy.
+async fn store(d: &Desk<'_>, old: &ClientRecord, new: &ClientRecord) -> Result<(), RegisterError> {
+    let id = new.client_id.as_str();
+    cache::announce(d.eph, id, new.updated_at).await?;
+    if !d.reg.db.update_client(new, old.updated_at).await? {
+        return Err(RegisterError::Conflict);
+    }
+    if let Some(c) = d.cache {
+        c.forget(id);
+    }
+    Ok(())
+}
+
+/// The registration a stored client amounts to, for `check` to judge again.
+fn as_new(c: &ClientRecord) -> NewClient {
+    let s = &c.settings;
+    NewClient {
+        name: c.name.clone(),
+        kind: c.kind.as_str().into(),
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        public: is_public(c),
+        auth_method: Some(c.auth_method.clone()),
+        jwks: c.jwks.clone(),
+        jwks_uri: c.jwks_uri.clone(),
+        grant_types: Some(c.grant_types.clone()),
+        id_token_alg: Some(c.id_token_alg.clone()),
+        scopes: Some(c.scopes.clone()),
+        min_account_level: Some(c.min_account_level),
+        min_acr: c.min_acr.clone(),
+        access_token_ttl: s.access_token_ttl,
+        refresh_token_ttl: s.refresh_token_ttl,
+        subject_type: Some(s.subject_type),
+        sector_identifier_uri: s.sector_identifier_uri.clone(),
+        verified_sector: s.sector.clone(),
+        policy_override: s.policy_override.clone(),
+        officer_id: c.officer_id.clone(),
+        purposes: s.purposes.clone(),
+        backchannel_logout_uri: s.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: s.backchannel_logout_session_required,
+    }
+}
+
+fn set<T: Clone>(to: &mut Option<T>, from: &Option<Option<T>>) {
+    if let Some(v) = from {
+        *to = v.clone();
+    }
+}
+
+fn apply(n: &mut NewClient, u: &ClientUpdate, old: &ClientRecord) {
+    if let Some(v) = &u.name {
+        n.name = v.clone();
+    }
+    if let Some(v) = &u.redirect_uris {
+        n.redirect_uris = v.clone();
+    }
+    if let Some(v) = &u.post_logout_redirect_uris {
+        n.post_logout_redirect_uris = v.clone();
+    }
+    if let Some(v) = &u.scopes {
+        n.scopes = Some(v.clone());
+    }
+    if let Some(v) = u.min_account_level {
+        n.min_account_level = Some(v);
+    }
+    set(&mut n.min_acr, &u.min_acr);
+    set(&mut n.access_token_ttl, &u.access_token_ttl);
+    set(&mut n.refresh_token_ttl, &u.refresh_token_ttl);
+    set(&mut n.backchannel_logout_uri, &u.backchannel_logout_uri);
+    set(&mut n.sector_identifier_uri, &u.sector_identifier_uri);
+    if let Some(v) = &u.purposes {
+        n.purposes = versioned(v, &old.settings.purposes);
+    }
+    if let Some(v) = &u.policy_override {
+        n.policy_override = Some(v.clone());
+    }
+}
+
+/// A purpose whose text changed gets a later version, so consent given to the old text is
+/// asked again (`Purpose::version`); a version never goes back.
+fn versioned(new: &[Purpose], old: &[Purpose]) -> Vec<Purpose> {
+    let mut out = new.to_vec();
+    for p in &mut out {
+        if let Some(o) = old.iter().find(|o| o.id == p.id) {
+            let same_text = o.text_vi == p.text_vi && o.text_en == p.text_en;
+            let floor = if same_text { o.version } else { o.version + 1 };
+            p.version = p.version.max(floor);
+        }
+    }
+    out
+}
+
+/// The sector the changed client would compute pairwise `sub` values for: checked as at
+/// registration (a `sector_identifier_uri` is fetched again when it or the redirect URIs
+/// change), and refused if it differs from the client's — every person would get a new
+/// `sub` at the client, which would no longer recognise its users (OIDC Core §8.1).
+async fn sector(
+    d: &Desk<'_>,
+    old: &ClientRecord,
+    n: &NewClient,
+) -> Result<Option<String>, RegisterError> {
+    let s = &old.settings;
+    let uri_changed = n.sector_identifier_uri != s.sector_identifier_uri;
+    if !uri_changed && n.redirect_uris == old.redirect_uris {
+        return Ok(s.sector.clone());
+    }
+    let field = if uri_changed {
+        "sector_identifier_uri"
+    } else {
+        "redirect_uri"
+    };
+    let new = match &n.sector_identifier_uri {
+        Some(uri) => {
+            let bad = |e: subject::SectorError| rule("sector_identifier_uri", e.to_string());
+            let doc =
+                d.reg.fetcher.fetch(uri).await.map_err(|e| bad(subject::SectorError::Unreadable(e)))?;
+            Some(subject::check_sector_document(uri, &doc, &n.redirect_uris).map_err(bad)?)
+        }
+        None => subject::sector_of(&n.redirect_uris)
+            .map_err(|e| rule("sector_identifier_uri", e.to_string()))?,
+    };
+    if s.subject_type == SubjectType::Pairwise && new != s.sector {
+        let name = |v: &Option<String>| v.clone().unwrap_or_else(|| "(the client itself)".into());
+        let why = format!(
+            "this change would move the client's pairwise sector from {} to {}, and every \
+             person would get a new sub at this client; keep the redirect URIs within {} \
+             (or list them in a sector_identifier_uri on that host), or register a new client",
+            name(&s.sector),
+            name(&new),
+            name(&s.sector),
+        );
+        return Err(rule(field, why).into());
+    }
+    Ok(new)
+}
+
+/// Where `new` goes further past its kind's policy than `old` did: a scope outside the kind
+/// that the client did not have, a lower level or `acr` below the kind's floor, a longer
+/// token lifetime above the kind's cap.
+fn widened(old: &ClientRecord, new: &ClientRecord) -> Vec<String> {
+    let k = policy::of(new.kind);
+    let kind = new.kind;
+    let mut out = Vec::new();
+    for s in &new.scopes {
+        if !k.scopes.contains(&s.as_str()) && !old.scopes.contains(s) {
+            out.push(format!("scope {s:?} is not for a {kind} client"));
+        }
+    }
+    let level = new.min_account_level;
+    if level < k.min_account_level && level < old.min_account_level {
+        out.push(format!(
+            "min_account_level {level}: a {kind} client needs Level {} at least",
+            k.min_account_level
+        ));
+    }
+    let acr = |c: &ClientRecord| c.min_acr.as_deref().and_then(Acr::parse).unwrap_or(k.min_acr);
+    if acr(new) < k.min_acr && acr(new) < acr(old) {
+        out.push(format!(
+            "min_acr {}: a {kind} client needs {} at least",
+            acr(new).as_str(),
+            k.min_acr.as_str()
+        ));
+    }
+    let longer = |n: Option<i64>, o: Option<i64>, max: i64| {
+        n.is_some_and(|t| t > max && t > o.unwrap_or(max))
+    };
+    let (ns, os) = (&new.settings, &old.settings);
+    if longer(ns.access_token_ttl, os.access_token_ttl, k.access_token_max) {
+        out.push(format!(
+            "access_token_ttl: a {kind} client's access tokens live {} s at most",
+            k.access_token_max
+        ));
+    }
+    if longer(ns.refresh_token_ttl, os.refresh_token_ttl, k.refresh_token_max) {
+        out.push(format!(
+            "refresh_token_ttl: a {kind} client's refresh tokens live {} s at most",
+            k.refresh_token_max
+        ));
+    }
+    out
+}
+
+/// Each changed field with its old and new value (never a secret: none is compared here).
+fn diff(old: &ClientRecord, new: &ClientRecord) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let mut field = |name: &str, from: Value, to: Value| {
+        if from != to {
+            out.insert(name.into(), json!({"from": from, "to": to}));
+        }
+    };
+    let (os, ns) = (&old.settings, &new.settings);
+    field("name", json!(old.name), json!(new.name));
+    field("redirect_uris", json!(old.redirect_uris), json!(new.redirect_uris));
+    field(
+        "post_logout_redirect_uris",
+        json!(old.post_logout_redirect_uris),
+        json!(new.post_logout_redirect_uris),
+    );
+    field("scopes", json!(old.scopes), json!(new.scopes));
+    field(
+        "min_account_level",
+        json!(old.min_account_level),
+        json!(new.min_account_level),
+    );
+    field("min_acr", json!(old.min_acr), json!(new.min_acr));
+    field("access_token_ttl", json!(os.access_token_ttl), json!(ns.access_token_ttl));
+    field("refresh_token_ttl", json!(os.refresh_token_ttl), json!(ns.refresh_token_ttl));
+    field("purposes", json!(os.purposes), json!(ns.purposes));
+    field(
+        "backchannel_logout_uri",
+        json!(os.backchannel_logout_uri),
+        json!(ns.backchannel_logout_uri),
+    );
+    field(
+        "sector_identifier_uri",
+        json!(os.sector_identifier_uri),
+        json!(ns.sector_identifier_uri),
+    );
+    field("policy_override", json!(os.policy_override), json!(ns.policy_override));
+    out
+}
+
+#[cfg(test)]
+mod tests;
