@@ -171,8 +171,11 @@ pub trait ClientStore: Send + Sync {
     /// Store a changed client (every column but `client_id`, `kind` and `created_at`) if the
     /// stored one is still the version read (`updated_at == expected_updated_at`): two admins
     /// changing one client cannot silently undo each other. `false` when it was not.
-    async fn update_client(&self, c: &ClientRecord, expected_updated_at: UnixTime)
-    -> StoreResult<bool>;
+    async fn update_client(
+        &self,
+        c: &ClientRecord,
+        expected_updated_at: UnixTime,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]

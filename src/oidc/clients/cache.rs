@@ -52,11 +52,7 @@ impl ClientCache {
 
     /// A cached client that no change has overtaken: none announced since, or the
     /// announced version is the cached one. A store that cannot answer means "read again".
-    pub async fn get_current(
-        &self,
-        id: &str,
-        eph: &dyn Ephemeral,
-    ) -> Option<Option<ClientRecord>> {
+    pub async fn get_current(&self, id: &str, eph: &dyn Ephemeral) -> Option<Option<ClientRecord>> {
         let hit = self.get(id)?;
         match eph.get(&announce_key(id)).await {
             Ok(None) => Some(hit),

@@ -301,8 +301,12 @@ async fn sector(
     let new = match &n.sector_identifier_uri {
         Some(uri) => {
             let bad = |e: subject::SectorError| rule("sector_identifier_uri", e.to_string());
-            let doc =
-                d.reg.fetcher.fetch(uri).await.map_err(|e| bad(subject::SectorError::Unreadable(e)))?;
+            let doc = d
+                .reg
+                .fetcher
+                .fetch(uri)
+                .await
+                .map_err(|e| bad(subject::SectorError::Unreadable(e)))?;
             Some(subject::check_sector_document(uri, &doc, &n.redirect_uris).map_err(bad)?)
         }
         None => subject::sector_of(&n.redirect_uris)
@@ -342,7 +346,12 @@ fn widened(old: &ClientRecord, new: &ClientRecord) -> Vec<String> {
             k.min_account_level
         ));
     }
-    let acr = |c: &ClientRecord| c.min_acr.as_deref().and_then(Acr::parse).unwrap_or(k.min_acr);
+    let acr = |c: &ClientRecord| {
+        c.min_acr
+            .as_deref()
+            .and_then(Acr::parse)
+            .unwrap_or(k.min_acr)
+    };
     if acr(new) < k.min_acr && acr(new) < acr(old) {
         out.push(format!(
             "min_acr {}: a {kind} client needs {} at least",
@@ -360,7 +369,11 @@ fn widened(old: &ClientRecord, new: &ClientRecord) -> Vec<String> {
             k.access_token_max
         ));
     }
-    if longer(ns.refresh_token_ttl, os.refresh_token_ttl, k.refresh_token_max) {
+    if longer(
+        ns.refresh_token_ttl,
+        os.refresh_token_ttl,
+        k.refresh_token_max,
+    ) {
         out.push(format!(
             "refresh_token_ttl: a {kind} client's refresh tokens live {} s at most",
             k.refresh_token_max
@@ -379,7 +392,11 @@ fn diff(old: &ClientRecord, new: &ClientRecord) -> serde_json::Map<String, Value
     };
     let (os, ns) = (&old.settings, &new.settings);
     field("name", json!(old.name), json!(new.name));
-    field("redirect_uris", json!(old.redirect_uris), json!(new.redirect_uris));
+    field(
+        "redirect_uris",
+        json!(old.redirect_uris),
+        json!(new.redirect_uris),
+    );
     field(
         "post_logout_redirect_uris",
         json!(old.post_logout_redirect_uris),
@@ -392,8 +409,16 @@ fn diff(old: &ClientRecord, new: &ClientRecord) -> serde_json::Map<String, Value
         json!(new.min_account_level),
     );
     field("min_acr", json!(old.min_acr), json!(new.min_acr));
-    field("access_token_ttl", json!(os.access_token_ttl), json!(ns.access_token_ttl));
-    field("refresh_token_ttl", json!(os.refresh_token_ttl), json!(ns.refresh_token_ttl));
+    field(
+        "access_token_ttl",
+        json!(os.access_token_ttl),
+        json!(ns.access_token_ttl),
+    );
+    field(
+        "refresh_token_ttl",
+        json!(os.refresh_token_ttl),
+        json!(ns.refresh_token_ttl),
+    );
     field("purposes", json!(os.purposes), json!(ns.purposes));
     field(
         "backchannel_logout_uri",
@@ -405,7 +430,11 @@ fn diff(old: &ClientRecord, new: &ClientRecord) -> serde_json::Map<String, Value
         json!(os.sector_identifier_uri),
         json!(ns.sector_identifier_uri),
     );
-    field("policy_override", json!(os.policy_override), json!(ns.policy_override));
+    field(
+        "policy_override",
+        json!(os.policy_override),
+        json!(ns.policy_override),
+    );
     out
 }
 

@@ -47,7 +47,13 @@ fn a_changed_purpose_text_gets_a_new_version() {
         required_claims: vec![],
         version: v,
     };
-    assert_eq!(versioned(&[p("Mở tài khoản mới", 1)], &[p("Mở tài khoản", 3)])[0].version, 4);
-    assert_eq!(versioned(&[p("Mở tài khoản", 1)], &[p("Mở tài khoản", 3)])[0].version, 3);
+    assert_eq!(
+        versioned(&[p("Mở tài khoản mới", 1)], &[p("Mở tài khoản", 3)])[0].version,
+        4
+    );
+    assert_eq!(
+        versioned(&[p("Mở tài khoản", 1)], &[p("Mở tài khoản", 3)])[0].version,
+        3
+    );
     assert_eq!(versioned(&[p("Mở", 1)], &[])[0].version, 1);
 }
