@@ -3,6 +3,7 @@
 //! One integration binary: every test drives the provider over real HTTP.
 
 mod abuse;
+mod admin_clients;
 mod algorithms;
 mod bcp;
 mod browser;
@@ -22,5 +23,6 @@ mod passkeys;
 mod protocol_hardening;
 mod relying_parties;
 mod security;
+mod store_clients;
 mod store_contract;
 mod token_clients;

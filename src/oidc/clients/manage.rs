@@ -67,7 +67,11 @@ pub async fn update(
     let mut n = as_new(&old);
     apply(&mut n, u, &old);
     n.verified_sector = sector(d, &old, &n).await?;
-    let mut new = check(&n, old.client_id.clone(), old.created_at)?;
+    // Past the kind with no reason on record: the reason is what this change lacks.
+    let mut new = check(&n, old.client_id.clone(), old.created_at).map_err(|e| match e.field {
+        "policy" => rule("policy_override", e.reason),
+        _ => e,
+    })?;
     let widened = widened(&old, &new);
     if !widened.is_empty() && u.policy_override.is_none() {
         let why = widened.join("; ");

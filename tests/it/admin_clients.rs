@@ -1,0 +1,384 @@
+//! The admin API for relying-party clients: an officer with the `admin` role registers,
+//! changes, rotates, disables and enables clients through their own admin credential; each
+//! change takes effect at once at the protocol endpoints and is in the audit log first.
+
+use serde_json::{Value, json};
+
+use crate::common::{
+    self, Browser, REDIRECT_URI, TestServer, authorize_url, pkce, query_param, token_request,
+};
+
+/// One admin API call; status and JSON answer.
+async fn call(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    token: &str,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, s.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or_default())
+}
+
+async fn post(s: &TestServer, path: &str, body: Value, token: &str) -> (u16, Value) {
+    call(s, reqwest::Method::POST, path, Some(body), token).await
+}
+
+async fn patch(s: &TestServer, id: &str, body: Value, token: &str) -> (u16, Value) {
+    let path = format!("/admin/v1/clients/{id}");
+    call(s, reqwest::Method::PATCH, &path, Some(body), token).await
+}
+
+async fn admin(s: &TestServer) -> String {
+    common::officer(s, "AD-1", "admin", "001085000001").await
+}
+
+/// A portal client made through the API; its id and secret.
+async fn create(s: &TestServer, token: &str, kind: &str) -> (String, String) {
+    let body = json!({
+        "name": "Cổng dịch vụ công tỉnh",
+        "kind": kind,
+        "redirect_uris": [REDIRECT_URI],
+        "post_logout_redirect_uris": [common::POST_LOGOUT_URI],
+    });
+    let (status, v) = post(s, "/admin/v1/clients", body, token).await;
+    assert_eq!(status, 201, "{v}");
+    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    (id, v["client_secret"].as_str().unwrap().to_string())
+}
+
+/// The audit entries about client `id`, oldest first.
+async fn audit_of(s: &TestServer, id: &str) -> Vec<eidp::store::AuditRecord> {
+    let all = s.provider.db.audit_since(0, 1000).await.unwrap();
+    all.into_iter()
+        .filter(|e| e.client_id.as_deref() == Some(id))
+        .collect()
+}
+
+fn detail(e: &eidp::store::AuditRecord) -> Value {
+    serde_json::from_str(&e.detail).unwrap()
+}
+
+async fn client_credentials(s: &TestServer, id: &str, secret: &str) -> (u16, Value) {
+    let form = [("grant_type", "client_credentials")];
+    token_request(&s.base, Some((id, secret)), &form).await
+}
+
+#[tokio::test]
+async fn an_admin_creates_and_narrows_a_client_and_the_narrowing_holds_at_once() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let (id, _) = create(&s, &token, "portal").await;
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &id, &challenge, &[]);
+    // The client is cached on this node by now: the request goes on to sign-in.
+    let (at, status, _) = Browser::new().go(&url).await;
+    assert!(status == 200 && at.path() == "/login", "{at}");
+
+    let (status, v) = patch(&s, &id, json!({"scopes": ["openid"]}), &token).await;
+    assert_eq!(
+        (status, v["scopes"].clone()),
+        (200, json!(["openid"])),
+        "{v}"
+    );
+    let (at, _, _) = Browser::new().go(&url).await;
+    assert_eq!(
+        query_param(&at, "error").as_deref(),
+        Some("invalid_scope"),
+        "{at}"
+    );
+    let entry = audit_of(&s, &id).await.pop().unwrap();
+    assert_eq!(
+        (entry.action.as_str(), entry.actor.as_str()),
+        ("client_updated", "officer:AD-1")
+    );
+    let changes = &detail(&entry)["changes"];
+    assert_eq!(changes["scopes"]["to"], json!(["openid"]), "{changes}");
+    assert!(changes["scopes"]["from"].as_array().unwrap().len() > 1);
+    assert!(detail(&entry)["via_client"].is_string());
+
+    // Bad input names the field; an unknown client is 404; what cannot change is refused.
+    let (status, v) = patch(
+        &s,
+        &id,
+        json!({"redirect_uris": ["http://x.vn/cb"]}),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str(), v["field"].as_str()),
+        (400, Some("invalid_client_metadata"), Some("redirect_uri")),
+        "{v}"
+    );
+    let (status, _) = patch(&s, "no-such-client", json!({"name": "X"}), &token).await;
+    assert_eq!(status, 404);
+    let (status, v) = patch(&s, &id, json!({"kind": "bank"}), &token).await;
+    assert!(status == 400 && v["error_description"].as_str().unwrap().contains("kind"));
+    let (status, v) = patch(&s, &id, json!({"min_account_level": 3}), &token).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("min_account_level"))
+    );
+    // Moving the redirect URIs to another host would move the pairwise sector: refused.
+    let moved = json!({"redirect_uris": ["https://other.vn/cb"]});
+    let (status, v) = patch(&s, &id, moved, &token).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("redirect_uri")),
+        "{v}"
+    );
+    assert!(v["error_description"].as_str().unwrap().contains("sector"));
+}
+
+#[tokio::test]
+async fn a_rotated_secret_replaces_the_old_one_at_once() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let (id, old) = create(&s, &token, "portal").await;
+    let (status, v) = client_credentials(&s, &id, &old).await;
+    assert_eq!(status, 200, "{v}");
+
+    let path = format!("/admin/v1/clients/{id}/secret");
+    let (status, v) = call(&s, reqwest::Method::POST, &path, None, &token).await;
+    assert_eq!(status, 200, "{v}");
+    let new = v["client_secret"].as_str().unwrap();
+    assert_ne!(new, old);
+    let (status, v) = client_credentials(&s, &id, &old).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+    let (status, v) = client_credentials(&s, &id, new).await;
+    assert_eq!(status, 200, "{v}");
+    let entry = audit_of(&s, &id).await.pop().unwrap();
+    assert_eq!(entry.action, "client_secret_rotated");
+    assert!(!entry.detail.contains(new) && !entry.detail.contains(&old));
+}
+
+#[tokio::test]
+async fn a_disabled_client_is_refused_everywhere_and_its_refresh_tokens_end() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let who = s.citizen(501).await;
+    let (c, secret) = s.confidential().await;
+    let id = c.client_id.to_string();
+    let tokens = common::code_flow(&s, &who, &c, &secret).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let path = format!("/admin/v1/clients/{id}/disable");
+    let why = json!({"reason": "Hợp đồng tạm ngừng"});
+    let (status, v) = post(&s, &path, why, &token).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (
+            v["client"]["disabled"].as_bool(),
+            v["grants_revoked"].as_u64()
+        ),
+        (Some(true), Some(1))
+    );
+
+    // /authorize: a page that says so, never a redirect to the client.
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &id, &challenge, &[("ui_locales", "en")]);
+    let (at, status, page) = Browser::new().go(&url).await;
+    assert!(!at.as_str().starts_with(REDIRECT_URI), "{at}");
+    assert_eq!(status, 400);
+    assert!(page.contains("suspended"), "{page}");
+    // /token (the refresh token and client credentials): invalid_client.
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let (status, v) = token_request(&s.base, Some((&id, &secret)), &form).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
+    // /userinfo with its access token: invalid_token.
+    let r = reqwest::Client::new()
+        .get(s.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    // /introspect and /revoke: the client cannot authenticate.
+    for endpoint in ["/introspect", "/revoke"] {
+        let r = reqwest::Client::new()
+            .post(s.url(endpoint))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{endpoint}");
+    }
+
+    // Enabled again: it works, but the grants revoked with the disabling stay revoked.
+    let path = format!("/admin/v1/clients/{id}/enable");
+    let (status, v) = call(&s, reqwest::Method::POST, &path, None, &token).await;
+    assert_eq!(
+        (status, v["client"]["disabled"].as_bool()),
+        (200, Some(false)),
+        "{v}"
+    );
+    let (status, v) = token_request(&s.base, Some((&id, &secret)), &form).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    common::code_flow(&s, &who, &c, &secret).await;
+    let actions: Vec<String> = audit_of(&s, &id)
+        .await
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.ends_with(&["client_disabled".into(), "client_enabled".into()])
+            || actions.contains(&"client_disabled".into())
+                && actions.contains(&"client_enabled".into()),
+        "{actions:?}"
+    );
+    let disabled = audit_of(&s, &id)
+        .await
+        .into_iter()
+        .find(|e| e.action == "client_disabled")
+        .unwrap();
+    assert_eq!(detail(&disabled)["reason"], "Hợp đồng tạm ngừng");
+}
+
+#[tokio::test]
+async fn going_past_the_kind_needs_a_written_reason_which_is_audited() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    // At registration.
+    let wide = json!({"name": "Bệnh viện", "kind": "hospital", "redirect_uris": [REDIRECT_URI],
+                      "scopes": ["openid", "eid", "address"]});
+    let (status, v) = post(&s, "/admin/v1/clients", wide, &token).await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("policy")), "{v}");
+    let (id, _) = create(&s, &token, "hospital").await;
+    // At a change: refused without a reason, and nothing changes.
+    let widen = json!({"scopes": ["openid", "eid", "address"], "refresh_token_ttl": 2_592_000});
+    let (status, v) = patch(&s, &id, widen.clone(), &token).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("policy_override")),
+        "{v}"
+    );
+    let text = v["error_description"].as_str().unwrap();
+    assert!(
+        text.contains("address") && text.contains("refresh tokens"),
+        "{text}"
+    );
+    let stored = s.provider.db.client(&id).await.unwrap().unwrap();
+    assert!(!stored.scopes.contains(&"address".to_string()));
+    assert!(
+        audit_of(&s, &id)
+            .await
+            .iter()
+            .all(|e| e.action != "client_updated")
+    );
+    // An empty reason is no reason.
+    let mut blank = widen.clone();
+    blank["policy_override"] = json!("  ");
+    let (status, _) = patch(&s, &id, blank, &token).await;
+    assert_eq!(status, 400);
+    // With a reason: accepted, kept, audited with what went past the policy.
+    let reason = "Quyết định 12/QĐ-SYT: khám tại nhà";
+    let mut with = widen;
+    with["policy_override"] = json!(reason);
+    let (status, v) = patch(&s, &id, with, &token).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["policy_override"], reason);
+    assert_eq!(v["beyond_policy"].as_array().unwrap().len(), 2, "{v}");
+    let entry = audit_of(&s, &id).await.pop().unwrap();
+    let d = detail(&entry);
+    assert_eq!(entry.action, "client_updated");
+    assert_eq!(d["changes"]["policy_override"]["to"], reason, "{d}");
+    assert_eq!(d["widened"].as_array().unwrap().len(), 2, "{d}");
+    // The reason on record covers what it was given for, not a further step.
+    let further = json!({"scopes": ["openid", "eid", "address", "phone"]});
+    let (status, v) = patch(&s, &id, further, &token).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("policy_override")),
+        "{v}"
+    );
+    assert!(
+        v["error_description"].as_str().unwrap().contains("phone"),
+        "{v}"
+    );
+    // Back within the kind: the override has nothing left to allow, and is dropped.
+    let (status, v) = patch(
+        &s,
+        &id,
+        json!({"scopes": ["openid", "eid"], "refresh_token_ttl": null}),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["policy_override"].is_null() && v["beyond_policy"] == json!([]),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn only_an_admin_officer_manages_clients_and_no_listing_shows_a_secret() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let clerk = common::officer(&s, "CA-2", "officer", "001085000002").await;
+    let (id, secret) = create(&s, &token, "portal").await;
+    let (status, v) = call(&s, reqwest::Method::GET, "/admin/v1/clients", None, &clerk).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("access_denied")),
+        "{v}"
+    );
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("admin role")
+    );
+    let (status, _) = patch(&s, &id, json!({"name": "X"}), &clerk).await;
+    assert_eq!(status, 403);
+    let path = format!("/admin/v1/clients/{id}/disable");
+    let (status, _) = call(&s, reqwest::Method::POST, &path, None, &clerk).await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &s,
+        reqwest::Method::GET,
+        "/admin/v1/clients",
+        None,
+        "not-a-token",
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    let (status, v) = call(&s, reqwest::Method::GET, "/admin/v1/clients", None, &token).await;
+    assert_eq!(status, 200);
+    let all = v["clients"].as_array().unwrap();
+    assert!(all.iter().any(|c| c["client_id"] == id.as_str()));
+    assert!(
+        all.len() >= 3,
+        "the officers' credentials are clients too: {v}"
+    );
+    let path = format!("/admin/v1/clients/{id}");
+    let (status, one) = call(&s, reqwest::Method::GET, &path, None, &token).await;
+    assert_eq!(
+        (status, one["name"].as_str()),
+        (200, Some("Cổng dịch vụ công tỉnh"))
+    );
+    for text in [v.to_string(), one.to_string()] {
+        assert!(
+            !text.contains(&secret) && !text.contains("secret_hash"),
+            "{text}"
+        );
+        assert!(!text.contains("client_secret\""), "{text}");
+    }
+}
