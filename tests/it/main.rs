@@ -4,6 +4,7 @@
 
 mod abuse;
 mod admin_clients;
+mod admin_clients_nodes;
 mod algorithms;
 mod bcp;
 mod browser;
