@@ -46,6 +46,13 @@ pub async fn load(
             "error_unknown_client",
             Back::Account,
         )),
+        Err(Gone::DisabledClient) => Err(pages::error(
+            s,
+            lang,
+            StatusCode::BAD_REQUEST,
+            "error_disabled_client",
+            Back::Account,
+        )),
         Err(Gone::Unavailable(e)) => Err(unavailable(s, lang, &e, Back::Account)),
     }
 }

@@ -169,6 +169,13 @@ async fn a_disabled_client_is_refused_everywhere_and_its_refresh_tokens_end() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let access = tokens["access_token"].as_str().unwrap();
 
+    // A sign-in under way when the client is disabled.
+    let pending = Browser::new();
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &id, &challenge, &[("ui_locales", "en")]);
+    let (pending_at, _, login) = pending.go(&url).await;
+    assert!(login.contains("action=\"/login\""), "{login}");
+
     let path = format!("/admin/v1/clients/{id}/disable");
     let why = json!({"reason": "Hợp đồng tạm ngừng"});
     let (status, v) = post(&s, &path, why, &token).await;
@@ -188,6 +195,24 @@ async fn a_disabled_client_is_refused_everywhere_and_its_refresh_tokens_end() {
     assert!(!at.as_str().starts_with(REDIRECT_URI), "{at}");
     assert_eq!(status, 400);
     assert!(page.contains("suspended"), "{page}");
+    // The sign-in under way ends on the same page, not at the client.
+    let input = |name| common::browser::input_value(&login, name).unwrap();
+    let (ar, csrf) = (input("ar"), input("csrf"));
+    let form = [
+        ("ar", ar.as_str()),
+        ("csrf", csrf.as_str()),
+        ("id_number", who.id_number.as_str()),
+        ("password", who.password.as_str()),
+    ];
+    let (status, page) = pending
+        .post_form(&pending_at, "/login", &form)
+        .await
+        .expect_page();
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("suspended") || page.contains("tạm ngừng"),
+        "{page}"
+    );
     // /token (the refresh token and client credentials): invalid_client.
     let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
     let (status, v) = token_request(&s.base, Some((&id, &secret)), &form).await;
