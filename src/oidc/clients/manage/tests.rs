@@ -1,3 +1,4 @@
+use super::rules::{versioned, widened};
 use super::*;
 use crate::crypto::Kek;
 
