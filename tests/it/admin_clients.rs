@@ -407,3 +407,65 @@ async fn only_an_admin_officer_manages_clients_and_no_listing_shows_a_secret() {
         assert!(!text.contains("client_secret\""), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_client_with_a_sector_document_keeps_its_sector() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let doc = json!([REDIRECT_URI, "https://other.vn/cb"]).to_string();
+    let app = axum::Router::new().route(
+        "/sector.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { doc }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let body = json!({"name": "Nhóm cổng", "kind": "portal", "redirect_uris": [REDIRECT_URI],
+                      "sector_identifier_uri": format!("http://127.0.0.1:{port}/sector.json")});
+    let (status, v) = post(&s, "/admin/v1/clients", body, &token).await;
+    assert_eq!(
+        (status, v["client"]["sector"].as_str()),
+        (201, Some("127.0.0.1")),
+        "{v}"
+    );
+    let id = v["client"]["client_id"].as_str().unwrap();
+    // A redirect URI the document lists: accepted (the document is read again).
+    let listed = json!({"redirect_uris": [REDIRECT_URI, "https://other.vn/cb"]});
+    let (status, v) = patch(&s, id, listed, &token).await;
+    assert_eq!(status, 200, "{v}");
+    // One it does not list: refused.
+    let (status, v) = patch(
+        &s,
+        id,
+        json!({"redirect_uris": ["https://third.vn/cb"]}),
+        &token,
+    )
+    .await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("does not list"),
+        "{v}"
+    );
+    // The same document under another host is another sector: refused.
+    let moved = json!({"sector_identifier_uri": format!("http://localhost:{port}/sector.json")});
+    let (status, v) = patch(&s, id, moved, &token).await;
+    assert_eq!(
+        (status, v["field"].as_str()),
+        (400, Some("sector_identifier_uri")),
+        "{v}"
+    );
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("from 127.0.0.1 to localhost")
+    );
+    let stored = s.provider.db.client(id).await.unwrap().unwrap();
+    assert_eq!(stored.settings.sector.as_deref(), Some("127.0.0.1"));
+}
