@@ -9,7 +9,7 @@ use crate::common::{
 };
 
 /// One admin API call; status and JSON answer.
-async fn call(
+pub(crate) async fn call(
     s: &TestServer,
     method: reqwest::Method,
     path: &str,
@@ -26,21 +26,21 @@ async fn call(
     (r.status().as_u16(), r.json().await.unwrap_or_default())
 }
 
-async fn post(s: &TestServer, path: &str, body: Value, token: &str) -> (u16, Value) {
+pub(crate) async fn post(s: &TestServer, path: &str, body: Value, token: &str) -> (u16, Value) {
     call(s, reqwest::Method::POST, path, Some(body), token).await
 }
 
-async fn patch(s: &TestServer, id: &str, body: Value, token: &str) -> (u16, Value) {
+pub(crate) async fn patch(s: &TestServer, id: &str, body: Value, token: &str) -> (u16, Value) {
     let path = format!("/admin/v1/clients/{id}");
     call(s, reqwest::Method::PATCH, &path, Some(body), token).await
 }
 
-async fn admin(s: &TestServer) -> String {
+pub(crate) async fn admin(s: &TestServer) -> String {
     common::officer(s, "AD-1", "admin", "001085000001").await
 }
 
 /// A portal client made through the API; its id and secret.
-async fn create(s: &TestServer, token: &str, kind: &str) -> (String, String) {
+pub(crate) async fn create(s: &TestServer, token: &str, kind: &str) -> (String, String) {
     let body = json!({
         "name": "Cổng dịch vụ công tỉnh",
         "kind": kind,
@@ -54,14 +54,14 @@ async fn create(s: &TestServer, token: &str, kind: &str) -> (String, String) {
 }
 
 /// The audit entries about client `id`, oldest first.
-async fn audit_of(s: &TestServer, id: &str) -> Vec<eidp::store::AuditRecord> {
+pub(crate) async fn audit_of(s: &TestServer, id: &str) -> Vec<eidp::store::AuditRecord> {
     let all = s.provider.db.audit_since(0, 1000).await.unwrap();
     all.into_iter()
         .filter(|e| e.client_id.as_deref() == Some(id))
         .collect()
 }
 
-fn detail(e: &eidp::store::AuditRecord) -> Value {
+pub(crate) fn detail(e: &eidp::store::AuditRecord) -> Value {
     serde_json::from_str(&e.detail).unwrap()
 }
 
@@ -277,82 +277,6 @@ async fn a_disabled_client_is_refused_everywhere_and_its_refresh_tokens_end() {
 }
 
 #[tokio::test]
-async fn going_past_the_kind_needs_a_written_reason_which_is_audited() {
-    let s = TestServer::start().await;
-    let token = admin(&s).await;
-    // At registration.
-    let wide = json!({"name": "Bệnh viện", "kind": "hospital", "redirect_uris": [REDIRECT_URI],
-                      "scopes": ["openid", "eid", "address"]});
-    let (status, v) = post(&s, "/admin/v1/clients", wide, &token).await;
-    assert_eq!((status, v["field"].as_str()), (400, Some("policy")), "{v}");
-    let (id, _) = create(&s, &token, "hospital").await;
-    // At a change: refused without a reason, and nothing changes.
-    let widen = json!({"scopes": ["openid", "eid", "address"], "refresh_token_ttl": 2_592_000});
-    let (status, v) = patch(&s, &id, widen.clone(), &token).await;
-    assert_eq!(
-        (status, v["field"].as_str()),
-        (400, Some("policy_override")),
-        "{v}"
-    );
-    let text = v["error_description"].as_str().unwrap();
-    assert!(
-        text.contains("address") && text.contains("refresh tokens"),
-        "{text}"
-    );
-    let stored = s.provider.db.client(&id).await.unwrap().unwrap();
-    assert!(!stored.scopes.contains(&"address".to_string()));
-    assert!(
-        audit_of(&s, &id)
-            .await
-            .iter()
-            .all(|e| e.action != "client_updated")
-    );
-    // An empty reason is no reason.
-    let mut blank = widen.clone();
-    blank["policy_override"] = json!("  ");
-    let (status, _) = patch(&s, &id, blank, &token).await;
-    assert_eq!(status, 400);
-    // With a reason: accepted, kept, audited with what went past the policy.
-    let reason = "Quyết định 12/QĐ-SYT: khám tại nhà";
-    let mut with = widen;
-    with["policy_override"] = json!(reason);
-    let (status, v) = patch(&s, &id, with, &token).await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["policy_override"], reason);
-    assert_eq!(v["beyond_policy"].as_array().unwrap().len(), 2, "{v}");
-    let entry = audit_of(&s, &id).await.pop().unwrap();
-    let d = detail(&entry);
-    assert_eq!(entry.action, "client_updated");
-    assert_eq!(d["changes"]["policy_override"]["to"], reason, "{d}");
-    assert_eq!(d["widened"].as_array().unwrap().len(), 2, "{d}");
-    // The reason on record covers what it was given for, not a further step.
-    let further = json!({"scopes": ["openid", "eid", "address", "phone"]});
-    let (status, v) = patch(&s, &id, further, &token).await;
-    assert_eq!(
-        (status, v["field"].as_str()),
-        (400, Some("policy_override")),
-        "{v}"
-    );
-    assert!(
-        v["error_description"].as_str().unwrap().contains("phone"),
-        "{v}"
-    );
-    // Back within the kind: the override has nothing left to allow, and is dropped.
-    let (status, v) = patch(
-        &s,
-        &id,
-        json!({"scopes": ["openid", "eid"], "refresh_token_ttl": null}),
-        &token,
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    assert!(
-        v["policy_override"].is_null() && v["beyond_policy"] == json!([]),
-        "{v}"
-    );
-}
-
-#[tokio::test]
 async fn only_an_admin_officer_manages_clients_and_no_listing_shows_a_secret() {
     let s = TestServer::start().await;
     let token = admin(&s).await;
@@ -406,66 +330,4 @@ async fn only_an_admin_officer_manages_clients_and_no_listing_shows_a_secret() {
         );
         assert!(!text.contains("client_secret\""), "{text}");
     }
-}
-
-#[tokio::test]
-async fn a_client_with_a_sector_document_keeps_its_sector() {
-    let s = TestServer::start().await;
-    let token = admin(&s).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let doc = json!([REDIRECT_URI, "https://other.vn/cb"]).to_string();
-    let app = axum::Router::new().route(
-        "/sector.json",
-        axum::routing::get(move || {
-            let doc = doc.clone();
-            async move { doc }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let body = json!({"name": "Nhóm cổng", "kind": "portal", "redirect_uris": [REDIRECT_URI],
-                      "sector_identifier_uri": format!("http://127.0.0.1:{port}/sector.json")});
-    let (status, v) = post(&s, "/admin/v1/clients", body, &token).await;
-    assert_eq!(
-        (status, v["client"]["sector"].as_str()),
-        (201, Some("127.0.0.1")),
-        "{v}"
-    );
-    let id = v["client"]["client_id"].as_str().unwrap();
-    // A redirect URI the document lists: accepted (the document is read again).
-    let listed = json!({"redirect_uris": [REDIRECT_URI, "https://other.vn/cb"]});
-    let (status, v) = patch(&s, id, listed, &token).await;
-    assert_eq!(status, 200, "{v}");
-    // One it does not list: refused.
-    let (status, v) = patch(
-        &s,
-        id,
-        json!({"redirect_uris": ["https://third.vn/cb"]}),
-        &token,
-    )
-    .await;
-    assert_eq!(status, 400, "{v}");
-    assert!(
-        v["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("does not list"),
-        "{v}"
-    );
-    // The same document under another host is another sector: refused.
-    let moved = json!({"sector_identifier_uri": format!("http://localhost:{port}/sector.json")});
-    let (status, v) = patch(&s, id, moved, &token).await;
-    assert_eq!(
-        (status, v["field"].as_str()),
-        (400, Some("sector_identifier_uri")),
-        "{v}"
-    );
-    assert!(
-        v["error_description"]
-            .as_str()
-            .unwrap()
-            .contains("from 127.0.0.1 to localhost")
-    );
-    let stored = s.provider.db.client(id).await.unwrap().unwrap();
-    assert_eq!(stored.settings.sector.as_deref(), Some("127.0.0.1"));
 }

@@ -5,6 +5,7 @@
 mod abuse;
 mod admin_clients;
 mod admin_clients_nodes;
+mod admin_clients_policy;
 mod algorithms;
 mod bcp;
 mod browser;
