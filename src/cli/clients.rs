@@ -266,6 +266,7 @@ fn desk<'a>(t: &'a Tools, db: &'a dyn Durable) -> Desk<'a> {
         },
         eph: t.eph.as_ref(),
         cache: None,
+        officer: None,
         via: None,
         ip: None,
     }

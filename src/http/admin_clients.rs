@@ -94,6 +94,7 @@ pub struct ReasonBody {
 
 /// Who acts: an officer with the `admin` role, through their own admin client.
 struct Caller {
+    officer_id: String,
     actor: String,
     via: String,
     ip: String,
@@ -110,6 +111,7 @@ async fn caller(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<C
     }
     Ok(Caller {
         actor: format!("officer:{}", officer.officer_id),
+        officer_id: officer.officer_id,
         via,
         ip: pages::ip(s, headers, peer),
     })
@@ -120,6 +122,7 @@ fn desk<'a>(s: &'a AppState, c: &'a Caller) -> Desk<'a> {
         reg: Registry::of(&s.p, &c.actor),
         eph: s.p.eph.as_ref(),
         cache: Some(&s.p.client_cache),
+        officer: Some(&c.officer_id),
         via: Some(&c.via),
         ip: Some(&c.ip),
     }
@@ -135,6 +138,7 @@ fn client_error(e: RegisterError) -> Response {
         ),
         RegisterError::NotFound => error(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
         RegisterError::Conflict => error(StatusCode::CONFLICT, "conflict", &e.to_string()),
+        RegisterError::Forbidden(why) => error(StatusCode::FORBIDDEN, "access_denied", &why),
         RegisterError::Store(StoreError::Unavailable(_)) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",

@@ -345,6 +345,9 @@ pub enum RegisterError {
     /// Someone else changed the client meanwhile: read it again and retry.
     #[error("the client changed meanwhile; read it again and retry")]
     Conflict,
+    /// Not for this caller (another officer's credential).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

@@ -331,3 +331,43 @@ async fn only_an_admin_officer_manages_clients_and_no_listing_shows_a_secret() {
         assert!(!text.contains("client_secret\""), "{text}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_take_over_another_officers_credential_but_can_stop_it() {
+    let s = TestServer::start().await;
+    let token = admin(&s).await;
+    let clerk = common::officer(&s, "CA-3", "officer", "001085000003").await;
+    let all = s.provider.db.clients().await.unwrap();
+    let of = |o: &str| {
+        let c = all
+            .iter()
+            .find(|c| c.officer_id.as_deref() == Some(o))
+            .unwrap();
+        c.client_id.to_string()
+    };
+    let (theirs, mine) = (of("CA-3"), of("AD-1"));
+    // A secret rotated by another admin would let them act as the officer: refused.
+    let path = format!("/admin/v1/clients/{theirs}/secret");
+    let (status, v) = call(&s, reqwest::Method::POST, &path, None, &token).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("access_denied")),
+        "{v}"
+    );
+    let (status, _) = patch(&s, &theirs, json!({"name": "X"}), &token).await;
+    assert_eq!(status, 403);
+    // Their own: allowed.
+    let path = format!("/admin/v1/clients/{mine}/secret");
+    let (status, v) = call(&s, reqwest::Method::POST, &path, None, &token).await;
+    assert_eq!(status, 200, "{v}");
+    // Stopping another officer's credential is allowed, and their tokens stop at once.
+    let path = format!("/admin/v1/accounts/{}/verify", "079190100001");
+    let (status, _) = post(&s, &path, json!({}), &clerk).await;
+    assert_eq!(status, 400, "the clerk's token works (the body is wrong)");
+    let path = format!("/admin/v1/clients/{theirs}/disable");
+    let (status, v) = call(&s, reqwest::Method::POST, &path, None, &token).await;
+    assert_eq!(status, 200, "{v}");
+    let path = format!("/admin/v1/accounts/{}/verify", "079190100001");
+    let (status, _) = post(&s, &path, json!({}), &clerk).await;
+    assert_eq!(status, 401, "a disabled admin client's token is refused");
+}

@@ -24,6 +24,8 @@ pub struct Desk<'a> {
     pub eph: &'a dyn Ephemeral,
     /// This node's cache, when the change is made inside a running server.
     pub cache: Option<&'a ClientCache>,
+    /// The officer who acts (through the admin API); `None` from the command line.
+    pub officer: Option<&'a str>,
     /// The admin client an officer called through, and from where (for the audit entry).
     pub via: Option<&'a str>,
     pub ip: Option<&'a str>,
@@ -57,6 +59,17 @@ async fn load(d: &Desk<'_>, client_id: &str) -> Result<ClientRecord, RegisterErr
         .ok_or(RegisterError::NotFound)
 }
 
+/// An officer's admin credential is changed only by that officer: a secret rotated by
+/// another would let them act under the first one's name. (Any admin may disable one.)
+fn check_own_credential(d: &Desk<'_>, c: &ClientRecord) -> Result<(), RegisterError> {
+    match (c.officer_id.as_deref(), d.officer) {
+        (Some(owner), Some(me)) if owner != me => Err(RegisterError::Forbidden(format!(
+            "this is officer {owner}'s own credential: only they change it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Change a registration. The result is checked as a registration is, and must stay within
 /// the kind's policy unless this change gives a written reason for going further; the
 /// pairwise sector never moves.
@@ -66,6 +79,7 @@ pub async fn update(
     u: &ClientUpdate,
 ) -> Result<ClientView, RegisterError> {
     let old = load(d, client_id).await?;
+    check_own_credential(d, &old)?;
     let mut n = as_new(&old);
     apply(&mut n, u, &old);
     n.verified_sector = sector(d, &old, &n).await?;
@@ -111,6 +125,7 @@ pub async fn rotate_secret(
     client_id: &str,
 ) -> Result<(ClientView, String), RegisterError> {
     let old = load(d, client_id).await?;
+    check_own_credential(d, &old)?;
     if !uses_secret(&old) {
         let why = format!(
             "the client authenticates with {}: it has no secret to rotate",
