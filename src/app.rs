@@ -63,16 +63,21 @@ pub async fn connect_durable(cfg: &Config) -> Result<Arc<SqlStore>, AppError> {
     ))
 }
 
-/// Build the application on the configured stores. Tests call this with their own clock.
-pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-    let eph: Arc<dyn Ephemeral> = match &cfg.redis_url {
+/// The configured ephemeral store: Redis (shared by the nodes) or this process's memory.
+pub async fn connect_ephemeral(cfg: &Config) -> Result<Arc<dyn Ephemeral>, AppError> {
+    Ok(match &cfg.redis_url {
         Some(url) => Arc::new(
             RedisStore::connect(url, &cfg.redis_prefix)
                 .await
                 .map_err(AppError::Redis)?,
         ),
         None => Arc::new(MemoryStore::new()),
-    };
+    })
+}
+
+/// Build the application on the configured stores. Tests call this with their own clock.
+pub async fn build_app(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+    let eph = connect_ephemeral(&cfg).await?;
     build_app_on(cfg, clock, eph).await
 }
 

@@ -41,6 +41,13 @@ pub mod actions {
     /// A back-channel logout was given up after its last allowed attempt: the relying party
     /// may still hold a session for the person.
     pub const BACKCHANNEL_LOGOUT_FAILED: &str = "backchannel_logout_failed";
+    /// A client's registration changed (each field, old and new; any override's reason).
+    pub const CLIENT_UPDATED: &str = "client_updated";
+    /// A client got a new secret (never the secret itself).
+    pub const CLIENT_SECRET_ROTATED: &str = "client_secret_rotated";
+    /// A client was disabled (its grants revoked) or enabled again.
+    pub const CLIENT_DISABLED: &str = "client_disabled";
+    pub const CLIENT_ENABLED: &str = "client_enabled";
 }
 
 /// What happened, before it gets its place in the chain.

@@ -10,10 +10,10 @@ use serde_json::json;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::oidc::clients::{self, NewClient};
-use crate::store::{Durable, SubjectType};
+use crate::store::Durable;
 
 mod backchannel;
+mod clients;
 mod identity;
 
 #[derive(Parser)]
@@ -55,7 +55,7 @@ enum Admin {
     },
     Clients {
         #[command(subcommand)]
-        cmd: Clients,
+        cmd: clients::Clients,
     },
     Keys {
         #[command(subcommand)]
@@ -135,77 +135,6 @@ struct CreateAccount {
     sex: Option<String>,
     #[arg(long)]
     email: Option<String>,
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Subcommand)]
-enum Clients {
-    /// Register a relying party; prints client_id (and client_secret, once).
-    Create(Box<CreateClient>),
-}
-
-#[derive(Args)]
-struct CreateClient {
-    #[arg(long)]
-    name: String,
-    /// portal | bank | hospital | other
-    #[arg(long)]
-    kind: String,
-    #[arg(long = "redirect-uri")]
-    redirect_uris: Vec<String>,
-    #[arg(long = "post-logout-redirect-uri")]
-    post_logout_redirect_uris: Vec<String>,
-    /// A public client (no secret; PKCE only).
-    #[arg(long)]
-    public: bool,
-    /// client_secret_basic | client_secret_post | private_key_jwt | none
-    #[arg(long)]
-    auth_method: Option<String>,
-    #[arg(long)]
-    jwks_uri: Option<String>,
-    /// Inline JWK set (JSON) for private_key_jwt.
-    #[arg(long)]
-    jwks: Option<String>,
-    /// Narrows the kind's policy (default: the kind's own, e.g. 2 for a bank).
-    #[arg(long)]
-    min_account_level: Option<i64>,
-    #[arg(long)]
-    min_acr: Option<String>,
-    /// Comma-separated scopes, within the kind's (default: all the kind allows).
-    #[arg(long, value_delimiter = ',')]
-    scopes: Option<Vec<String>>,
-    /// Seconds; shorter than the kind allows.
-    #[arg(long)]
-    access_token_ttl: Option<i64>,
-    #[arg(long)]
-    refresh_token_ttl: Option<i64>,
-    /// The client gets the account's own `sub` instead of a pairwise one.
-    #[arg(long)]
-    public_sub: bool,
-    /// A JSON list of the redirect URIs of one sector (clients listing the same document
-    /// share pairwise `sub` values); fetched and checked now.
-    #[arg(long)]
-    sector_identifier_uri: Option<String>,
-    /// Go past the kind's policy, with the written reason (recorded and audited).
-    #[arg(long)]
-    policy_override: Option<String>,
-    /// The client's purposes, a JSON list of {"id","text_vi","text_en","required_claims"}:
-    /// the consent page states them; claims a purpose does not require are optional.
-    #[arg(long)]
-    purposes: Option<String>,
-    /// OpenID Connect Back-Channel Logout 1.0 endpoint of the client.
-    #[arg(long)]
-    backchannel_logout_uri: Option<String>,
-    /// The client needs `sid` in its logout tokens (they always carry it when known).
-    #[arg(long)]
-    backchannel_logout_session_required: bool,
-    /// Comma-separated: authorization_code,refresh_token,client_credentials
-    #[arg(long, value_delimiter = ',')]
-    grant_types: Option<Vec<String>>,
-    /// ES256 (default) | EdDSA | RS256 | PS256
-    #[arg(long)]
-    id_token_alg: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -307,9 +236,7 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
         }
         Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
         Admin::Backchannel { cmd } => backchannel::run(db.as_ref(), cmd).await,
-        Admin::Clients {
-            cmd: Clients::Create(c),
-        } => create_client(&cfg, db.as_ref(), *c).await,
+        Admin::Clients { cmd } => clients::run(&cfg, db.as_ref(), cmd).await,
         Admin::Keys { cmd } => keys(&cfg, db.as_ref(), cmd).await,
     }
 }
@@ -360,62 +287,6 @@ async fn create_account(db: &dyn Durable, a: CreateAccount) -> Result<(), String
             "created Level-{} account for {} (sub {})",
             acc.level, acc.id_number, acc.sub
         );
-    }
-    Ok(())
-}
-
-async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Result<(), String> {
-    let kek = crate::app::load_kek_for_admin(cfg).map_err(|e| e.to_string())?;
-    let n = NewClient {
-        name: c.name,
-        kind: c.kind,
-        redirect_uris: c.redirect_uris,
-        post_logout_redirect_uris: c.post_logout_redirect_uris,
-        public: c.public,
-        auth_method: c.auth_method,
-        jwks: c.jwks,
-        jwks_uri: c.jwks_uri,
-        grant_types: c.grant_types,
-        id_token_alg: c.id_token_alg,
-        scopes: c.scopes,
-        min_account_level: c.min_account_level,
-        min_acr: c.min_acr,
-        access_token_ttl: c.access_token_ttl,
-        refresh_token_ttl: c.refresh_token_ttl,
-        subject_type: c.public_sub.then_some(SubjectType::Public),
-        sector_identifier_uri: c.sector_identifier_uri,
-        verified_sector: None,
-        policy_override: c.policy_override,
-        officer_id: None,
-        purposes: match &c.purposes {
-            Some(j) => serde_json::from_str(j).map_err(|e| format!("--purposes: {e}"))?,
-            None => Vec::new(),
-        },
-        backchannel_logout_uri: c.backchannel_logout_uri,
-        backchannel_logout_session_required: c.backchannel_logout_session_required,
-    };
-    let fetcher = crate::app::fetcher()?;
-    let to = clients::Registry {
-        actor: "cli",
-        db,
-        kek: &kek,
-        fetcher: fetcher.as_ref(),
-        now: SystemClock.now(),
-    };
-    let (rec, secret) = clients::register(&to, &n)
-        .await
-        .map_err(|e| e.to_string())?;
-    if c.json {
-        println!(
-            "{}",
-            json!({"client_id": rec.client_id, "client_secret": secret, "token_endpoint_auth_method": rec.auth_method,
-                   "redirect_uris": rec.redirect_uris, "grant_types": rec.grant_types})
-        );
-    } else {
-        println!("client_id: {}", rec.client_id);
-        if let Some(s) = secret {
-            println!("client_secret: {s}\n(shown once; only a keyed hash is stored)");
-        }
     }
     Ok(())
 }

@@ -48,18 +48,18 @@ pub struct LockBody {
 }
 
 /// Admin answers are never cached: they carry personal data and decisions.
-fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+pub(super) fn answer(status: StatusCode, body: serde_json::Value) -> Response {
     (status, no_store(), Json(body)).into_response()
 }
 
-fn error(status: StatusCode, code: &str, description: &str) -> Response {
+pub(super) fn error(status: StatusCode, code: &str, description: &str) -> Response {
     answer(
         status,
         json!({"error": code, "error_description": description}),
     )
 }
 
-fn identity_error(e: IdentityError) -> Response {
+pub(super) fn identity_error(e: IdentityError) -> Response {
     match e {
         IdentityError::NoAccount => error(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
         IdentityError::Forbidden(why) => error(StatusCode::FORBIDDEN, "access_denied", &why),
@@ -83,14 +83,14 @@ fn identity_error(e: IdentityError) -> Response {
 
 /// A JSON body, or a 400 that says what is wrong with it (an `officer_id` is an unknown field:
 /// who acts comes from the credential).
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
     b.map(|Json(v)| v)
         .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_request", &e.body_text()))
 }
 
 /// The officer behind the call: a live access token with the `admin` scope, from an admin
 /// client bound to an officer who still exists.
-async fn acting_officer(
+pub(super) async fn acting_officer(
     s: &AppState,
     headers: &HeaderMap,
 ) -> Result<(OfficerRecord, String), Response> {

@@ -46,6 +46,13 @@ pub async fn load(
             "error_unknown_client",
             Back::Account,
         )),
+        Err(Gone::DisabledClient) => Err(pages::error(
+            s,
+            lang,
+            StatusCode::BAD_REQUEST,
+            "error_disabled_client",
+            Back::Account,
+        )),
         Err(Gone::Unavailable(e)) => Err(unavailable(s, lang, &e, Back::Account)),
     }
 }
@@ -163,6 +170,7 @@ pub fn rejected(s: &AppState, headers: &HeaderMap, locales: &[String], r: Reject
     let lang = choose_lang(locales, headers);
     let (status, key) = match reason {
         PageReason::UnknownClient => (StatusCode::BAD_REQUEST, "error_unknown_client"),
+        PageReason::DisabledClient => (StatusCode::BAD_REQUEST, "error_disabled_client"),
         PageReason::RedirectUri => (StatusCode::BAD_REQUEST, "error_redirect_uri"),
         PageReason::Request => (StatusCode::BAD_REQUEST, "error_bad_request"),
         PageReason::Unavailable => return unavailable(s, lang, &e, Back::Account),

@@ -10,6 +10,7 @@ mod account_consents;
 mod account_factors;
 mod account_page;
 mod admin;
+mod admin_clients;
 mod authorize;
 mod confirm;
 mod consent;
@@ -152,6 +153,20 @@ pub fn router(state: AppState) -> Router {
             paths::ADMIN_BACKCHANNEL_LOGOUTS,
             get(admin::backchannel_logouts),
         )
+        .route(
+            paths::ADMIN_CLIENTS,
+            get(admin_clients::list).post(admin_clients::create),
+        )
+        .route(
+            paths::ADMIN_CLIENT,
+            get(admin_clients::show).patch(admin_clients::update),
+        )
+        .route(
+            paths::ADMIN_CLIENT_SECRET,
+            post(admin_clients::rotate_secret),
+        )
+        .route(paths::ADMIN_CLIENT_DISABLE, post(admin_clients::disable))
+        .route(paths::ADMIN_CLIENT_ENABLE, post(admin_clients::enable))
         .route(oidc_paths::TOKEN, post(token::token))
         .route(
             oidc_paths::USERINFO,

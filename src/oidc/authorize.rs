@@ -76,6 +76,8 @@ pub enum Rejection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageReason {
     UnknownClient,
+    /// Registered, but disabled by an admin.
+    DisabledClient,
     RedirectUri,
     /// The request itself is malformed before its client is proven.
     Request,
@@ -154,8 +156,13 @@ async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRe
     let id = id.ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
     // Not an identifier at all: no client has it, and it never reaches the store.
     let id = ClientId::parse(id).map_err(|_| OAuthError::invalid_client("unknown client_id"))?;
-    let client = p.client(&id).await.map_err(OAuthError::from)?;
+    let client = p.registered_client(&id).await.map_err(OAuthError::from)?;
     let client = client.ok_or_else(|| OAuthError::invalid_client("unknown client_id"))?;
+    // A page, never a redirect: the service's own redirect URI no longer speaks for it.
+    if super::clients::is_disabled(&client) {
+        let e = OAuthError::invalid_client("this client is disabled");
+        return Err(Rejection::Page(PageReason::DisabledClient, e));
+    }
     if !super::clients::allows_grant(&client, "authorization_code") {
         return Err(OAuthError::unauthorized_client("client may not use the code flow").into());
     }

@@ -16,9 +16,11 @@ pub const AUTH_METHODS: [&str; 4] = [
     "none",
 ];
 
-mod cache;
+pub mod cache;
+pub mod manage;
 pub mod purposes;
 mod uris;
+pub mod view;
 pub use cache::ClientCache;
 pub use uris::{check_backchannel_logout_uri, check_redirect_uri};
 
@@ -91,6 +93,49 @@ pub fn build(
     kek: &Kek,
     now: UnixTime,
 ) -> Result<(ClientRecord, Option<String>), ClientRuleError> {
+    let client_id = crypto::random_id()
+        .map_err(|e| e.to_string())
+        .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
+        .map_err(|e| rule("client_id", e))?;
+    let mut rec = check(n, client_id, now)?;
+    let secret = match uses_secret(&rec) {
+        true => {
+            let (secret, hash) = new_secret(kek)?;
+            rec.secret_hash = Some(hash);
+            Some(secret)
+        }
+        false => None,
+    };
+    Ok((rec, secret))
+}
+
+/// The client authenticates with a shared secret (and so has one to rotate).
+pub fn uses_secret(c: &ClientRecord) -> bool {
+    matches!(
+        c.auth_method.as_str(),
+        "client_secret_basic" | "client_secret_post"
+    )
+}
+
+/// A disabled client is refused everywhere (`Provider::client` does not return it).
+pub fn is_disabled(c: &ClientRecord) -> bool {
+    c.settings.disabled_at.is_some()
+}
+
+/// A new client secret and its keyed hash (the only thing stored).
+pub fn new_secret(kek: &Kek) -> Result<(String, Vec<u8>), ClientRuleError> {
+    let secret = crypto::random_token().map_err(|e| rule("secret", e.to_string()))?;
+    let hash = kek.secret_digest(&secret);
+    Ok((secret, hash))
+}
+
+/// Every rule of a registration, for a new client or a changed one (`manage::update`): the
+/// record as `n` describes it, without a secret.
+pub(crate) fn check(
+    n: &NewClient,
+    client_id: ClientId,
+    now: UnixTime,
+) -> Result<ClientRecord, ClientRuleError> {
     if n.name.trim().is_empty() {
         return Err(rule("name", "required"));
     }
@@ -179,15 +224,6 @@ pub fn build(
             ),
         ));
     }
-    let needs_secret = matches!(
-        auth_method.as_str(),
-        "client_secret_basic" | "client_secret_post"
-    );
-    let secret = if needs_secret {
-        Some(crypto::random_token().map_err(|e| rule("secret", e.to_string()))?)
-    } else {
-        None
-    };
     let scopes = match &n.scopes {
         Some(s) => {
             if let Some(bad) = s
@@ -201,13 +237,10 @@ pub fn build(
         None => k.scopes.iter().map(|s| s.to_string()).collect(),
     };
     let rec = ClientRecord {
-        client_id: crypto::random_id()
-            .map_err(|e| e.to_string())
-            .and_then(|v| ClientId::parse(v).map_err(|e| e.to_string()))
-            .map_err(|e| rule("client_id", e))?,
+        client_id,
         name: n.name.trim().to_string(),
         kind,
-        secret_hash: secret.as_deref().map(|s| kek.secret_digest(s)),
+        secret_hash: None,
         auth_method,
         redirect_uris: n.redirect_uris.clone(),
         post_logout_redirect_uris: n.post_logout_redirect_uris.clone(),
@@ -237,7 +270,7 @@ pub fn build(
             format!("{why} (an override needs a written reason)"),
         ));
     }
-    Ok((rec, secret))
+    Ok(rec)
 }
 
 /// The settings of a registration: subject type and sector, shorter lifetimes, override.
@@ -292,11 +325,19 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
     })
 }
 
-/// Why a registration was refused.
+/// Why a registration or a change to a client (`manage`) was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     #[error(transparent)]
     Rule(#[from] ClientRuleError),
+    #[error("no client with this client_id")]
+    NotFound,
+    /// Someone else changed the client meanwhile: read it again and retry.
+    #[error("the client changed meanwhile; read it again and retry")]
+    Conflict,
+    /// Not for this caller (another officer's credential).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -364,72 +405,4 @@ impl<'a> Registry<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_backchannel_logout_uri_is_checked_at_registration() {
-        let kek = Kek::from_bytes(&[4u8; 32], true).unwrap();
-        let n = NewClient {
-            name: "Bank".into(),
-            kind: "bank".into(),
-            redirect_uris: vec!["https://bank.vn/cb".into()],
-            min_account_level: Some(2),
-            backchannel_logout_uri: Some("http://bank.vn/bcl".into()),
-            ..Default::default()
-        };
-        let e = build(&n, &kek, 0).unwrap_err();
-        assert_eq!(e.field, "backchannel_logout_uri");
-        let required_alone = NewClient {
-            backchannel_logout_uri: None,
-            backchannel_logout_session_required: true,
-            ..n.clone()
-        };
-        assert!(build(&required_alone, &kek, 0).is_err());
-        let good = NewClient {
-            backchannel_logout_uri: Some("https://bank.vn/bcl".into()),
-            backchannel_logout_session_required: true,
-            ..n
-        };
-        let (rec, _) = build(&good, &kek, 0).unwrap();
-        assert_eq!(
-            rec.settings.backchannel_logout_uri.as_deref(),
-            Some("https://bank.vn/bcl")
-        );
-        assert!(rec.settings.backchannel_logout_session_required);
-    }
-
-    #[test]
-    fn confidential_client_gets_a_secret_stored_hashed() {
-        let kek = Kek::from_bytes(&[4u8; 32], true).unwrap();
-        let n = NewClient {
-            name: "Bank".into(),
-            kind: "bank".into(),
-            redirect_uris: vec!["https://bank.vn/cb".into()],
-            min_account_level: Some(2),
-            ..Default::default()
-        };
-        let (rec, secret) = build(&n, &kek, 0).unwrap();
-        let secret = secret.unwrap();
-        assert!(secret.len() >= 43);
-        assert!(kek.secret_matches(&secret, rec.secret_hash.as_ref().unwrap()));
-        assert!(allows_grant(&rec, "client_credentials"));
-    }
-
-    #[test]
-    fn public_client_rules() {
-        let kek = Kek::from_bytes(&[4u8; 32], true).unwrap();
-        let mut n = NewClient {
-            name: "App".into(),
-            kind: "portal".into(),
-            redirect_uris: vec!["http://127.0.0.1/cb".into()],
-            public: true,
-            min_account_level: Some(1),
-            ..Default::default()
-        };
-        let (rec, secret) = build(&n, &kek, 0).unwrap();
-        assert!(secret.is_none() && is_public(&rec) && !allows_grant(&rec, "client_credentials"));
-        n.grant_types = Some(vec!["client_credentials".into()]);
-        assert!(build(&n, &kek, 0).is_err());
-    }
-}
+mod tests;

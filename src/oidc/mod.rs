@@ -51,13 +51,23 @@ impl Provider {
         self.clock.now()
     }
 
-    /// A registered client, through a short per-node cache: every token request needs its
-    /// client, and clients change rarely (a change reaches every node within the TTL).
+    /// A client that may act now: registered and not disabled. A disabled client is unknown
+    /// to every protocol endpoint, so none can forget to refuse it.
     pub async fn client(
         &self,
         id: &crate::ids::ClientId,
     ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
-        if let Some(hit) = self.client_cache.get(id) {
+        let c = self.registered_client(id).await?;
+        Ok(c.filter(|c| !clients::is_disabled(c)))
+    }
+
+    /// A registered client, disabled or not, through a short per-node cache: every token
+    /// request needs its client. A change reaches every node at once (`clients::cache`).
+    pub async fn registered_client(
+        &self,
+        id: &crate::ids::ClientId,
+    ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
+        if let Some(hit) = self.client_cache.get_current(id, self.eph.as_ref()).await {
             return Ok(hit);
         }
         let fresh = self.db.client(id).await?;

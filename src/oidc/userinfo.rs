@@ -28,6 +28,18 @@ pub async fn check_access_token(
     if p.eph.get(&revoked_key(&claims.jti)).await?.is_some() {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
+    // A disabled client's tokens die with it, also those without a grant (client
+    // credentials) — RFC 6750 §3.1: invalid_token.
+    let client = crate::ids::ClientId::parse(claims.client_id.as_str()).ok();
+    let live = match &client {
+        Some(id) => p.client(id).await?.is_some(),
+        None => false,
+    };
+    if !live {
+        return Err(OAuthError::invalid_token(
+            "the access token's client is disabled or unknown",
+        ));
+    }
     let grant = match &claims.gid {
         Some(gid) => {
             // The grant with its account and register record: userinfo needs all three.

@@ -169,6 +169,16 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, c: &ClientRecord) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
     async fn client_by_name(&self, name: &str) -> StoreResult<Option<ClientRecord>>;
+    /// Every client, oldest first.
+    async fn clients(&self) -> StoreResult<Vec<ClientRecord>>;
+    /// Store a changed client (every column but `client_id`, `kind` and `created_at`) if the
+    /// stored one is still the version read (`updated_at == expected_updated_at`): two admins
+    /// changing one client cannot silently undo each other. `false` when it was not.
+    async fn update_client(
+        &self,
+        c: &ClientRecord,
+        expected_updated_at: UnixTime,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -231,6 +241,9 @@ pub trait GrantStore: Send + Sync {
         client_id: Option<&str>,
         now: UnixTime,
     ) -> StoreResult<Vec<GrantRecord>>;
+    /// Revoke every live grant issued to a client (the client is disabled): its refresh
+    /// tokens and the access tokens of those grants die.
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// Back-channel logouts waiting for delivery to relying parties, and how delivery went.

@@ -187,3 +187,141 @@ fn production_refuses_development_keys_and_plain_http() {
         "no plain-http issuer in production: {err}"
     );
 }
+
+/// Parse one JSON line the CLI printed.
+fn json_of(ok: bool, out: &str, err: &str) -> serde_json::Value {
+    assert!(ok, "{err}");
+    serde_json::from_str(out.trim()).unwrap()
+}
+
+#[test]
+fn admin_manages_clients_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| eidp(dir.path(), args, None);
+    let (ok, out, err) = run(&[
+        "admin",
+        "clients",
+        "create",
+        "--name",
+        "Bệnh viện",
+        "--kind",
+        "hospital",
+        "--redirect-uri",
+        "https://bv.example.vn/cb",
+        "--json",
+    ]);
+    let created = json_of(ok, &out, &err);
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let first = created["client_secret"].as_str().unwrap().to_string();
+
+    // list and show: the registration, never a secret.
+    let (ok, out, err) = run(&["admin", "clients", "list", "--json"]);
+    let all = json_of(ok, &out, &err);
+    assert_eq!(all["clients"][0]["client_id"], id.as_str());
+    assert!(
+        !out.contains(&first) && !out.contains("secret_hash"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&["admin", "clients", "list"]);
+    assert!(ok && out.contains(&id) && out.contains("hospital"), "{err}");
+    let (ok, out, err) = run(&["admin", "clients", "show", "--client-id", &id, "--json"]);
+    assert_eq!(json_of(ok, &out, &err)["kind"], "hospital");
+    let (ok, _, err) = run(&["admin", "clients", "show", "--client-id", "nobody"]);
+    assert!(!ok && err.contains("no client"), "{err}");
+
+    // update: narrowing is a change; going past the kind needs the written reason.
+    let (ok, out, err) = run(&[
+        "admin",
+        "clients",
+        "update",
+        "--client-id",
+        &id,
+        "--scopes",
+        "openid,eid",
+        "--json",
+    ]);
+    assert_eq!(
+        json_of(ok, &out, &err)["scopes"],
+        serde_json::json!(["openid", "eid"])
+    );
+    let widen = [
+        "admin",
+        "clients",
+        "update",
+        "--client-id",
+        &id,
+        "--scopes",
+        "openid,eid,address",
+    ];
+    let (ok, _, err) = run(&widen);
+    assert!(!ok && err.contains("policy_override"), "{err}");
+    let reason = ["--policy-override", "Quyết định 7/QĐ-SYT", "--json"];
+    let (ok, out, err) = run(&[&widen[..], &reason[..]].concat());
+    assert_eq!(
+        json_of(ok, &out, &err)["policy_override"],
+        "Quyết định 7/QĐ-SYT"
+    );
+    let (ok, _, err) = run(&[
+        "admin",
+        "clients",
+        "update",
+        "--client-id",
+        &id,
+        "--access-token-ttl",
+        "soon",
+    ]);
+    assert!(!ok && err.contains("--access-token-ttl"), "{err}");
+
+    // rotate-secret: a new one, shown once.
+    let (ok, out, err) = run(&[
+        "admin",
+        "clients",
+        "rotate-secret",
+        "--client-id",
+        &id,
+        "--json",
+    ]);
+    let rotated = json_of(ok, &out, &err);
+    let second = rotated["client_secret"].as_str().unwrap();
+    assert!(second.len() >= 43 && second != first);
+
+    // disable and enable.
+    let (ok, out, err) = run(&[
+        "admin",
+        "clients",
+        "disable",
+        "--client-id",
+        &id,
+        "--reason",
+        "audit",
+        "--json",
+    ]);
+    let disabled = json_of(ok, &out, &err);
+    assert_eq!(disabled["client"]["disabled"], true);
+    assert_eq!(disabled["grants_revoked"], 0);
+    let (ok, out, err) = run(&["admin", "clients", "enable", "--client-id", &id, "--json"]);
+    assert_eq!(json_of(ok, &out, &err)["disabled"], false);
+
+    // Each change is in the audit log, by `cli`, without a secret.
+    let (ok, out, err) = run(&["admin", "audit", "export", "--since", "0"]);
+    assert!(ok, "{err}");
+    let actions: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["client_id"] == id.as_str() && e["actor"] == "cli")
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "client_registered",
+            "client_updated",
+            "client_updated",
+            "client_secret_rotated",
+            "client_disabled",
+            "client_enabled"
+        ],
+        "{out}"
+    );
+    assert!(!out.contains(&first) && !out.contains(second));
+}

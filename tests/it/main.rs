@@ -3,6 +3,9 @@
 //! One integration binary: every test drives the provider over real HTTP.
 
 mod abuse;
+mod admin_clients;
+mod admin_clients_nodes;
+mod admin_clients_policy;
 mod algorithms;
 mod backchannel;
 mod backchannel_queue;
@@ -25,6 +28,7 @@ mod passkeys;
 mod protocol_hardening;
 mod relying_parties;
 mod security;
+mod store_clients;
 mod store_contract;
 mod token_clients;
 mod verified_claims;

@@ -10,7 +10,7 @@ use crate::common::{
 };
 use crate::flow::{decode_header, urlencode};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 }
 
 /// A child process killed when dropped, so a failing test leaves nothing running.
-struct Proc(Child);
+pub(crate) struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -28,14 +28,14 @@ impl Drop for Proc {
     }
 }
 
-struct Cluster {
-    db: String,
-    redis: String,
+pub(crate) struct Cluster {
+    pub(crate) db: String,
+    pub(crate) redis: String,
     /// Shared by the cluster's nodes, apart from every other test's keys.
-    redis_prefix: String,
-    kek: String,
-    issuer: String,
-    dir: tempfile::TempDir,
+    pub(crate) redis_prefix: String,
+    pub(crate) kek: String,
+    pub(crate) issuer: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Cluster {
@@ -53,7 +53,7 @@ impl Cluster {
         c
     }
 
-    fn node(&self, port: u16) -> Proc {
+    pub(crate) fn node(&self, port: u16) -> Proc {
         let child = self
             .command()
             .arg("serve")
@@ -65,7 +65,7 @@ impl Cluster {
         Proc(child)
     }
 
-    fn admin(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
+    pub(crate) fn admin(&self, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
         use std::io::Write;
         let mut child = self
             .command()
@@ -88,7 +88,7 @@ impl Cluster {
     }
 }
 
-async fn wait_ready(base: &str) {
+pub(crate) async fn wait_ready(base: &str) {
     for _ in 0..100 {
         if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
             && r.status() == 200

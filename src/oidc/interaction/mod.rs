@@ -73,6 +73,8 @@ pub enum Gone {
     Expired,
     /// Its client was removed meanwhile.
     UnknownClient,
+    /// Its client was disabled meanwhile.
+    DisabledClient,
     Unavailable(OAuthError),
 }
 
@@ -111,7 +113,8 @@ impl Interaction<'_> {
             .await
             .map_err(unavailable)?
             .ok_or(Gone::Expired)?;
-        match self.p.client(&p.request.client_id).await {
+        match self.p.registered_client(&p.request.client_id).await {
+            Ok(Some(c)) if super::clients::is_disabled(&c) => Err(Gone::DisabledClient),
             Ok(Some(c)) => Ok((p, c)),
             Ok(None) => Err(Gone::UnknownClient),
             Err(e) => Err(unavailable(e)),

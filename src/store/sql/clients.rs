@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
+use crate::clock::UnixTime;
 use crate::ids::ClientId;
 use crate::store::{
     ClientKind, ClientRecord, ClientSettings, ClientStore, StoreError, StoreResult,
@@ -148,5 +149,50 @@ impl ClientStore for SqlStore {
 
     async fn client_by_name(&self, name: &str) -> StoreResult<Option<ClientRecord>> {
         self.client_where("name", name).await
+    }
+
+    async fn clients(&self) -> StoreResult<Vec<ClientRecord>> {
+        let sql = format!("SELECT {COLS} FROM clients ORDER BY created_at, client_id");
+        let rows = on!(self, |p| sqlx::query_as::<_, ClientRow>(
+            sqlx::AssertSqlSafe(sql.as_str())
+        )
+        .fetch_all(p)
+        .await
+        .map_err(db_err))?;
+        rows.into_iter().map(client).collect()
+    }
+
+    async fn update_client(
+        &self,
+        c: &ClientRecord,
+        expected_updated_at: UnixTime,
+    ) -> StoreResult<bool> {
+        const SQL: &str = "UPDATE clients SET name = $2, secret_hash = $3, auth_method = $4, \
+             redirect_uris = $5, post_logout_redirect_uris = $6, grant_types = $7, scopes = $8, \
+             jwks = $9, jwks_uri = $10, id_token_alg = $11, min_account_level = $12, \
+             min_acr = $13, officer_id = $14, settings = $15, updated_at = $16 \
+             WHERE client_id = $1 AND updated_at = $17";
+        on_write!(self, |p| sqlx::query(SQL)
+            .bind(c.client_id.as_str())
+            .bind(&c.name)
+            .bind(&c.secret_hash)
+            .bind(&c.auth_method)
+            .bind(to_json(&c.redirect_uris))
+            .bind(to_json(&c.post_logout_redirect_uris))
+            .bind(to_json(&c.grant_types))
+            .bind(to_json(&c.scopes))
+            .bind(&c.jwks)
+            .bind(&c.jwks_uri)
+            .bind(&c.id_token_alg)
+            .bind(c.min_account_level)
+            .bind(&c.min_acr)
+            .bind(&c.officer_id)
+            .bind(settings_json(&c.settings))
+            .bind(c.updated_at)
+            .bind(expected_updated_at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
+            .map_err(db_err))
     }
 }

@@ -177,6 +177,18 @@ impl GrantStore for SqlStore {
             .map_err(db_err))
     }
 
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64> {
+        const SQL: &str =
+            "UPDATE grants SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL";
+        on_write!(self, |p| sqlx::query(SQL)
+            .bind(client_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(db_err))
+    }
+
     async fn live_grants_of(
         &self,
         sub: &str,
