@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod backchannel;
+pub use backchannel::Backchannel;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -49,34 +52,6 @@ impl Default for Lifetimes {
             refresh_token: 30 * 24 * 3600,
             session: 8 * 3600,
             authorization_request: 15 * 60,
-        }
-    }
-}
-
-/// Back-channel logout delivery (OpenID Connect Back-Channel Logout 1.0 §2.5): how often
-/// each node looks for due deliveries, how long one may take, and the retry schedule (the
-/// wait doubles from `backoff_base_secs` up to `backoff_cap_secs`; after `max_attempts`
-/// attempts the delivery is given up, audited and listed for admins).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct Backchannel {
-    pub poll_millis: u64,
-    pub timeout_secs: u64,
-    pub backoff_base_secs: i64,
-    pub backoff_cap_secs: i64,
-    pub max_attempts: i64,
-}
-
-impl Default for Backchannel {
-    fn default() -> Self {
-        // 30 s, 1 min, 2 min … capped at an hour: ten attempts span about three hours, long
-        // enough to ride out a relying party's deployment or a short outage.
-        Backchannel {
-            poll_millis: 2000,
-            timeout_secs: 5,
-            backoff_base_secs: 30,
-            backoff_cap_secs: 3600,
-            max_attempts: 10,
         }
     }
 }
@@ -225,39 +200,6 @@ impl Default for Config {
     }
 }
 
-/// `EIDP_BACKCHANNEL_*`: each a positive whole number.
-fn backchannel_from_env(
-    b: &mut Backchannel,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<(), ConfigError> {
-    fn number<T: std::str::FromStr>(
-        env: &impl Fn(&str) -> Option<String>,
-        name: &'static str,
-        into: &mut T,
-    ) -> Result<(), ConfigError> {
-        if let Some(v) = env(name) {
-            *into = v.trim().parse().map_err(|_| ConfigError::Invalid {
-                name,
-                reason: "must be a whole number".into(),
-            })?;
-        }
-        Ok(())
-    }
-    number(env, "EIDP_BACKCHANNEL_POLL_MILLIS", &mut b.poll_millis)?;
-    number(env, "EIDP_BACKCHANNEL_TIMEOUT_SECS", &mut b.timeout_secs)?;
-    number(
-        env,
-        "EIDP_BACKCHANNEL_BACKOFF_BASE_SECS",
-        &mut b.backoff_base_secs,
-    )?;
-    number(
-        env,
-        "EIDP_BACKCHANNEL_BACKOFF_CAP_SECS",
-        &mut b.backoff_cap_secs,
-    )?;
-    number(env, "EIDP_BACKCHANNEL_MAX_ATTEMPTS", &mut b.max_attempts)
-}
-
 impl Config {
     /// Defaults, then the TOML file (if any), then `EIDP_*` variables from `env`.
     pub fn load(
@@ -363,7 +305,7 @@ impl Config {
                         reason: "must be a positive number".into(),
                     })?;
         }
-        backchannel_from_env(&mut cfg.backchannel, &env)?;
+        cfg.backchannel.from_env(&env)?;
         if let Some(v) = env("EIDP_METRICS_TOKEN") {
             cfg.metrics_token = (!v.is_empty()).then_some(Secret(v));
         }
@@ -384,21 +326,7 @@ impl Config {
     }
 
     pub fn validate(&mut self) -> Result<(), ConfigError> {
-        let b = &self.backchannel;
-        let bad = |reason: &str| ConfigError::Invalid {
-            name: "backchannel",
-            reason: reason.into(),
-        };
-        if b.poll_millis == 0 || b.timeout_secs == 0 || b.backoff_base_secs < 1 {
-            return Err(bad(
-                "poll_millis, timeout_secs and backoff_base_secs must be positive",
-            ));
-        }
-        if b.backoff_cap_secs < b.backoff_base_secs || b.max_attempts < 1 {
-            return Err(bad(
-                "backoff_cap_secs must be at least backoff_base_secs, max_attempts at least 1",
-            ));
-        }
+        self.backchannel.check()?;
         if self.issuer.is_empty() {
             // A host name, not an address: a WebAuthn relying party cannot be an IP address,
             // so passkeys work out of the box.
@@ -502,37 +430,6 @@ mod tests {
             err.is_err(),
             "the old switch is refused, not silently ignored"
         );
-    }
-
-    #[test]
-    fn backchannel_knobs_come_from_the_environment_and_are_checked() {
-        let cfg = Config::load(None, |k| match k {
-            "EIDP_BACKCHANNEL_BACKOFF_BASE_SECS" => Some("1".into()),
-            "EIDP_BACKCHANNEL_BACKOFF_CAP_SECS" => Some("4".into()),
-            "EIDP_BACKCHANNEL_MAX_ATTEMPTS" => Some("3".into()),
-            "EIDP_BACKCHANNEL_POLL_MILLIS" => Some("100".into()),
-            _ => None,
-        })
-        .unwrap();
-        let b = &cfg.backchannel;
-        assert_eq!(
-            (
-                b.backoff_base_secs,
-                b.backoff_cap_secs,
-                b.max_attempts,
-                b.poll_millis
-            ),
-            (1, 4, 3, 100)
-        );
-        assert_eq!(b.timeout_secs, 5, "the default stays");
-        for (k, v) in [
-            ("EIDP_BACKCHANNEL_MAX_ATTEMPTS", "0"),
-            ("EIDP_BACKCHANNEL_BACKOFF_BASE_SECS", "soon"),
-            ("EIDP_BACKCHANNEL_BACKOFF_CAP_SECS", "10"),
-        ] {
-            let err = Config::load(None, |name| (name == k).then(|| v.to_string()));
-            assert!(err.is_err(), "{k}={v} is refused");
-        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod protocol_hardening;
 mod relying_parties;
 mod security;
 mod store_clients;
+mod store_consents;
 mod store_contract;
 mod token_clients;
 mod verified_claims;

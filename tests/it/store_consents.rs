@@ -1,0 +1,101 @@
+//! Store contract, continued: consents with their receipts and withdrawal, and in-person
+//! checks — run by `store_contract::durable_*` on SQLite and PostgreSQL.
+
+use eidp::ids::{ClientId, Subject};
+use eidp::store::sql::SqlStore;
+use eidp::store::{ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore};
+
+use crate::store_contract::grant;
+
+/// The standing consent and its receipts, and withdrawal ending the client's grants.
+pub async fn consents(db: &SqlStore) {
+    let receipt = |id: &str, at: i64| eidp::store::ConsentReceipt {
+        id: id.into(),
+        sub: Subject::parse("s1").unwrap(),
+        client_id: ClientId::parse("c9").unwrap(),
+        shown: eidp::store::ConsentShown {
+            client_name: "Cổng dịch vụ công".into(),
+            purpose_text: "Nộp hồ sơ".into(),
+            items: vec![eidp::store::ShownItem {
+                claim: "name".into(),
+                value: "Nguyễn Văn An".into(),
+                required: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+        shown_hash: "ab".repeat(32),
+        granted: vec!["name".into()],
+        given_at: at,
+        withdrawn_at: None,
+    };
+    let consent = ConsentRecord {
+        sub: Subject::parse("s1").unwrap(),
+        client_id: ClientId::parse("c9").unwrap(),
+        scopes: vec!["openid".into()],
+        granted_at: 1,
+        claims: Some(vec![]),
+        asked: vec!["name".into()],
+        purpose: Some("file@1".into()),
+        receipt_id: Some("r1".into()),
+    };
+    db.put_consent(&consent, &receipt("r1", 1)).await.unwrap();
+    let wider = ConsentRecord {
+        scopes: vec!["openid".into(), "profile".into()],
+        granted_at: 2,
+        claims: Some(vec!["name".into()]),
+        receipt_id: Some("r2".into()),
+        ..consent
+    };
+    db.put_consent(&wider, &receipt("r2", 2)).await.unwrap();
+    assert_eq!(db.consent("s1", "c9").await.unwrap(), Some(wider));
+    let kept = db.receipts_of("s1").await.unwrap();
+    assert_eq!(
+        kept.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r2", "r1"]
+    );
+    assert_eq!(kept[1], receipt("r1", 1), "a receipt comes back as kept");
+
+    let other_client = grant("gw");
+    db.insert_grant(&GrantRecord {
+        client_id: ClientId::parse("c9").unwrap(),
+        ..other_client
+    })
+    .await
+    .unwrap();
+    assert_eq!(db.withdraw_consent("s1", "c9", 50).await.unwrap(), 1);
+    assert_eq!(db.consent("s1", "c9").await.unwrap(), None);
+    assert_eq!(db.grant("gw").await.unwrap().unwrap().revoked_at, Some(50));
+    assert!(
+        db.receipts_of("s1")
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.withdrawn_at == Some(50))
+    );
+}
+
+/// In-person checks: the latest that passed is the one identity assurance describes.
+pub async fn verifications(db: &SqlStore) {
+    let check = |at: i64, passed: bool, unit: Option<&str>| eidp::store::VerificationRecord {
+        id_number: "079190999001".into(),
+        officer_id: "cb-1".into(),
+        unit: unit.map(String::from),
+        evidence_ref: format!("HS-{at}"),
+        chip_authentic: true,
+        biometric_match: passed,
+        verified_at: at,
+    };
+    assert_eq!(db.latest_verification("079190999001").await.unwrap(), None);
+    db.insert_verification(&check(10, true, Some("Công an phường Hàng Bài")))
+        .await
+        .unwrap();
+    db.insert_verification(&check(20, false, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.latest_verification("079190999001").await.unwrap(),
+        Some(check(10, true, Some("Công an phường Hàng Bài"))),
+        "a failed check later does not replace the passed one"
+    );
+}
