@@ -305,7 +305,7 @@ impl Config {
                         reason: "must be a positive number".into(),
                     })?;
         }
-        cfg.backchannel.from_env(&env)?;
+        cfg.backchannel.read_env(&env)?;
         if let Some(v) = env("EIDP_METRICS_TOKEN") {
             cfg.metrics_token = (!v.is_empty()).then_some(Secret(v));
         }

@@ -34,7 +34,7 @@ impl Default for Backchannel {
 
 impl Backchannel {
     /// `EIDP_BACKCHANNEL_*`: each a positive whole number.
-    pub(super) fn from_env(
+    pub(super) fn read_env(
         &mut self,
         env: &impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
