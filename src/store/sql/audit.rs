@@ -1,9 +1,10 @@
 //! The audit log: append-only and hash-chained. The chain cannot fork: a unique index on
 //! `prev_hash` (migration 0007) lets no entry have two successors, whoever writes. Appends
 //! within a process go one at a time after the head the last one left; on PostgreSQL each also
-//! holds a transaction-scoped advisory lock, so nodes take turns rather than retry.
+//! holds a transaction-scoped advisory lock, so nodes take turns rather than retry. Appends
+//! that queue while one is written go together in one transaction (`audit_batch.rs`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -40,8 +41,8 @@ fn record(r: Row) -> AuditRecord {
     }
 }
 
-const LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
+pub(super) const LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+pub(super) const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
      prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING seq";
 /// PostgreSQL: the same insert, holding the chain's advisory lock until it commits. Every
 /// append takes the lock, so the slow path (`append_at_head`) always finds the head it read
@@ -50,19 +51,19 @@ const INSERT_LOCKED: &str = "INSERT INTO audit_log (at, actor, action, subject, 
      detail, ip, prev_hash, hash) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 \
      FROM (SELECT pg_advisory_xact_lock($10)) AS chain RETURNING seq";
 /// Any fixed number: the advisory lock that serialises audit appends on PostgreSQL.
-const AUDIT_LOCK: i64 = 0x6569_6470_6175;
+pub(super) const AUDIT_LOCK: i64 = 0x6569_6470_6175;
 /// How long a remembered head is trusted. Only retention could fool the chain index (a head
 /// whose successor has been pruned), and retention removes entries five years old.
-const HEAD_KEPT: Duration = Duration::from_secs(3600);
+pub(super) const HEAD_KEPT: Duration = Duration::from_secs(3600);
 /// SQLite: how often to read the head again when another process keeps appending first.
-const SQLITE_TRIES: usize = 16;
+pub(super) const SQLITE_TRIES: usize = 16;
 
-fn genesis() -> Vec<u8> {
+pub(super) fn genesis() -> Vec<u8> {
     vec![0u8; 32]
 }
 
 /// The insert, for each engine's own types (a macro, not a function: the query's type differs).
-macro_rules! insert {
+macro_rules! insert_row {
     ($sql:expr, $rec:expr, $prev:expr, $hash:expr) => {
         sqlx::query_as::<_, (i64,)>($sql)
             .bind($rec.at)
@@ -77,14 +78,16 @@ macro_rules! insert {
     };
 }
 
-fn lost_race(e: &sqlx::Error) -> bool {
+pub(super) use insert_row;
+
+pub(super) fn lost_race(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 impl SqlStore {
     /// One INSERT after `prev`: `Ok(None)` if `prev` is no longer the head (the chain index
     /// refused a second successor).
-    async fn insert_after(
+    pub(super) async fn insert_after(
         &self,
         rec: &AuditRecord,
         prev: &[u8],
@@ -93,10 +96,10 @@ impl SqlStore {
         let row = match &self.pool {
             Pool::Sqlite(reader) => {
                 let p = self.sqlite_writer.as_ref().unwrap_or(reader);
-                insert!(INSERT, rec, prev, hash).fetch_one(p).await
+                insert_row!(INSERT, rec, prev, hash).fetch_one(p).await
             }
             Pool::Postgres(p) => {
-                insert!(INSERT_LOCKED, rec, prev, hash)
+                insert_row!(INSERT_LOCKED, rec, prev, hash)
                     .bind(AUDIT_LOCK)
                     .fetch_one(p)
                     .await
@@ -112,7 +115,7 @@ impl SqlStore {
     /// Read the head and append after it. On PostgreSQL under the chain's lock, in one
     /// transaction, so it cannot lose; SQLite serves one node, where only a CLI command beside
     /// the server can slip in, so read-and-insert is simply tried again.
-    async fn append_at_head(
+    pub(super) async fn append_at_head(
         &self,
         rec: &AuditRecord,
         link: ChainLink<'_>,
@@ -145,7 +148,7 @@ impl SqlStore {
                     sqlx::query_as(LAST_HASH).fetch_optional(&mut *tx).await?;
                 let prev = prev.map_or_else(genesis, |p| p.0);
                 let hash = link(&prev, rec);
-                let (seq,) = insert!(INSERT, rec, &prev, &hash)
+                let (seq,) = insert_row!(INSERT, rec, &prev, &hash)
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -159,22 +162,11 @@ impl SqlStore {
 
 #[async_trait]
 impl AuditStore for SqlStore {
-    /// The fast path is one INSERT after the head this process left last time: one round trip
-    /// where a locked read-then-insert took five. If someone else appended since, the chain
-    /// index refuses it and the head is read again.
+    /// Queued and group-committed (`audit_batch.rs`); alone, one INSERT after the head this
+    /// process left last time: one round trip where a locked read-then-insert took five. If
+    /// someone else appended since, the chain index refuses it and the head is read again.
     async fn append_audit(&self, rec: &AuditRecord, link: ChainLink<'_>) -> StoreResult<i64> {
-        let mut head = self.audit_head.lock().await;
-        // Taken, not copied: after any failure the head is read again.
-        if let Some((prev, _)) = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT) {
-            let hash = link(&prev, rec);
-            if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
-                *head = Some((hash, Instant::now()));
-                return Ok(seq);
-            }
-        }
-        let (seq, hash) = self.append_at_head(rec, link).await?;
-        *head = Some((hash, Instant::now()));
-        Ok(seq)
+        self.append_grouped(rec, link).await
     }
 
     async fn audit_for_subject(

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod audit_batch;
 mod backchannel;
 mod batcher;
 mod clients;
@@ -47,7 +48,9 @@ pub struct SqlStore {
     rotations: batcher::Rotations,
     /// The audit chain's head as this process's last append left it, and when; the lock also
     /// serialises this process's appends (see `audit.rs`).
-    audit_head: tokio::sync::Mutex<Option<(Vec<u8>, std::time::Instant)>>,
+    audit_head: tokio::sync::Mutex<audit_batch::Head>,
+    /// Appends waiting for that lock, written together (`audit_batch.rs`).
+    audit_queue: audit_batch::Queue,
 }
 
 /// Run the same statement on whichever engine backs the store.
@@ -237,6 +240,7 @@ impl SqlStore {
             rotations: batcher::Rotations::start(rotation_writer),
             sqlite_writer,
             audit_head: tokio::sync::Mutex::new(None),
+            audit_queue: audit_batch::Queue::default(),
         })
     }
 

@@ -1,0 +1,170 @@
+//! Group commit for audit appends. Every release of claims is audited before it happens
+//! (issue #15), so UserInfo and token requests append to the chain: one commit each made the
+//! chain the bottleneck. Appends now queue here, and whoever holds the chain's lock writes
+//! everything queued (up to [`MAX_BATCH`]) in one transaction — each entry still linked to
+//! the one before, the chain index still refusing a fork — and hands each waiter its `seq`.
+//! Under light load a batch is one entry and takes the single-INSERT path as before.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tokio::sync::oneshot;
+
+use super::audit::{HEAD_KEPT, INSERT, LAST_HASH, SQLITE_TRIES, genesis, insert_row, lost_race};
+use super::{Pool, SqlStore, db_err};
+use crate::store::{AuditRecord, ChainLink, StoreError, StoreResult};
+
+/// At most this many entries per transaction, so one batch never holds the writer long.
+pub(super) const MAX_BATCH: usize = 256;
+
+type Waiter = (AuditRecord, oneshot::Sender<StoreResult<i64>>);
+
+/// Appends waiting for the chain's lock.
+#[derive(Default)]
+pub(super) struct Queue(Mutex<Vec<Waiter>>);
+
+impl Queue {
+    fn push(&self, w: Waiter) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(w);
+    }
+
+    fn take(&self) -> Vec<Waiter> {
+        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = q.len().min(MAX_BATCH);
+        q.drain(..n).collect()
+    }
+}
+
+/// The head as this process left it: the hash and when.
+pub(super) type Head = Option<(Vec<u8>, Instant)>;
+
+impl SqlStore {
+    /// Queue `rec`; write batches under the chain's lock until it is written.
+    pub(super) async fn append_grouped(
+        &self,
+        rec: &AuditRecord,
+        link: ChainLink<'_>,
+    ) -> StoreResult<i64> {
+        let (tx, mut rx) = oneshot::channel();
+        self.audit_queue.push((rec.clone(), tx));
+        let mut head = self.audit_head.lock().await;
+        loop {
+            // A batch written before this one got the lock may have carried it.
+            if let Ok(done) = rx.try_recv() {
+                return done;
+            }
+            let batch = self.audit_queue.take();
+            if batch.is_empty() {
+                return Err(StoreError::Other("audit append lost from its queue".into()));
+            }
+            let recs: Vec<&AuditRecord> = batch.iter().map(|(r, _)| r).collect();
+            let written = match recs.as_slice() {
+                [one] => self.append_one(&mut head, one, link).await.map(|s| vec![s]),
+                many => self.append_many(&mut head, many, link).await,
+            };
+            match written {
+                Ok(seqs) => {
+                    for ((_, w), seq) in batch.into_iter().zip(seqs) {
+                        let _ = w.send(Ok(seq));
+                    }
+                }
+                Err(e) => {
+                    for (_, w) in batch {
+                        let _ = w.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One entry: one INSERT after the remembered head, or the locked read-then-insert.
+    async fn append_one(
+        &self,
+        head: &mut Head,
+        rec: &AuditRecord,
+        link: ChainLink<'_>,
+    ) -> StoreResult<i64> {
+        // Taken, not copied: after any failure the head is read again.
+        if let Some((prev, _)) = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT) {
+            let hash = link(&prev, rec);
+            if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
+                *head = Some((hash, Instant::now()));
+                return Ok(seq);
+            }
+        }
+        let (seq, hash) = self.append_at_head(rec, link).await?;
+        *head = Some((hash, Instant::now()));
+        Ok(seq)
+    }
+
+    /// Several entries in one transaction, chained one after the other from the head read in
+    /// it (on PostgreSQL under the chain's advisory lock; on SQLite tried again if another
+    /// process appended first).
+    async fn append_many(
+        &self,
+        head: &mut Head,
+        recs: &[&AuditRecord],
+        link: ChainLink<'_>,
+    ) -> StoreResult<Vec<i64>> {
+        *head = None;
+        let (seqs, last) = match &self.pool {
+            Pool::Sqlite(reader) => {
+                let p = self.sqlite_writer.as_ref().unwrap_or(reader);
+                let mut tries = 0;
+                loop {
+                    match sqlite_batch(p, recs, link).await {
+                        Err(e) if lost_race(&e) && tries < SQLITE_TRIES => tries += 1,
+                        other => break other.map_err(db_err)?,
+                    }
+                }
+            }
+            Pool::Postgres(p) => postgres_batch(p, recs, link).await.map_err(db_err)?,
+        };
+        *head = Some((last, Instant::now()));
+        Ok(seqs)
+    }
+}
+
+/// In transaction `tx`: read the head, insert `recs` each after the one before, commit; the
+/// seqs and the new head. (A macro: each engine's transaction is its own type.)
+macro_rules! chain_rows {
+    ($tx:ident, $recs:expr, $link:expr) => {{
+        let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH).fetch_optional(&mut *$tx).await?;
+        let mut prev = prev.map_or_else(genesis, |p| p.0);
+        let mut seqs = Vec::with_capacity($recs.len());
+        for rec in $recs {
+            let hash = $link(&prev, rec);
+            let (seq,) = insert_row!(INSERT, rec, &prev, &hash)
+                .fetch_one(&mut *$tx)
+                .await?;
+            seqs.push(seq);
+            prev = hash;
+        }
+        $tx.commit().await?;
+        Ok((seqs, prev))
+    }};
+}
+
+async fn sqlite_batch(
+    p: &sqlx::SqlitePool,
+    recs: &[&AuditRecord],
+    link: ChainLink<'_>,
+) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+    // IMMEDIATE: the write lock before the head is read, so the head stays the head (another
+    // process, a CLI command, waits for it rather than slipping in between).
+    let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+    chain_rows!(tx, recs, link)
+}
+
+async fn postgres_batch(
+    p: &sqlx::PgPool,
+    recs: &[&AuditRecord],
+    link: ChainLink<'_>,
+) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+    let mut tx = p.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(super::audit::AUDIT_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    chain_rows!(tx, recs, link)
+}
