@@ -11,17 +11,24 @@ use crate::clock::{Clock, SystemClock};
 use crate::crypto::Kek;
 use crate::identity::level2::{self, InPersonCheck, ROLE_ADMIN, ROLE_OFFICER};
 use crate::identity::lifecycle::{self, Actor, LockReason};
-use crate::identity::{IdNumber, register, synthetic};
+use crate::identity::{IdNumber, synthetic};
 use crate::oidc::clients::{self, NewClient};
 use crate::store::{Durable, OfficerRecord};
 
 #[derive(Subcommand)]
 pub enum Citizens {
-    /// Load population records from CSV (validated, deduplicated, reported).
+    /// Load population records from CSV or JSON Lines (`.jsonl`), streamed: validated,
+    /// deduplicated, unchanged rows recognised and not written, reported.
     Import {
         file: String,
         #[arg(long)]
         json: bool,
+        /// Classify and report only: nothing is written.
+        #[arg(long)]
+        dry_run: bool,
+        /// csv | jsonl (default: by the file name).
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Write a synthetic register as CSV to standard output.
     Generate {
@@ -117,7 +124,7 @@ pub struct Unlock {
     json: bool,
 }
 
-fn out(json_mode: bool, v: serde_json::Value, text: String) {
+pub(super) fn out(json_mode: bool, v: serde_json::Value, text: String) {
     if json_mode {
         println!("{v}")
     } else {
@@ -211,25 +218,19 @@ pub async fn unlock(db: &dyn Durable, u: Unlock) -> Result<(), String> {
 
 pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
     match c {
-        Citizens::Import { file, json } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
-            let r = register::import(db, &text, SystemClock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            let v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
-            let summary = format!(
-                "{} rows: {} imported, {} updated, {} duplicates, {} invalid, {} accounts locked",
-                r.rows,
-                r.imported,
-                r.updated,
-                r.duplicates.len(),
-                r.invalid.len(),
-                r.locked.len()
-            );
-            out(json, v, summary);
-            for e in r.invalid.iter().filter(|_| !json) {
-                eprintln!("line {}: {}: {}", e.line, e.field, e.rule);
-            }
+        Citizens::Import {
+            file,
+            json,
+            dry_run,
+            format,
+        } => {
+            let asked = super::register::Asked {
+                file,
+                json,
+                dry_run,
+                format,
+            };
+            super::register::run(db, asked).await?;
         }
         Citizens::Generate { count, seed } => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());

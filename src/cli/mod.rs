@@ -15,6 +15,7 @@ use crate::store::Durable;
 mod backchannel;
 mod clients;
 mod identity;
+mod register;
 
 #[derive(Parser)]
 #[command(

@@ -253,6 +253,23 @@ async fn change(
 
 /// Back-channel logouts that did not arrive: pending ones (with their next attempt) and
 /// given-up ones, for an admin to follow up with the relying party.
+/// The acting officer, who must hold the `admin` role for `what`.
+pub(super) async fn admin_officer(
+    s: &AppState,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<(OfficerRecord, String), Response> {
+    let (officer, client_id) = acting_officer(s, headers).await?;
+    if !officer.roles.iter().any(|r| r == ROLE_ADMIN) {
+        let why = format!(
+            "officer {} lacks the {ROLE_ADMIN} role, which {what} needs",
+            officer.officer_id
+        );
+        return Err(error(StatusCode::FORBIDDEN, "access_denied", &why));
+    }
+    Ok((officer, client_id))
+}
+
 pub async fn backchannel_logouts(
     State(s): State<AppState>,
     headers: HeaderMap,

@@ -14,9 +14,8 @@ use axum::response::Response;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use super::admin::{acting_officer, answer, body, error};
+use super::admin::{admin_officer, answer, body, error};
 use super::{AppState, pages};
-use crate::identity::level2::ROLE_ADMIN;
 use crate::oidc::clients::manage::{self, ClientUpdate, Desk};
 use crate::oidc::clients::{self, NewClient, RegisterError, Registry, view};
 use crate::store::{Purpose, StoreError, SubjectType};
@@ -101,14 +100,7 @@ struct Caller {
 }
 
 async fn caller(s: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<Caller, Response> {
-    let (officer, via) = acting_officer(s, headers).await?;
-    if !officer.roles.iter().any(|r| r == ROLE_ADMIN) {
-        let why = format!(
-            "officer {} lacks the {ROLE_ADMIN} role, which managing clients needs",
-            officer.officer_id
-        );
-        return Err(error(StatusCode::FORBIDDEN, "access_denied", &why));
-    }
+    let (officer, via) = admin_officer(s, headers, "managing clients").await?;
     Ok(Caller {
         actor: format!("officer:{}", officer.officer_id),
         officer_id: officer.officer_id,

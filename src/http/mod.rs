@@ -11,6 +11,7 @@ mod account_factors;
 mod account_page;
 mod admin;
 mod admin_clients;
+mod admin_register;
 mod authorize;
 mod confirm;
 mod consent;
@@ -152,6 +153,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             paths::ADMIN_BACKCHANNEL_LOGOUTS,
             get(admin::backchannel_logouts),
+        )
+        .route(
+            paths::ADMIN_CITIZENS_IMPORT,
+            post(admin_register::import).layer(axum::extract::DefaultBodyLimit::max(
+                admin_register::MAX_UPLOAD,
+            )),
         )
         .route(
             paths::ADMIN_CLIENTS,

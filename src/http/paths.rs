@@ -41,6 +41,8 @@ pub const ADMIN_LOCK: &str = "/admin/v1/accounts/{id_number}/lock";
 pub const ADMIN_UNLOCK: &str = "/admin/v1/accounts/{id_number}/unlock";
 /// Back-channel logouts that did not arrive (`?state=pending|failed` narrows the list).
 pub const ADMIN_BACKCHANNEL_LOGOUTS: &str = "/admin/v1/backchannel-logouts";
+/// Upload a register file (CSV or JSON Lines) to import.
+pub const ADMIN_CITIZENS_IMPORT: &str = "/admin/v1/citizens/import";
 pub const ADMIN_CLIENTS: &str = "/admin/v1/clients";
 pub const ADMIN_CLIENT: &str = "/admin/v1/clients/{client_id}";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/v1/clients/{client_id}/secret";

@@ -3,7 +3,6 @@
 //! cards in the register lock the matching accounts automatically.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::accounts::{normalize_phone, parse_birth_date};
 use super::id_number::{HealthInsuranceCode, IdNumber, Sex, parse_legacy_cmnd, province_name_for};
@@ -41,11 +40,19 @@ pub struct FieldError {
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
+    /// Nothing was written: the counts say what an import would do.
+    pub dry_run: bool,
     pub rows: usize,
     pub imported: usize,
     pub updated: usize,
+    /// Rows whose record is on file with the same content: not written.
+    pub unchanged: usize,
+    /// The first [`import::LISTED`] repeats and rejections, with line and reason; the counts
+    /// are of all.
     pub duplicates: Vec<FieldError>,
+    pub duplicates_count: usize,
     pub invalid: Vec<FieldError>,
+    pub invalid_count: usize,
     /// ID numbers whose accounts were locked because the register says so.
     pub locked: Vec<String>,
 }
@@ -236,6 +243,8 @@ pub fn date_of(now: UnixTime) -> String {
 /// One row of a register file: its line number and the record with its aliases, or what is
 /// wrong with it.
 pub type Row = Result<(usize, (PersonRecord, Vec<AliasRecord>)), Vec<FieldError>>;
+/// One row validated: the record and its aliases, or what is wrong with it.
+pub type RowResult = Result<(PersonRecord, Vec<AliasRecord>), Vec<FieldError>>;
 
 /// A register file's rows, each validated on its own: its line number and the record with
 /// its aliases, or what is wrong with it. Pure, so every rule runs on untrusted input alone
@@ -254,88 +263,29 @@ pub fn rows(csv: &str, now: UnixTime) -> impl Iterator<Item = Row> + '_ {
                 .collect()
         })
         .unwrap_or_default();
-    lines.map(move |(i, line)| {
-        let cells = split_csv_line(line);
-        let get = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|p| cells.get(p))
-                .cloned()
-                .unwrap_or_default()
-        };
-        validate_row(i + 1, get, now).map(|ok| (i + 1, ok))
-    })
+    lines.map(move |(i, line)| import::csv_row(&header, line, i + 1, now).map(|ok| (i + 1, ok)))
 }
 
+/// Import a whole CSV text (see [`import::import_stream`]).
 pub async fn import(
     db: &dyn Durable,
     csv: &str,
     now: UnixTime,
 ) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport::default();
-    let mut seen = std::collections::HashSet::new();
-    let today = date_of(now);
-    for row in rows(csv, now) {
-        report.rows += 1;
-        let (i, (person, aliases)) = match row {
-            Ok(ok) => ok,
-            Err(errs) => {
-                report.invalid.extend(errs);
-                continue;
-            }
-        };
-        if !seen.insert(person.id_number.clone()) {
-            let rule =
-                "id_number appears more than once in the file; the first row was kept".into();
-            report.duplicates.push(FieldError {
-                line: i,
-                field: "id_number".into(),
-                rule,
-            });
-            continue;
-        }
-        let existing = db.person(&person.id_number).await?;
-        let person = PersonRecord {
-            created_at: existing.as_ref().map_or(now, |e| e.created_at),
-            ..person
-        };
-        db.upsert_person(&person).await?;
-        for a in &aliases {
-            db.add_alias(a).await?;
-        }
-        if existing.is_some() {
-            report.updated += 1
-        } else {
-            report.imported += 1
-        }
-        let reason = match (&person.deceased_on, &person.card_expires_on) {
-            (Some(_), _) => Some(lifecycle::LockReason::Deceased),
-            (None, Some(exp)) if exp.as_str() < today.as_str() => {
-                Some(lifecycle::LockReason::CardExpired)
-            }
-            _ => None,
-        };
-        if let Some(reason) = reason
-            && lifecycle::lock_from_register(db, &person.id_number, reason, now).await?
-        {
-            report.locked.push(person.id_number.clone());
-        }
-    }
-    crate::audit::record(
-        db,
-        crate::audit::Event {
-            actor: "register".into(),
-            action: crate::audit::actions::REGISTER_UPDATED,
-            detail: json!({"rows": report.rows, "imported": report.imported, "updated": report.updated,
-                           "invalid": report.invalid.len(), "locked": report.locked.len()}),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    Ok(report)
+    let opts = import::Options {
+        format: import::Format::Csv,
+        dry_run: false,
+        actor: "register",
+        progress: &mut |_, _| {},
+    };
+    import::import_stream(db, csv.as_bytes(), opts, now)
+        .await
+        .map_err(|e| match e {
+            import::ImportError::Store(e) => e,
+            import::ImportError::Read(e) => StoreError::Other(e.to_string()),
+        })
 }
 
+pub mod import;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,8 @@ pub mod model;
 pub mod redis;
 pub mod sql;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 pub use model::*;
 
@@ -66,6 +68,16 @@ pub trait PersonStore: Send + Sync {
     async fn add_alias(&self, a: &AliasRecord) -> StoreResult<()>;
     /// Everyone an alias points at (an old CMND may have been issued twice).
     async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>>;
+    /// For an import: which of `ids` are on record, each with its content hash (`None`
+    /// when it was written before records were hashed).
+    async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>>;
+    /// For an import: write `people` (each with its content hash; a record on file keeps its
+    /// `created_at`) and `aliases`, all in one transaction.
+    async fn upsert_people(
+        &self,
+        people: &[(PersonRecord, String)],
+        aliases: &[AliasRecord],
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]

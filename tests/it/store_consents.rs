@@ -1,9 +1,13 @@
-//! Store contract, continued: consents with their receipts and withdrawal, and in-person
-//! checks — run by `store_contract::durable_*` on SQLite and PostgreSQL.
+//! Store contract, continued: consents with their receipts and withdrawal, in-person checks,
+//! and the register import's bulk writes — run by `store_contract::durable_*` on SQLite and
+//! PostgreSQL.
 
 use eidp::ids::{ClientId, Subject};
 use eidp::store::sql::SqlStore;
-use eidp::store::{ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore};
+use eidp::store::{
+    AliasRecord, ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore, PersonRecord,
+    PersonStore,
+};
 
 use crate::store_contract::grant;
 
@@ -97,5 +101,58 @@ pub async fn verifications(db: &SqlStore) {
         db.latest_verification("079190999001").await.unwrap(),
         Some(check(10, true, Some("Công an phường Hàng Bài"))),
         "a failed check later does not replace the passed one"
+    );
+}
+
+/// Many records in one transaction; their content hashes read back; a record on file keeps its
+/// creation time when written again.
+pub async fn people(db: &SqlStore) {
+    let person = |id: &str, name: &str, at: i64| PersonRecord {
+        id_number: id.into(),
+        full_name: name.into(),
+        birth_date: "1990-01-01".into(),
+        sex: "male".into(),
+        nationality: "VN".into(),
+        created_at: at,
+        updated_at: at,
+        ..Default::default()
+    };
+    let ids = ["079090000001".to_string(), "079090000002".to_string()];
+    let first = [
+        (person(&ids[0], "Lê Văn A", 10), "h1".to_string()),
+        (person(&ids[1], "Lê Văn B", 10), "h2".to_string()),
+    ];
+    let alias = AliasRecord {
+        kind: "cmnd".into(),
+        value: "025000001".into(),
+        id_number: ids[0].clone(),
+    };
+    db.upsert_people(&first, std::slice::from_ref(&alias))
+        .await
+        .unwrap();
+    let hashes = db.person_hashes(&ids).await.unwrap();
+    assert_eq!(hashes.get(&ids[1]), Some(&Some("h2".to_string())));
+    let again = [(person(&ids[0], "Lê Văn Á", 20), "h1b".to_string())];
+    db.upsert_people(&again, &[alias]).await.unwrap();
+    let a = db.person(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (a.full_name.as_str(), a.created_at, a.updated_at),
+        ("Lê Văn Á", 10, 20)
+    );
+    assert_eq!(
+        db.persons_by_alias("cmnd", "025000001")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let hashes = db.person_hashes(&ids).await.unwrap();
+    assert_eq!(hashes.get(&ids[0]), Some(&Some("h1b".to_string())));
+    assert_eq!(
+        db.person_hashes(&["079090000003".into()])
+            .await
+            .unwrap()
+            .len(),
+        0
     );
 }

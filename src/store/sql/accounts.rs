@@ -1,5 +1,7 @@
 //! Persons (population-register records), their aliases, and e-ID accounts.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::{SqlStore, db_err, on, on_write};
@@ -97,8 +99,10 @@ impl PersonStore for SqlStore {
              phone = excluded.phone, email = excluded.email, residence = excluded.residence, \
              birth_place = excluded.birth_place, household_id = excluded.household_id, \
              household_relation = excluded.household_relation, card_expires_on = excluded.card_expires_on, \
-             deceased_on = excluded.deceased_on, updated_at = excluded.updated_at"
+             deceased_on = excluded.deceased_on, updated_at = excluded.updated_at, \
+             content_hash = NULL"
         );
+        // A record written one by one is no longer what the last import hashed.
         on_write!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&p.id_number)
             .bind(&p.full_name)
@@ -144,6 +148,18 @@ impl PersonStore for SqlStore {
             .await
             .map(|_| ())
             .map_err(db_err))
+    }
+
+    async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>> {
+        super::register::person_hashes(self, ids).await
+    }
+
+    async fn upsert_people(
+        &self,
+        people: &[(PersonRecord, String)],
+        aliases: &[AliasRecord],
+    ) -> StoreResult<()> {
+        super::register::upsert_people(self, people, aliases).await
     }
 
     async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>> {

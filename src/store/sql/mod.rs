@@ -16,6 +16,7 @@ mod keys;
 mod mfa;
 mod officers;
 mod passkeys;
+mod register;
 mod rotation;
 mod wal;
 
@@ -126,6 +127,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "consent receipts", include_str!("../migrations/sqlite/0010_consent_receipts.sql")),
     (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
+    (14, "person content hash", include_str!("../migrations/sqlite/0014_person_content_hash.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -141,6 +143,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "consent receipts", include_str!("../migrations/postgres/0010_consent_receipts.sql")),
     (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
+    (14, "person content hash", include_str!("../migrations/postgres/0014_person_content_hash.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

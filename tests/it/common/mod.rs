@@ -157,6 +157,16 @@ impl TestServer {
             })
     }
 
+    /// The `eidp` command on this server's database and keys, to spawn (and perhaps kill).
+    pub fn cli_command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_eidp"));
+        cmd.args(args)
+            .env_remove("EIDP_REDIS_URL")
+            .env("EIDP_DATABASE_URL", &self.database_url)
+            .env("EIDP_KEYS_DIR", self._dir.path().join("keys"));
+        cmd
+    }
+
     /// Run `eidp` (the real binary) on this server's database and keys.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
         let keys = self._dir.path().join("keys");

@@ -1,0 +1,144 @@
+//! `eidp admin citizens import`: a register file streamed in, with progress on standard error
+//! (one line redrawn on a terminal: rows, rows/s, how far, time left; a plain line every few
+//! seconds otherwise) and the report on standard output.
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::identity::out;
+use crate::clock::{Clock, SystemClock};
+use crate::identity::register::ImportReport;
+use crate::identity::register::import::{self, Format, ImportError, Options};
+use crate::store::Durable;
+
+/// What the command was asked.
+pub struct Asked {
+    pub file: String,
+    pub json: bool,
+    pub dry_run: bool,
+    pub format: Option<String>,
+}
+
+pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
+    let format = match a.format.as_deref() {
+        None => Format::of(&a.file),
+        Some("csv") => Format::Csv,
+        Some("jsonl") => Format::JsonLines,
+        Some(other) => return Err(format!("--format: {other:?} is not csv or jsonl")),
+    };
+    let f = std::fs::File::open(&a.file).map_err(|e| format!("{}: {e}", a.file))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut shown = Shown::new(size);
+    let opts = Options {
+        format,
+        dry_run: a.dry_run,
+        actor: "cli",
+        progress: &mut |r, bytes| shown.update(r, bytes),
+    };
+    let started = Instant::now();
+    let r = import::import_stream(
+        db,
+        BufReader::with_capacity(1 << 20, f),
+        opts,
+        SystemClock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        ImportError::Read(e) => format!("{}: {e}", a.file),
+        ImportError::Store(e) => e.to_string(),
+    })?;
+    shown.finish();
+    let secs = started.elapsed().as_secs_f64();
+    let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+    v["seconds"] = json!((secs * 1000.0).round() / 1000.0);
+    out(a.json, v, summary(&r, secs));
+    for e in r.invalid.iter().filter(|_| !a.json) {
+        eprintln!("line {}: {}: {}", e.line, e.field, e.rule);
+    }
+    Ok(())
+}
+
+fn summary(r: &ImportReport, secs: f64) -> String {
+    let verb = if r.dry_run { "would be " } else { "" };
+    format!(
+        "{} rows in {secs:.1} s ({:.0} rows/s): {} {verb}imported, {} {verb}updated, {} unchanged, \
+         {} duplicates, {} invalid, {} accounts locked{}",
+        r.rows,
+        r.rows as f64 / secs.max(0.001),
+        r.imported,
+        r.updated,
+        r.unchanged,
+        r.duplicates_count,
+        r.invalid_count,
+        r.locked.len(),
+        if r.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Progress on standard error.
+struct Shown {
+    size: u64,
+    started: Instant,
+    last: Instant,
+    terminal: bool,
+}
+
+impl Shown {
+    fn new(size: u64) -> Shown {
+        let now = Instant::now();
+        Shown {
+            size,
+            started: now,
+            last: now,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&mut self, r: &ImportReport, bytes: u64) {
+        let every = if self.terminal {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(5)
+        };
+        if self.last.elapsed() < every {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let share = if self.size > 0 {
+            bytes as f64 / self.size as f64
+        } else {
+            0.0
+        };
+        let left = if share > 0.0 {
+            secs / share - secs
+        } else {
+            0.0
+        };
+        let line = format!(
+            "{} rows, {:.0} rows/s, {:.0} % read, about {:.0} s left",
+            r.rows,
+            r.rows as f64 / secs,
+            share * 100.0,
+            left
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = if self.terminal {
+            write!(err, "\r{line}  ")
+        } else {
+            writeln!(err, "{line}")
+        };
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
