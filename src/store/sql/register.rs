@@ -38,8 +38,11 @@ pub(super) async fn person_hashes(
     for chunk in ids.chunks(ROWS_PER_STATEMENT * 4) {
         let rows: Vec<(String, Option<String>)> = match &db.pool {
             Pool::Postgres(p) => {
-                const SQL: &str =
-                    "SELECT id_number, content_hash FROM persons WHERE id_number = ANY($1)";
+                // A join, not `= ANY($1)`: right after a bulk load the planner's statistics
+                // are stale and it scanned the whole table for each batch.
+                const SQL: &str = "SELECT p.id_number, p.content_hash \
+                     FROM UNNEST($1::text[]) AS wanted (id) \
+                     JOIN persons p ON p.id_number = wanted.id";
                 sqlx::query_as(SQL).bind(chunk).fetch_all(p).await
             }
             Pool::Sqlite(p) => {
