@@ -85,6 +85,9 @@ pub enum AuthnError {
     InvalidCredentials,
     #[error("account locked")]
     Locked,
+    /// An old CMND number issued to several people: the 12-digit number is needed.
+    #[error("the old CMND number belongs to several people")]
+    AmbiguousCmnd,
     /// Too many attempts: wait before trying again (no hint whether the account exists).
     #[error("too many attempts")]
     Throttled(throttle::Refusal),

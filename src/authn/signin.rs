@@ -158,14 +158,19 @@ impl Context<'_> {
     }
 }
 
-/// Sign in with an ID number and password. Throttled by the number as typed, so unknown
-/// numbers are treated exactly like real ones.
+/// Sign in with an ID number (or an old CMND number that points at one person) and password.
+/// Throttled by the number, so unknown numbers are treated exactly like real ones, and a
+/// person's CMND and ID number share one count.
 pub async fn password(
     cx: &Context<'_>,
     previous: Option<&str>,
-    id_number: &str,
+    typed: &str,
     given: &str,
 ) -> Result<SignedIn, AuthnError> {
+    let id_number = crate::identity::cmnd::resolve(cx.db, typed)
+        .await?
+        .map_err(|_| AuthnError::AmbiguousCmnd)?;
+    let id_number = id_number.as_str();
     let ticket = cx.reserve(&format!("pwd:{id_number}")).await?;
     let detail = json!({"method": Method::Password.name()});
     match password::sign_in(cx.db, id_number, given).await {

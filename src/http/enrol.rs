@@ -58,6 +58,9 @@ fn message(s: &AppState, lang: &str, e: &EnrolError) -> (StatusCode, String) {
             ..
         } => (StatusCode::BAD_REQUEST, t("error_birth_date")),
         EnrolError::Invalid { field: "phone", .. } => (StatusCode::BAD_REQUEST, t("error_phone")),
+        EnrolError::Invalid { field: "cmnd", .. } => {
+            (StatusCode::BAD_REQUEST, t("error_cmnd_ambiguous"))
+        }
         EnrolError::Invalid {
             field: "password_confirm",
             ..

@@ -119,9 +119,11 @@ pub async fn form(
 async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> String {
     match e {
         AuthnError::Locked => {
+            let id = crate::identity::cmnd::resolve(s.p.db.as_ref(), id_number).await;
+            let id = id.ok().and_then(Result::ok).unwrap_or_default();
             let reason =
                 s.p.db
-                    .account_by_id_number(id_number)
+                    .account_by_id_number(&id)
                     .await
                     .ok()
                     .flatten()
@@ -136,6 +138,7 @@ async fn refusal(s: &AppState, lang: &str, e: &AuthnError, id_number: &str) -> S
             )
         }
         AuthnError::InvalidCredentials => s.ui.t(lang, "error_invalid_credentials"),
+        AuthnError::AmbiguousCmnd => s.ui.t(lang, "error_cmnd_ambiguous"),
         AuthnError::Throttled(r) => wait_message(s, lang, *r),
         _ => s.ui.t(lang, "error_internal"),
     }
@@ -208,6 +211,7 @@ pub async fn submit(
             METRICS.signin("pwd", outcome);
             let status = match e {
                 AuthnError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+                AuthnError::AmbiguousCmnd => StatusCode::BAD_REQUEST,
                 AuthnError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNAUTHORIZED,
             };

@@ -143,7 +143,14 @@ impl Enrolment<'_> {
         ip: &str,
         now: UnixTime,
     ) -> Result<(String, String), EnrolError> {
-        let id = IdNumber::parse(d.id_number).map_err(|e| EnrolError::Invalid {
+        // An old CMND number that points at one person stands for their ID number.
+        let typed = super::cmnd::resolve(self.db, d.id_number)
+            .await?
+            .map_err(|_| EnrolError::Invalid {
+                field: "cmnd",
+                reason: "the old CMND number belongs to several people".into(),
+            })?;
+        let id = IdNumber::parse(&typed).map_err(|e| EnrolError::Invalid {
             field: "id_number",
             reason: e.to_string(),
         })?;

@@ -2,6 +2,7 @@
 //! their levels (1: self-enrolled; 2: proofed in person) and lifecycle states.
 
 pub mod accounts;
+pub mod cmnd;
 pub mod enrolment;
 pub mod id_number;
 pub mod level2;

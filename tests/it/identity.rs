@@ -253,3 +253,44 @@ async fn register_import_reports_and_locks_the_deceased() {
     assert!(ok);
     assert_eq!(out.lines().count(), 51);
 }
+
+#[tokio::test]
+async fn an_old_cmnd_signs_in_when_it_points_at_one_person_and_is_refused_when_at_several() {
+    let s = TestServer::start().await;
+    let (who, other) = (s.citizen(95).await, s.citizen(96).await);
+    let db = &s.provider.db;
+    let alias = |value: &str, id: &str| eidp::store::AliasRecord {
+        kind: "cmnd".into(),
+        value: value.into(),
+        id_number: id.into(),
+    };
+    db.add_alias(&alias("025111222", &who.id_number))
+        .await
+        .unwrap();
+    for id in [&who.id_number, &other.id_number] {
+        db.add_alias(&alias("025333444", id)).await.unwrap();
+    }
+    let (c, secret) = s.confidential().await;
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(&s.base, &c.client_id, &challenge, &[("ui_locales", "en")]);
+    let cb = Browser::new()
+        .sign_in(&url, "025111222", &who.password)
+        .await
+        .expect_redirect();
+    let tokens = crate::common::redeem(&s, &c.client_id, &secret, &cb, &verifier).await;
+    let idt = decode_payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(idt["sub"], s.sub_at(&c, &who.sub), "the CMND's one person");
+
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &c.client_id, &challenge, &[("ui_locales", "en")]);
+    let (status, page) = Browser::new()
+        .sign_in(&url, "025333444", &who.password)
+        .await
+        .expect_page();
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("belongs to more than one person"), "{page}");
+    assert!(
+        page.contains("12-digit personal identification number"),
+        "{page}"
+    );
+}
