@@ -152,7 +152,7 @@ fn ok(v: serde_json::Value) -> Response {
 }
 
 /// An optional JSON body (`{"reason": …}`); an empty one is none.
-fn reason(b: &Bytes) -> Result<Option<String>, Response> {
+fn reason(b: &[u8]) -> Result<Option<String>, Response> {
     if b.is_empty() {
         return Ok(None);
     }
@@ -305,18 +305,7 @@ pub async fn disable(
     Path(client_id): Path<String>,
     b: Bytes,
 ) -> Response {
-    let c = match caller(&s, &headers, peer).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let why = match reason(&b) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match manage::disable(&desk(&s, &c), &client_id, why.as_deref()).await {
-        Ok((v, revoked)) => ok(json!({"client": v, "grants_revoked": revoked})),
-        Err(e) => client_error(e),
-    }
+    switch(&s, (&headers, peer), &client_id, &b, false).await
 }
 
 pub async fn enable(
@@ -326,16 +315,36 @@ pub async fn enable(
     Path(client_id): Path<String>,
     b: Bytes,
 ) -> Response {
-    let c = match caller(&s, &headers, peer).await {
+    switch(&s, (&headers, peer), &client_id, &b, true).await
+}
+
+/// Disable or enable a client, with the reason the body may give.
+async fn switch(
+    s: &AppState,
+    (headers, peer): (&HeaderMap, SocketAddr),
+    client_id: &str,
+    b: &[u8],
+    on: bool,
+) -> Response {
+    let c = match caller(s, headers, peer).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let why = match reason(&b) {
+    let why = match reason(b) {
         Ok(r) => r,
         Err(r) => return r,
     };
-    match manage::enable(&desk(&s, &c), &client_id, why.as_deref()).await {
-        Ok(v) => ok(json!({ "client": v })),
+    let d = desk(s, &c);
+    let done = match on {
+        true => manage::enable(&d, client_id, why.as_deref())
+            .await
+            .map(|v| json!({ "client": v })),
+        false => manage::disable(&d, client_id, why.as_deref())
+            .await
+            .map(|(v, revoked)| json!({"client": v, "grants_revoked": revoked})),
+    };
+    match done {
+        Ok(v) => ok(v),
         Err(e) => client_error(e),
     }
 }
