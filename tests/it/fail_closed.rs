@@ -163,3 +163,36 @@ async fn a_history_that_cannot_be_written_refuses_the_action() {
     let (status, _) = account_post(&s, &b, "/account/recovery", &[("csrf", &csrf)]).await;
     assert_eq!(status, 200, "works again once the history can be written");
 }
+
+#[tokio::test]
+async fn a_disclosure_the_history_cannot_hold_is_not_made() {
+    let s = TestServer::start().await;
+    let who = s.citizen(317).await;
+    let (c, secret) = s.confidential().await;
+    let tokens = common::code_flow(&s, &who, &c, &secret).await;
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let pool = sqlx::SqlitePool::connect(&s.database_url).await.unwrap();
+    sqlx::query("CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .get(s.url("/userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("Trần Thị Bình"), "nothing released: {body}");
+    sqlx::query("DROP TRIGGER audit_down")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let info = common::userinfo(&s, &access).await;
+    assert_eq!(
+        info["name"], "Trần Thị Bình",
+        "released once it can be recorded"
+    );
+}
