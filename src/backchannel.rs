@@ -238,6 +238,8 @@ mod tests {
             refresh_generation: None,
             refresh_issued_at: None,
             consented: None,
+            dpop_jkt: None,
+            authorization_details: None,
         }
     }
 

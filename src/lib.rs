@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod otp;
+pub mod rp_api;
 pub mod store;
 
 pub use app::{App, build_app, build_app_on};

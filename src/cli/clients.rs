@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::oidc::clients::manage::{self, ClientUpdate, Desk};
 use crate::oidc::clients::view::{self, ClientView};
 use crate::oidc::clients::{self, NewClient, Registry};
-use crate::store::{Durable, SubjectType};
+use crate::store::{Durable, Profile, SubjectType};
 
 #[derive(Subcommand)]
 pub enum Clients {
@@ -158,6 +158,9 @@ pub struct CreateClient {
     /// The client needs `sid` in its logout tokens (they always carry it when known).
     #[arg(long)]
     backchannel_logout_session_required: bool,
+    /// `fapi2` (FAPI 2.0: PAR, DPoP, private_key_jwt; a bank's default) or `standard`.
+    #[arg(long, value_parser = parse_profile)]
+    profile: Option<Profile>,
     /// Comma-separated: authorization_code,refresh_token,client_credentials
     #[arg(long, value_delimiter = ',')]
     grant_types: Option<Vec<String>>,
@@ -361,6 +364,7 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         },
         backchannel_logout_uri: c.backchannel_logout_uri,
         backchannel_logout_session_required: c.backchannel_logout_session_required,
+        profile: c.profile,
     };
     let fetcher = crate::app::fetcher()?;
     let to = clients::Registry {
@@ -386,4 +390,8 @@ async fn create_client(cfg: &Config, db: &dyn Durable, c: CreateClient) -> Resul
         }
     }
     Ok(())
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::parse(s).ok_or_else(|| "fapi2 or standard".to_string())
 }

@@ -118,6 +118,13 @@ impl Kek {
         tag_matches(&self.csrf, &format!("{browser}\n{purpose}"), token)
     }
 
+    /// A DPoP nonce tag for a time window (RFC 9449 §8): every node holding the key makes and
+    /// accepts the same nonces, so none has to be stored.
+    pub fn dpop_nonce_tag(&self, window: i64) -> String {
+        let tag = hmac::sign(&self.csrf, format!("dpop-nonce\n{window}").as_bytes());
+        b64url(&tag.as_ref()[..16])
+    }
+
     /// The tag that makes a refresh token genuine: the database holds no token material, so
     /// reading it is not enough to mint or replay one.
     pub fn refresh_tag(&self, body: &str) -> String {

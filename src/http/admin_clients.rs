@@ -18,7 +18,7 @@ use super::admin::{admin_officer, answer, body, error};
 use super::{AppState, pages};
 use crate::oidc::clients::manage::{self, ClientUpdate, Desk};
 use crate::oidc::clients::{self, NewClient, RegisterError, Registry, view};
-use crate::store::{Purpose, StoreError, SubjectType};
+use crate::store::{Profile, Purpose, StoreError, SubjectType};
 
 /// A registration, as `eidp admin clients create` takes it.
 #[derive(Deserialize)]
@@ -50,6 +50,8 @@ pub struct CreateBody {
     backchannel_logout_uri: Option<String>,
     #[serde(default)]
     backchannel_logout_session_required: bool,
+    /// `fapi2` or `standard`; a bank's default is `fapi2`.
+    profile: Option<Profile>,
 }
 
 /// A change: absent fields stay; `null` clears a nullable one. The kind, the way the client
@@ -237,6 +239,7 @@ pub async fn create(
         purposes: b.purposes,
         backchannel_logout_uri: b.backchannel_logout_uri,
         backchannel_logout_session_required: b.backchannel_logout_session_required,
+        profile: b.profile,
     };
     match clients::register(&Registry::of(&s.p, &c.actor), &n).await {
         Ok((rec, secret)) => answer(

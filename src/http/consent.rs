@@ -55,6 +55,7 @@ async fn shown(
         person: &person,
         account,
         lang,
+        authorization_details: req.authorization_details.as_ref(),
     };
     Ok((
         offer::shown(&o, &|k| s.ui.t(lang, k)),

@@ -70,6 +70,39 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// The request's DPoP proof (RFC 9449 §4.1): at most one `DPoP` header.
+pub fn dpop(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_dpop_proof("send one DPoP header"));
+    }
+    let v = first
+        .to_str()
+        .map_err(|_| OAuthError::invalid_dpop_proof("the DPoP header is not a JWT"))?;
+    Ok(Some(v.trim().to_string()))
+}
+
+/// An access token and how it was presented: `Authorization: Bearer` or `DPoP` (RFC 9449 §7.1).
+pub fn access_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return None;
+    }
+    match scheme {
+        s if s.eq_ignore_ascii_case("bearer") => Some((token, false)),
+        s if s.eq_ignore_ascii_case("dpop") => Some((token, true)),
+        _ => None,
+    }
+}
+
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)

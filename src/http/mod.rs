@@ -16,6 +16,7 @@ mod authorize;
 mod confirm;
 mod consent;
 mod enrol;
+mod fapi;
 pub mod form;
 mod interaction;
 mod login;
@@ -175,6 +176,8 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ADMIN_CLIENT_DISABLE, post(admin_clients::disable))
         .route(paths::ADMIN_CLIENT_ENABLE, post(admin_clients::enable))
         .route(oidc_paths::TOKEN, post(token::token))
+        .route(oidc_paths::PAR, post(fapi::push))
+        .route(oidc_paths::KYC_IDENTITY, get(fapi::kyc))
         .route(
             oidc_paths::USERINFO,
             get(token::userinfo_get).post(token::userinfo_post),

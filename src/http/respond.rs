@@ -56,6 +56,37 @@ pub fn bearer_error(e: &OAuthError) -> Response {
     resp
 }
 
+/// A fresh DPoP nonce on the response (RFC 9449 §8), for the client's next proof.
+pub fn dpop_nonce(s: &super::AppState, mut resp: Response) -> Response {
+    let nonce = crate::oidc::dpop::nonce(&s.p.kek, s.p.now());
+    if let Ok(v) = HeaderValue::from_str(&nonce) {
+        resp.headers_mut().insert("dpop-nonce", v);
+    }
+    resp
+}
+
+/// Protected-resource error with a `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1), and a
+/// nonce to use.
+pub fn dpop_error(s: &super::AppState, e: &OAuthError) -> Response {
+    let challenge = format!(
+        "DPoP error=\"{}\", error_description=\"{}\", algs=\"{}\"",
+        e.error,
+        e.description.replace('"', "'"),
+        crate::oidc::dpop::ALGS.join(" ")
+    );
+    let mut resp = oauth_error(e, false);
+    if matches!(
+        e.error,
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+    ) {
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    dpop_nonce(s, resp)
+}
+
 pub fn no_store() -> [(header::HeaderName, &'static str); 2] {
     [
         (header::CACHE_CONTROL, "no-store"),

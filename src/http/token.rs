@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::respond::{bearer_error, json, no_store, oauth_error};
+use super::respond::{bearer_error, dpop_error, dpop_nonce, json, no_store, oauth_error};
 use super::{AppState, form};
 use crate::oidc::client_auth::{self, Presented};
 use crate::oidc::grants::{self, TokenParams};
@@ -23,15 +23,23 @@ pub async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
         Ok(p) => p,
         Err(e) => return oauth_error(&e, false),
     };
-    match grants::token(&s.p, &params, basic).await {
+    let proof = match form::dpop(&headers) {
+        Ok(p) => p,
+        Err(e) => return dpop_nonce(&s, oauth_error(&e, false)),
+    };
+    let resp = match grants::token(&s.p, &params, basic, proof.as_deref()).await {
         Ok(resp) => json(&resp),
         Err(e) => oauth_error(&e, used_basic),
+    };
+    match proof {
+        Some(_) => dpop_nonce(&s, resp),
+        None => resp,
     }
 }
 
 pub async fn userinfo_get(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    match form::bearer(&headers) {
-        Some(t) => userinfo(&s, &t).await,
+    match form::access_token(&headers) {
+        Some((t, dpop)) => userinfo(&s, &headers, &t, dpop, "GET").await,
         None => bearer_error(&OAuthError::invalid_token("an access token is required")),
     }
 }
@@ -46,16 +54,37 @@ pub async fn userinfo_post(State(s): State<AppState>, headers: HeaderMap, body: 
     let from_body = form::parse::<BodyToken>(&body)
         .ok()
         .and_then(|b| b.access_token);
-    match (form::bearer(&headers), from_body) {
+    match (form::access_token(&headers), from_body) {
         (Some(_), Some(_)) => bearer_error(&OAuthError::invalid_request("send the token once")),
-        (Some(t), None) | (None, Some(t)) => userinfo(&s, &t).await,
+        (Some((t, dpop)), None) => userinfo(&s, &headers, &t, dpop, "POST").await,
+        (None, Some(t)) => userinfo(&s, &headers, &t, false, "POST").await,
         (None, None) => bearer_error(&OAuthError::invalid_token("an access token is required")),
     }
 }
 
-async fn userinfo(s: &AppState, token: &str) -> Response {
-    match ui::userinfo(&s.p, token).await {
+async fn userinfo(
+    s: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    dpop_scheme: bool,
+    htm: &str,
+) -> Response {
+    let proof = match form::dpop(headers) {
+        Ok(p) => p,
+        Err(e) => return dpop_error(s, &e),
+    };
+    let htu = s.p.cfg.url(paths::USERINFO);
+    let at = ui::Presented {
+        token,
+        dpop_scheme,
+        proof: proof.as_deref(),
+        htm,
+        htu: &htu,
+    };
+    match ui::userinfo(&s.p, &at).await {
+        Ok(claims) if dpop_scheme => dpop_nonce(s, json(&claims)),
         Ok(claims) => json(&claims),
+        Err(e) if dpop_scheme || proof.is_some() => dpop_error(s, &e),
         Err(e) => bearer_error(&e),
     }
 }

@@ -10,11 +10,11 @@ use url::Url;
 
 use super::{ErrorCode, OAuthError, Provider, claims, clients, split_spaces};
 use crate::clock::UnixTime;
-use crate::crypto::jwt;
+use crate::crypto::{self, jwt};
 use crate::ids::{ClientId, Subject};
 use crate::store::ClientRecord;
 
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub response_mode: Option<String>,
@@ -38,6 +38,10 @@ pub struct AuthorizeParams {
     /// Which of the client's registered purposes the request is for (ours; see
     /// docs/relying-parties.md). Absent: the client's first.
     pub purpose: Option<String>,
+    /// Rich authorization requests (RFC 9396), a JSON array.
+    pub authorization_details: Option<String>,
+    /// The DPoP key the code will be bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A validated authorization request, kept in the ephemeral store while the person signs in.
@@ -58,6 +62,18 @@ pub struct AuthRequest {
     pub claims: Option<Value>,
     #[serde(default)]
     pub purpose: Option<String>,
+    /// Validated rich authorization details (RFC 9396): what the person approves.
+    #[serde(default)]
+    pub authorization_details: Option<Value>,
+    /// The DPoP key the code is bound to, from the push or the request (RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
+    /// Came through a pushed authorization request (RFC 9126).
+    #[serde(default)]
+    pub pushed: bool,
+    /// The client is held to FAPI 2.0 (its code lives at most 60 s).
+    #[serde(default)]
+    pub fapi: bool,
     pub created_at: UnixTime,
 }
 
@@ -151,7 +167,10 @@ pub fn error_url_for(p: &Provider, req: &AuthRequest, e: &OAuthError) -> String 
     )
 }
 
-async fn check_client(p: &Provider, params: &AuthorizeParams) -> Result<ClientRecord, Rejection> {
+pub(super) async fn check_client(
+    p: &Provider,
+    params: &AuthorizeParams,
+) -> Result<ClientRecord, Rejection> {
     let id = params.client_id.as_deref().filter(|s| !s.is_empty());
     let id = id.ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
     // Not an identifier at all: no client has it, and it never reaches the store.
@@ -286,63 +305,30 @@ fn check_id_token_hint(
     Ok(Some(h.sub))
 }
 
-/// Refused on a page, before anything is looked up (an oversized `state` is not echoed back).
-/// Each value is capped in characters: a pending request is held until it expires, so an
-/// unbounded one is memory anyone could fill. The caps leave room for every honest use (a
-/// 64-character nonce is FAPI's test; a signed `id_token_hint` is a few KB).
-fn check_lengths(p: &AuthorizeParams) -> Result<(), OAuthError> {
-    let fields = [
-        ("response_type", &p.response_type, 64),
-        ("response_mode", &p.response_mode, 32),
-        ("client_id", &p.client_id, 256),
-        ("redirect_uri", &p.redirect_uri, 2048),
-        ("scope", &p.scope, 1024),
-        ("state", &p.state, 1024),
-        ("nonce", &p.nonce, 1024),
-        ("code_challenge", &p.code_challenge, 128),
-        ("code_challenge_method", &p.code_challenge_method, 16),
-        ("prompt", &p.prompt, 64),
-        ("max_age", &p.max_age, 20),
-        ("login_hint", &p.login_hint, 256),
-        ("ui_locales", &p.ui_locales, 256),
-        ("id_token_hint", &p.id_token_hint, 8192),
-        ("acr_values", &p.acr_values, 512),
-        ("claims", &p.claims, 4096),
-        ("display", &p.display, 16),
-        ("purpose", &p.purpose, 40),
-    ];
-    for (name, v, max) in fields {
-        if v.as_deref().is_some_and(|v| v.chars().count() > max) {
-            return Err(OAuthError::invalid_request(format!(
-                "{name} is longer than {max} characters"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Validate a request. Parameters are checked in the order the specs' error rules need.
-pub async fn validate(
+/// Check a request of `client` — from the query, a request object or a push (`pushed`).
+/// Parameters are checked in the order the specs' error rules need.
+pub async fn check_request(
     p: &Provider,
+    client: &ClientRecord,
     params: &AuthorizeParams,
-) -> Result<(ClientRecord, AuthRequest), Rejection> {
+    pushed: bool,
+) -> Result<AuthRequest, Rejection> {
     check_lengths(params)?;
-    let client = check_client(p, params).await?;
-    let redirect_uri = check_redirect_uri(&client, params)?;
+    let redirect_uri = check_redirect_uri(client, params)?;
     let state = params.state.clone();
     let to_client = |error: OAuthError| Rejection::Redirect {
         redirect_uri: redirect_uri.clone(),
         error,
         state: state.clone(),
     };
-    if params.request.is_some() {
-        return Err(to_client(OAuthError::request_not_supported(
-            "request objects are not supported",
+    if params.request.is_some() || params.request_uri.is_some() {
+        return Err(to_client(OAuthError::invalid_request(
+            "request and request_uri cannot be nested",
         )));
     }
-    if params.request_uri.is_some() {
-        return Err(to_client(OAuthError::request_uri_not_supported(
-            "request_uri is not supported",
+    if clients::profile::is_fapi2(client) && !pushed {
+        return Err(to_client(OAuthError::invalid_request(
+            "this client must push its authorization requests (PAR, RFC 9126)",
         )));
     }
     match params.response_type.as_deref() {
@@ -367,7 +353,7 @@ pub async fn validate(
             "only response_mode=query is supported",
         )));
     }
-    let scopes = check_scope(params, &client).map_err(to_client)?;
+    let scopes = check_scope(params, client).map_err(to_client)?;
     let code_challenge = check_pkce(params).map_err(to_client)?;
     let prompt = check_prompt(params).map_err(to_client)?;
     let max_age = match params.max_age.as_deref() {
@@ -385,13 +371,26 @@ pub async fn validate(
                 .map_err(|e| to_client(OAuthError::invalid_request(e)))?;
             // Claims the client's policy does not allow are left out, as OIDC Core §5.5
             // lets a provider do with claims it will not return.
-            Some(claims::within(asked, &super::policy::scopes(&client)))
+            Some(claims::within(asked, &super::policy::scopes(client)))
         }
     };
-    let purpose = clients::purposes::asked(&client, params.purpose.as_deref())
+    let purpose = clients::purposes::asked(client, params.purpose.as_deref())
         .map_err(|e| to_client(OAuthError::invalid_request(e)))?;
     let hint_sub = check_id_token_hint(p, params.id_token_hint.as_deref(), &client.client_id)
         .map_err(to_client)?;
+    let authorization_details = match params.authorization_details.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(super::rar::parse(raw, client).map_err(to_client)?),
+    };
+    let dpop_jkt = params.dpop_jkt.clone().filter(|j| !j.is_empty());
+    if dpop_jkt
+        .as_deref()
+        .is_some_and(|j| crypto::b64url_decode(j).map(|b| b.len()) != Some(32))
+    {
+        return Err(to_client(OAuthError::invalid_request(
+            "dpop_jkt must be a base64url SHA-256 thumbprint",
+        )));
+    }
     let req = AuthRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.clone(),
@@ -407,12 +406,19 @@ pub async fn validate(
         acr_values: split_spaces(params.acr_values.as_deref()),
         claims,
         purpose,
+        authorization_details,
+        dpop_jkt,
+        pushed,
+        fapi: clients::profile::is_fapi2(client),
         created_at: p.now(),
     };
-    Ok((client, req))
+    Ok(req)
 }
 
+mod front;
 mod issue;
+use front::check_lengths;
+pub use front::validate;
 pub use issue::{CodeGrant, code_key, issue_code};
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::store::{AccountRecord, PersonRecord};
 
-pub const SUPPORTED_SCOPES: [&str; 7] = [
+pub const SUPPORTED_SCOPES: [&str; 8] = [
     "openid",
     "profile",
     "email",
@@ -14,6 +14,7 @@ pub const SUPPORTED_SCOPES: [&str; 7] = [
     "address",
     "eid",
     "offline_access",
+    "kyc",
 ];
 
 /// Person claims by scope; `eid` is ours: the personal ID number and the account level.

@@ -153,25 +153,30 @@ async fn by_assertion(
 }
 
 fn signature_ok(jwk: &Jwk, alg: Algorithm, token: &str) -> bool {
+    verified_claims(jwk, alg, token).is_some()
+}
+
+/// The claims of `token` if `jwk` (of the right algorithm) signed it.
+pub(crate) fn verified_claims(jwk: &Jwk, alg: Algorithm, token: &str) -> Option<Value> {
     if jwk
         .common
         .key_algorithm
         .is_some_and(|a| a.to_string() != crate::crypto::keyset::alg_name(alg))
     {
-        return false;
+        return None;
     }
-    let Ok(key) = DecodingKey::from_jwk(jwk) else {
-        return false;
-    };
+    let key = DecodingKey::from_jwk(jwk).ok()?;
     let mut v = Validation::new(alg);
     v.validate_exp = false;
     v.validate_aud = false;
     v.required_spec_claims.clear();
-    jsonwebtoken::decode::<Value>(token, &key, &v).is_ok()
+    jsonwebtoken::decode::<Value>(token, &key, &v)
+        .ok()
+        .map(|d| d.claims)
 }
 
 /// The client's registered keys: inline, or from `jwks_uri` (cached for five minutes).
-async fn client_keys(p: &Provider, client: &ClientRecord) -> Result<JwkSet, OAuthError> {
+pub(crate) async fn client_keys(p: &Provider, client: &ClientRecord) -> Result<JwkSet, OAuthError> {
     if let Some(inline) = &client.jwks {
         return serde_json::from_str(inline).map_err(|_| bad("registered jwks is invalid"));
     }

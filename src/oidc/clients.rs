@@ -7,7 +7,7 @@ use super::{policy, subject};
 use crate::clock::UnixTime;
 use crate::crypto::{self, Kek, keyset};
 use crate::ids::ClientId;
-use crate::store::{ClientKind, ClientRecord, ClientSettings, Purpose, SubjectType};
+use crate::store::{ClientKind, ClientRecord, ClientSettings, Profile, Purpose, SubjectType};
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
@@ -18,6 +18,7 @@ pub const AUTH_METHODS: [&str; 4] = [
 
 pub mod cache;
 pub mod manage;
+pub mod profile;
 pub mod purposes;
 mod uris;
 pub mod view;
@@ -70,6 +71,8 @@ pub struct NewClient {
     /// OpenID Connect Back-Channel Logout 1.0 endpoint.
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
+    /// `fapi2` or `standard`; left empty, a bank is `fapi2` (`profile::of`).
+    pub profile: Option<Profile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +82,7 @@ pub struct ClientRuleError {
     pub reason: String,
 }
 
-fn rule(field: &'static str, reason: impl Into<String>) -> ClientRuleError {
+pub(crate) fn rule(field: &'static str, reason: impl Into<String>) -> ClientRuleError {
     ClientRuleError {
         field,
         reason: reason.into(),
@@ -149,9 +152,10 @@ pub(crate) fn check(
     for u in &n.post_logout_redirect_uris {
         check_redirect_uri("post_logout_redirect_uri", u)?;
     }
+    let profile = profile::of(n, kind);
     let auth_method = match (&n.auth_method, n.public) {
         (Some(m), false) => m.clone(),
-        (None, false) => "client_secret_basic".into(),
+        (None, false) => profile::default_auth_method(profile).into(),
         (None, true) => "none".into(),
         (Some(m), true) if m == "none" => "none".into(),
         (Some(_), true) => {
@@ -252,10 +256,14 @@ pub(crate) fn check(
         min_account_level,
         min_acr: n.min_acr.clone(),
         officer_id: n.officer_id.clone(),
-        settings: settings(n)?,
+        settings: ClientSettings {
+            profile,
+            ..settings(n)?
+        },
         created_at: now,
         updated_at: now,
     };
+    profile::check(&rec)?;
     if let Some(c) = purposes::outside_scopes(&rec.settings.purposes, &rec.scopes) {
         return Err(rule(
             "purposes",
@@ -322,6 +330,7 @@ fn settings(n: &NewClient) -> Result<ClientSettings, ClientRuleError> {
         backchannel_logout_uri,
         backchannel_logout_session_required: n.backchannel_logout_session_required,
         disabled_at: None,
+        profile: Profile::Standard,
     })
 }
 

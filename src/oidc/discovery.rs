@@ -37,6 +37,21 @@ pub struct Extra {
     /// OpenID Connect for Identity Assurance 1.0 §9.
     #[serde(flatten)]
     pub assurance: Assurance,
+    /// FAPI 2.0: PAR (RFC 9126), DPoP (RFC 9449), RAR (RFC 9396), JAR (RFC 9101).
+    #[serde(flatten)]
+    pub fapi: Fapi,
+}
+
+/// What FAPI 2.0 clients need to know: where to push requests, that a `fapi2` client must
+/// (`require_pushed_authorization_requests` is per client, false for the server as a whole),
+/// the DPoP and request-object algorithms, and the authorization details types.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fapi {
+    pub pushed_authorization_request_endpoint: String,
+    pub require_pushed_authorization_requests: bool,
+    pub dpop_signing_alg_values_supported: Vec<String>,
+    pub authorization_details_types_supported: Vec<String>,
+    pub request_object_signing_alg_values_supported: Vec<String>,
 }
 
 /// What `verified_claims` can carry (OIDC4IDA §9): our trust framework, the chip ID card
@@ -133,7 +148,7 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
             .collect(),
     ))
     .set_claims_parameter_supported(Some(true))
-    .set_request_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(true))
     .set_request_uri_parameter_supported(Some(false))
     .set_require_request_uri_registration(Some(false));
     let assertion_algs = strings(&client_auth::assertion_algs());
@@ -153,6 +168,13 @@ pub fn metadata(cfg: &Config) -> Result<serde_json::Value, String> {
         backchannel_logout_supported: true,
         backchannel_logout_session_supported: true,
         assurance: assurance(),
+        fapi: Fapi {
+            pushed_authorization_request_endpoint: url(paths::PAR),
+            require_pushed_authorization_requests: false,
+            dpop_signing_alg_values_supported: strings(&super::dpop::ALGS),
+            authorization_details_types_supported: strings(&[super::rar::TRANSFER]),
+            request_object_signing_alg_values_supported: strings(&client_auth::assertion_algs()),
+        },
     };
     let mut v = serde_json::to_value(&base).map_err(|e| e.to_string())?;
     let extra = serde_json::to_value(&extra).map_err(|e| e.to_string())?;

@@ -53,6 +53,12 @@ codes!(
     unmet_authentication_requirements => UnmetAuthenticationRequirements,
     invalid_token => InvalidToken,
     insufficient_scope => InsufficientScope,
+    invalid_dpop_proof => InvalidDpopProof,
+    use_dpop_nonce => UseDpopNonce,
+    invalid_request_uri => InvalidRequestUri,
+    invalid_request_object => InvalidRequestObject,
+    invalid_authorization_details => InvalidAuthorizationDetails,
+    insufficient_user_authentication => InsufficientUserAuthentication,
 );
 
 impl std::fmt::Display for ErrorCode {
@@ -66,7 +72,7 @@ impl OAuthError {
     pub fn status(&self) -> u16 {
         match self.error {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
-            ErrorCode::InsufficientScope => 403,
+            ErrorCode::InsufficientScope | ErrorCode::InsufficientUserAuthentication => 403,
             ErrorCode::ServerError => 500,
             ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,

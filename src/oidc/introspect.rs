@@ -17,11 +17,22 @@ pub async fn introspect(
         if c.client_id != client.client_id {
             return Ok(inactive);
         }
+        // A transfer's token answers once: the bank executes the transfer when it hears it
+        // is active, and a second look (a replayed execution) finds it spent.
+        if !super::transfers::spend(p, c.authorization_details.as_ref()).await? {
+            return Ok(inactive);
+        }
         let mut v = json!({
             "active": true, "scope": c.scope, "client_id": c.client_id, "sub": c.sub,
             "exp": c.exp, "iat": c.iat, "iss": c.iss, "aud": c.aud, "jti": c.jti,
-            "token_type": "Bearer",
+            "token_type": if c.cnf.is_some() { "DPoP" } else { "Bearer" },
         });
+        if let Some(cnf) = &c.cnf {
+            v["cnf"] = json!({ "jkt": cnf.jkt });
+        }
+        if let Some(d) = &c.authorization_details {
+            v["authorization_details"] = d.clone();
+        }
         if let Some(t) = c.auth_time {
             v["auth_time"] = json!(t);
         }

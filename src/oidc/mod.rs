@@ -11,16 +11,21 @@ pub mod claims;
 pub mod client_auth;
 pub mod clients;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod grants;
 pub mod interaction;
 pub mod introspect;
 pub mod logout;
 pub mod offer;
+pub mod par;
 pub mod policy;
+pub mod rar;
 pub mod refresh_token;
+pub mod request_object;
 pub mod subject;
 pub mod tokens;
+pub mod transfers;
 pub mod userinfo;
 pub mod verified_claims;
 
@@ -91,6 +96,10 @@ pub mod paths {
     pub const INTROSPECT: &str = "/introspect";
     pub const REVOKE: &str = "/revoke";
     pub const LOGOUT: &str = "/logout";
+    /// Pushed authorization requests (RFC 9126).
+    pub const PAR: &str = "/par";
+    /// The bank KYC identity assertion (rp_api::kyc).
+    pub const KYC_IDENTITY: &str = "/api/kyc/v1/identity";
 }
 
 /// Split a space-delimited parameter (scope, prompt, acr_values) into its values.

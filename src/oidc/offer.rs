@@ -4,7 +4,9 @@
 //! [`ConsentShown`]; its hash is what the person approved.
 
 use super::claims;
-use crate::store::{AccountRecord, ClientRecord, ConsentShown, PersonRecord, Purpose, ShownItem};
+use crate::store::{
+    AccountRecord, ClientRecord, ConsentShown, PersonRecord, Purpose, ShownItem, ShownTransfer,
+};
 
 /// The version of the consent page's own wording; a receipt names it with the purpose's.
 pub const PAGE_VERSION: &str = "2026-11-30";
@@ -13,6 +15,8 @@ pub const PAGE_VERSION: &str = "2026-11-30";
 pub const SUB: &str = "sub";
 /// The `offline_access` line: not a claim, the service keeping access while the person is away.
 pub const OFFLINE: &str = "offline_access";
+/// The `kyc` line: not a claim, the bank's signed identity assertion (`rp_api::kyc`).
+pub const KYC: &str = "kyc";
 
 /// A line of the page: its claim, the claims travelling with it, its label key, sensitivity.
 struct Line {
@@ -94,6 +98,8 @@ pub struct Offering<'a> {
     pub person: &'a PersonRecord,
     pub account: &'a AccountRecord,
     pub lang: &'a str,
+    /// The request's validated `authorization_details` (RFC 9396).
+    pub authorization_details: Option<&'a serde_json::Value>,
 }
 
 /// What the page shows; `label` translates a key into `lang`.
@@ -127,14 +133,16 @@ pub fn shown(o: &Offering<'_>, label: &dyn Fn(&str) -> String) -> ConsentShown {
             required: required(line.claim),
         });
     }
-    if o.scopes.iter().any(|s| s == OFFLINE) {
-        items.push(ShownItem {
-            claim: OFFLINE.into(),
-            label: label("claim_offline_access"),
-            value: String::new(),
-            sensitive: false,
-            required: true,
-        });
+    for (scope, key) in [(KYC, "claim_kyc"), (OFFLINE, "claim_offline_access")] {
+        if o.scopes.iter().any(|s| s == scope) {
+            items.push(ShownItem {
+                claim: scope.into(),
+                label: label(key),
+                value: String::new(),
+                sensitive: scope == KYC,
+                required: true,
+            });
+        }
     }
     let (purpose_text, purpose_version) = match o.purpose {
         Some(p) if o.lang == "vi" => (p.text_vi.clone(), p.version),
@@ -151,6 +159,26 @@ pub fn shown(o: &Offering<'_>, label: &dyn Fn(&str) -> String) -> ConsentShown {
         page_version: PAGE_VERSION.into(),
         lang: o.lang.into(),
         items,
+        transfer: super::rar::transfer_of(o.authorization_details)
+            .map(|t| shown_transfer(&t, o.lang)),
+    }
+}
+
+fn shown_transfer(t: &super::rar::Transfer, lang: &str) -> ShownTransfer {
+    let n = t.amount.max(0) as u64;
+    ShownTransfer {
+        amount: t.amount,
+        amount_digits: format!("{} {}", super::rar::words::digits(n), t.currency),
+        amount_words: match lang {
+            "vi" => super::rar::words::vi(n),
+            _ => super::rar::words::en(n),
+        },
+        currency: t.currency.clone(),
+        creditor_name: t.creditor_name.clone(),
+        creditor_account: t.creditor_account.clone(),
+        creditor_bank: t.creditor_bank.clone(),
+        debtor_account: t.debtor_account.clone(),
+        reference: t.reference.clone(),
     }
 }
 
@@ -166,7 +194,7 @@ pub fn approval(
     for item in shown
         .items
         .iter()
-        .filter(|i| i.claim != SUB && i.claim != OFFLINE)
+        .filter(|i| i.claim != SUB && i.claim != OFFLINE && i.claim != KYC)
     {
         let claims = claims_of(&item.claim);
         if item.required || ticked.contains(&item.claim) {

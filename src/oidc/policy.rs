@@ -23,8 +23,8 @@ pub struct KindPolicy {
 
 const DAY: i64 = 24 * 3600;
 
-/// Who the person is, where they live and how to reach them.
-const IDENTITY_AND_CONTACT: &[&str] = &[
+/// A bank's: identity and contact details, and the signed KYC assertion (`rp_api::kyc`).
+const BANK: &[&str] = &[
     "openid",
     "profile",
     "eid",
@@ -32,7 +32,10 @@ const IDENTITY_AND_CONTACT: &[&str] = &[
     "email",
     "phone",
     "offline_access",
+    "kyc",
 ];
+/// Who the person is, where they live and how to reach them: a bank's without `kyc`.
+const IDENTITY_AND_CONTACT: &[&str] = BANK.split_at(BANK.len() - 1).0;
 
 /// The policy of `kind`.
 pub fn of(kind: ClientKind) -> KindPolicy {
@@ -49,7 +52,7 @@ pub fn of(kind: ClientKind) -> KindPolicy {
         // KYC: identity attributes from a Level-2 account, two factors at least (a
         // transaction that needs level 3 asks for it with the request).
         ClientKind::Bank => KindPolicy {
-            scopes: IDENTITY_AND_CONTACT,
+            scopes: BANK,
             min_account_level: 2,
             min_acr: Acr::Loa2,
             access_token_max: 300,
@@ -161,7 +164,7 @@ pub fn effective(c: &ClientRecord, lifetimes: &Lifetimes) -> Effective {
 /// what and why it is refused without an override.
 pub fn beyond(c: &ClientRecord) -> Vec<String> {
     let k = of(c.kind);
-    let mut out = Vec::new();
+    let mut out: Vec<String> = super::clients::profile::below_kind(c).into_iter().collect();
     for s in c.scopes.iter().filter(|s| !k.scopes.contains(&s.as_str())) {
         out.push(format!("scope {s:?} is not for a {} client", c.kind));
     }
@@ -197,12 +200,12 @@ pub fn beyond(c: &ClientRecord) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::ClientId;
     use crate::store::ClientSettings;
 
-    fn client(kind: ClientKind, scopes: &[&str], level: i64) -> ClientRecord {
+    pub(crate) fn client(kind: ClientKind, scopes: &[&str], level: i64) -> ClientRecord {
         ClientRecord {
             client_id: ClientId::parse("c").unwrap(),
             name: "c".into(),
@@ -231,7 +234,12 @@ mod tests {
         let e = effective(&c, &Lifetimes::default());
         assert_eq!((e.min_account_level, e.min_acr), (2, Acr::Loa2));
         assert_eq!(e.access_token_ttl, 300);
-        assert_eq!(beyond(&c).len(), 1, "{:?}", beyond(&c));
+        let beyond = beyond(&c);
+        assert_eq!(beyond.len(), 2, "{beyond:?}");
+        assert!(
+            beyond[0].contains("fapi2"),
+            "a standard-profile bank: {beyond:?}"
+        );
     }
 
     #[test]

@@ -20,6 +20,15 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// The approved rich authorization details (RFC 9396 §7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Value>,
+}
+
+/// Confirmation (RFC 7800): the key a token is bound to, by its thumbprint (RFC 9449 §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Cnf {
+    pub jkt: String,
 }
 
 /// Claims of our access tokens. `gid` ties the token to its grant so revoking the grant
@@ -42,6 +51,10 @@ pub struct AccessClaims {
     pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Cnf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Value>,
 }
 
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -77,6 +90,11 @@ pub fn access_token(
         amr: g.amr.clone(),
         // Only grants with a person are stored (and so can be revoked).
         gid: g.sub.as_ref().map(|_| g.id.clone()),
+        cnf: g.dpop_jkt.clone().map(|jkt| Cnf { jkt }),
+        authorization_details: g
+            .authorization_details
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok()),
     };
     Ok(jwt::sign(
         &p.keys.current(),
@@ -206,18 +224,30 @@ async fn disclosed(
     if values.is_empty() {
         return Ok(());
     }
+    let detail = json!({
+        "to": target,
+        "claims": values.keys().filter(|k| *k != "verified_claims").collect::<Vec<_>>(),
+        "verified_claims": verified,
+    });
+    record_disclosure(p, g, sub, detail).await
+}
+
+/// A disclosure under grant `g` in the person's history, before it is made: `detail` says
+/// what went where, with the grant and the consent it rests on.
+pub async fn record_disclosure(
+    p: &Provider,
+    g: &GrantRecord,
+    sub: &str,
+    mut detail: Value,
+) -> Result<(), OAuthError> {
+    detail["grant"] = json!(g.id);
+    detail["consent"] = json!(g.consented.as_ref().map(|c| &c.receipt));
     let event = crate::audit::Event {
         actor: format!("client:{}", g.client_id),
         action: crate::audit::actions::DISCLOSURE,
         subject: Some(sub.to_string()),
         client_id: Some(g.client_id.to_string()),
-        detail: json!({
-            "to": target,
-            "claims": values.keys().filter(|k| *k != "verified_claims").collect::<Vec<_>>(),
-            "verified_claims": verified,
-            "grant": g.id,
-            "consent": g.consented.as_ref().map(|c| &c.receipt),
-        }),
+        detail,
         ip: None,
     };
     crate::audit::record(p.db.as_ref(), event, p.now()).await?;

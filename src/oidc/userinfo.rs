@@ -53,8 +53,59 @@ pub async fn check_access_token(
     Ok((claims, grant))
 }
 
-pub async fn userinfo(p: &Provider, token: &str) -> Result<Map<String, Value>, OAuthError> {
-    let (claims, grant) = check_access_token(p, token).await?;
+/// How a protected resource received an access token: the request it came with, and its
+/// DPoP proof if the `DPoP` scheme was used (RFC 9449 §7).
+#[derive(Debug, Clone, Copy)]
+pub struct Presented<'a> {
+    pub token: &'a str,
+    /// `Authorization: DPoP` (else `Bearer`).
+    pub dpop_scheme: bool,
+    pub proof: Option<&'a str>,
+    pub htm: &'a str,
+    pub htu: &'a str,
+}
+
+/// A live access token presented the way it must be: a DPoP-bound one (`cnf.jkt`) only with
+/// the `DPoP` scheme and a fresh proof by its key over this request and this token; an
+/// unbound one only as a bearer token.
+pub async fn check_presented(
+    p: &Provider,
+    at: &Presented<'_>,
+) -> Result<(AccessClaims, Option<GrantView>), OAuthError> {
+    let (claims, grant) = check_access_token(p, at.token).await?;
+    match (&claims.cnf, at.dpop_scheme) {
+        (None, false) => {}
+        (None, true) => {
+            return Err(OAuthError::invalid_token(
+                "this access token is not DPoP-bound; present it as a Bearer token",
+            ));
+        }
+        (Some(_), false) => {
+            return Err(OAuthError::invalid_token(
+                "this access token is DPoP-bound; present it with the DPoP scheme and a proof",
+            ));
+        }
+        (Some(cnf), true) => {
+            let proof = at
+                .proof
+                .ok_or_else(|| OAuthError::invalid_dpop_proof("a DPoP proof is required"))?;
+            let expect = super::dpop::Expect {
+                htm: at.htm,
+                htu: at.htu,
+                access_token: Some(at.token),
+            };
+            if super::dpop::check(p, proof, &expect).await?.jkt != cnf.jkt {
+                return Err(OAuthError::invalid_dpop_proof(
+                    "the DPoP proof's key is not the one the token is bound to",
+                ));
+            }
+        }
+    }
+    Ok((claims, grant))
+}
+
+pub async fn userinfo(p: &Provider, at: &Presented<'_>) -> Result<Map<String, Value>, OAuthError> {
+    let (claims, grant) = check_presented(p, at).await?;
     if !split_spaces(Some(&claims.scope))
         .iter()
         .any(|s| s == "openid")

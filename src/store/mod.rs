@@ -9,6 +9,7 @@
 
 pub mod memory;
 pub mod model;
+mod model_clients;
 pub mod redis;
 pub mod sql;
 
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 pub use model::*;
+pub use model_clients::*;
 
 use crate::clock::UnixTime;
 
@@ -303,6 +305,19 @@ pub trait ConsentStore: Send + Sync {
     -> StoreResult<u64>;
 }
 
+/// Bank transfers a person approved (RFC 9396 `vn_bank_transfer`), per person, bank and day.
+#[async_trait]
+pub trait TransferStore: Send + Sync {
+    /// The total approved for the person at the bank on `day` (YYYYMMDD, Vietnam time).
+    async fn transfers_total(&self, sub: &str, client_id: &str, day: i64) -> StoreResult<i64>;
+    /// Record an approval unless it would take the day's total over `cap` (`None`: no cap):
+    /// the total is read and the row written in one transaction that no other approval for
+    /// the same person and bank interleaves with. `false` when the cap refused it.
+    async fn approve_transfer(&self, t: &TransferApproval, cap: Option<i64>) -> StoreResult<bool>;
+    /// Spend the approval: `true` the first time only.
+    async fn use_transfer(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+}
+
 /// Everything the system of record offers; [`sql::SqlStore`] implements it for both engines.
 #[async_trait]
 pub trait Durable:
@@ -317,6 +332,7 @@ pub trait Durable:
     + MfaStore
     + PasskeyStore
     + LogoutQueue
+    + TransferStore
     + Send
     + Sync
 {

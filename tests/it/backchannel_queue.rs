@@ -234,6 +234,8 @@ fn grant(id: &str, client: &str, sid: &str, expires_at: i64) -> GrantRecord {
         refresh_generation: None,
         refresh_issued_at: None,
         consented: None,
+        dpop_jkt: None,
+        authorization_details: None,
     }
 }
 

@@ -68,8 +68,8 @@ async fn long_lived_client_assertions_are_refused() {
     let (key, jwk) = crate::token_clients::es256_key();
     let (c, _) = s
         .client(eidp::oidc::clients::NewClient {
-            name: "Ngân hàng".into(),
-            kind: "bank".into(),
+            name: "Ví điện tử".into(),
+            kind: "other".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             auth_method: Some("private_key_jwt".into()),
             jwks: Some(json!({"keys": [jwk]}).to_string()),

@@ -25,7 +25,13 @@ async fn client_of(s: &TestServer, kind: &str, extra: NewClient) -> (ClientRecor
 async fn a_level_1_account_is_refused_by_a_bank_with_a_page_that_says_why_and_how() {
     let s = TestServer::start().await;
     let who = s.citizen(301).await;
-    let (bank, _) = client_of(&s, "bank", NewClient::default()).await;
+    // A bank outside FAPI (front-channel requests), as an override allows.
+    let standard = NewClient {
+        profile: Some(eidp::store::Profile::Standard),
+        policy_override: Some("test: a bank without FAPI".into()),
+        ..Default::default()
+    };
+    let (bank, _) = client_of(&s, "bank", standard).await;
     let (_, challenge) = pkce();
     let b = Browser::new();
     let url = authorize_url(

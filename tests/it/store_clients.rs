@@ -52,6 +52,8 @@ fn grant(id: &str, client_id: &str) -> GrantRecord {
         refresh_generation: Some(0),
         refresh_issued_at: Some(1),
         consented: None,
+        dpop_jkt: None,
+        authorization_details: None,
     }
 }
 

@@ -89,6 +89,8 @@ pub fn grant(id: &str) -> GrantRecord {
             receipt: "r1".into(),
             claims: vec!["name".into()],
         }),
+        dpop_jkt: Some("jkt-1".into()),
+        authorization_details: Some(r#"[{"amount":"5000000","type":"vn_bank_transfer"}]"#.into()),
     }
 }
 
@@ -237,6 +239,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
     crate::store_consents::consents(&db).await;
     crate::store_consents::verifications(&db).await;
     crate::store_consents::people(&db).await;
+    crate::store_transfers::transfers(db.clone()).await;
 
     // Two nodes spending one refresh token at once: one wins, the other is a replay.
     db.insert_grant(&grant("g2")).await.unwrap();
@@ -326,6 +329,7 @@ async fn client_contract(db: &SqlStore) {
             backchannel_logout_uri: Some("https://bank.vn/bcl".into()),
             backchannel_logout_session_required: true,
             disabled_at: None,
+            profile: eidp::store::Profile::Fapi2,
         },
         created_at: 5,
         updated_at: 6,

@@ -86,8 +86,8 @@ async fn private_key_jwt_authenticates_and_refuses_replays() {
     let (key, jwk) = es256_key();
     let (c, _) = s
         .client(eidp::oidc::clients::NewClient {
-            name: "Ngân hàng".into(),
-            kind: "bank".into(),
+            name: "Ví điện tử".into(),
+            kind: "other".into(),
             redirect_uris: vec![common::REDIRECT_URI.into()],
             auth_method: Some("private_key_jwt".into()),
             jwks: Some(json!({"keys": [jwk]}).to_string()),

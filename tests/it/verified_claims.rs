@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use eidp::oidc::clients::NewClient;
-use eidp::store::VerificationRecord;
 
 use crate::common::{self, Browser, REDIRECT_URI, TestServer, authorize_url, pkce, redeem};
 use crate::flow::decode_payload;
@@ -61,18 +60,7 @@ fn request(trust_framework: serde_json::Value) -> serde_json::Value {
 async fn verified_claims_for_a_level_2_account_validate_against_the_ida_schema() {
     let s = TestServer::start().await;
     let who = s.citizen(501).await;
-    let db = &s.provider.db;
-    let check = VerificationRecord {
-        id_number: who.id_number.clone(),
-        officer_id: "cb-017".into(),
-        unit: Some("Công an phường Hàng Bài".into()),
-        evidence_ref: "HS-2026-000123".into(),
-        chip_authentic: true,
-        biometric_match: true,
-        verified_at: s.provider.now() - 86_400,
-    };
-    db.insert_verification(&check).await.unwrap();
-    db.set_level(&who.sub, 2, s.provider.now()).await.unwrap();
+    crate::common::fapi::make_level2(&s, &who).await;
     let (portal, secret) = s
         .client(NewClient {
             name: "Cổng dịch vụ công".into(),
@@ -126,7 +114,12 @@ async fn verified_claims_for_a_level_2_account_validate_against_the_ida_schema()
         }
     }
     // The release is in the person's history, by name.
-    let audit = db.audit_for_subject(&who.sub, 0, 100).await.unwrap();
+    let audit = s
+        .provider
+        .db
+        .audit_for_subject(&who.sub, 0, 100)
+        .await
+        .unwrap();
     assert!(
         audit
             .iter()

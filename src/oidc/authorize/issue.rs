@@ -9,6 +9,7 @@ use crate::authn::Session;
 use crate::clock::UnixTime;
 use crate::crypto;
 use crate::ids::{ClientId, Subject};
+use crate::oidc::clients::profile::FAPI_CODE_LIFETIME;
 use crate::oidc::{OAuthError, Provider};
 use crate::store::{Consented, typed};
 
@@ -29,6 +30,12 @@ pub struct CodeGrant {
     /// The consent the code's disclosures rest on.
     #[serde(default)]
     pub consented: Option<Consented>,
+    /// The DPoP key the request bound the code to (RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
+    /// The approved rich authorization details (RFC 9396).
+    #[serde(default)]
+    pub authorization_details: Option<Value>,
     pub expires_at: UnixTime,
 }
 
@@ -44,7 +51,10 @@ pub async fn issue_code(
     consented: Option<Consented>,
 ) -> Result<String, OAuthError> {
     let code = crypto::random_token()?;
-    let ttl = p.cfg.lifetimes.authorization_code;
+    let ttl = match req.fapi {
+        true => p.cfg.lifetimes.authorization_code.min(FAPI_CODE_LIFETIME),
+        false => p.cfg.lifetimes.authorization_code,
+    };
     let grant = CodeGrant {
         client_id: req.client_id.clone(),
         redirect_uri: req.redirect_uri.clone(),
@@ -58,6 +68,8 @@ pub async fn issue_code(
         amr: s.amr.clone(),
         claims: req.claims.clone(),
         consented,
+        dpop_jkt: req.dpop_jkt.clone(),
+        authorization_details: req.authorization_details.clone(),
         expires_at: p.now() + ttl,
     };
     // The entry outlives `expires_at` a little so an expired code is told apart from a

@@ -248,6 +248,7 @@ fn as_new(c: &ClientRecord) -> NewClient {
         purposes: s.purposes.clone(),
         backchannel_logout_uri: s.backchannel_logout_uri.clone(),
         backchannel_logout_session_required: s.backchannel_logout_session_required,
+        profile: Some(s.profile),
     }
 }
 

@@ -11,6 +11,7 @@ pub async fn exchange(
     p: &Provider,
     client: &ClientRecord,
     params: &TokenParams,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if clients::is_public(client) {
         return Err(OAuthError::unauthorized_client(
@@ -47,13 +48,16 @@ pub async fn exchange(
         refresh_generation: None,
         refresh_issued_at: None,
         consented: None,
+        dpop_jkt: jkt.map(String::from),
+        authorization_details: None,
     };
     Ok(TokenResponse {
         access_token: tokens::access_token(p, &grant, ttl, now)?,
-        token_type: "Bearer",
+        token_type: super::token_type(jkt),
         expires_in: ttl,
         refresh_token: None,
         id_token: None,
         scope: grant.scope,
+        authorization_details: None,
     })
 }

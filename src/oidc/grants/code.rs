@@ -17,6 +17,7 @@ pub async fn exchange(
     p: &Provider,
     client: &ClientRecord,
     params: &TokenParams,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = required(&params.code, "code")?;
     let now = p.now();
@@ -58,7 +59,15 @@ pub async fn exchange(
             "code_verifier does not match code_challenge",
         ));
     }
-    let refreshable = clients::allows_grant(client, "refresh_token");
+    // RFC 9449 §10: a code bound to a key at the request is redeemed with that key only.
+    if g.dpop_jkt.is_some() && g.dpop_jkt.as_deref() != jkt {
+        return Err(OAuthError::invalid_grant(
+            "the DPoP proof's key is not the one the request was bound to",
+        ));
+    }
+    // A transfer's grant approves that one transfer: nothing to refresh.
+    let refreshable =
+        clients::allows_grant(client, "refresh_token") && g.authorization_details.is_none();
     let (ttl, refresh_ttl) = crate::oidc::policy::token_lifetimes(client, &p.cfg.lifetimes);
     let grant = GrantRecord {
         id: crypto::random_id()?,
@@ -78,6 +87,8 @@ pub async fn exchange(
         refresh_generation: refreshable.then_some(0),
         refresh_issued_at: refreshable.then_some(now),
         consented: g.consented.clone(),
+        dpop_jkt: jkt.map(String::from),
+        authorization_details: g.authorization_details.as_ref().map(|a| a.to_string()),
     };
     p.db.insert_grant(&grant).await?;
     // Remember the redemption long enough to catch replays (RFC 6749 §10.5).
@@ -106,10 +117,11 @@ pub async fn exchange(
     crate::audit::record(p.db.as_ref(), event, now).await?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: super::token_type(jkt),
         expires_in: ttl,
         refresh_token,
         id_token: Some(id_token),
         scope: grant.scope,
+        authorization_details: g.authorization_details,
     })
 }

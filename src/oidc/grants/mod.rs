@@ -6,7 +6,8 @@ mod refresh;
 
 use super::client_auth::{self, Presented};
 use super::tokens::TokenResponse;
-use super::{OAuthError, Provider, clients, paths};
+use super::{OAuthError, Provider, clients, dpop, paths};
+use crate::store::ClientRecord;
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct TokenParams {
@@ -39,11 +40,13 @@ pub fn audiences(p: &Provider, path: &str) -> Vec<String> {
     vec![p.issuer().to_string(), p.cfg.url(path)]
 }
 
-/// Authenticate the client, then run its grant.
+/// Authenticate the client, check its DPoP proof (if any: RFC 9449 §5), then run its grant.
+/// `dpop`: the request's one `DPoP` header.
 pub async fn token(
     p: &Provider,
     params: &TokenParams,
     basic: Option<(String, String)>,
+    dpop: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = params.grant_type.as_deref().filter(|g| !g.is_empty());
     let grant_type =
@@ -60,13 +63,44 @@ pub async fn token(
             "client may not use {grant_type}"
         )));
     }
+    let jkt = sender_key(p, &client, dpop).await?;
+    let jkt = jkt.as_deref();
     let resp = match grant_type {
-        "authorization_code" => code::exchange(p, &client, params).await,
-        "refresh_token" => refresh::exchange(p, &client, params).await,
-        _ => client_credentials::exchange(p, &client, params).await,
+        "authorization_code" => code::exchange(p, &client, params, jkt).await,
+        "refresh_token" => refresh::exchange(p, &client, params, jkt).await,
+        _ => client_credentials::exchange(p, &client, params, jkt).await,
     }?;
     crate::metrics::METRICS.token_issued(grant_type);
     Ok(resp)
+}
+
+/// The key the tokens will be bound to: the DPoP proof's, checked for this endpoint. A
+/// `fapi2` client must send one (FAPI 2.0 §5.3.2.2: sender-constrained tokens).
+async fn sender_key(
+    p: &Provider,
+    client: &ClientRecord,
+    dpop: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
+    let Some(proof) = dpop else {
+        if clients::profile::is_fapi2(client) {
+            return Err(OAuthError::invalid_dpop_proof(
+                "this client's tokens are DPoP-bound: send a DPoP proof",
+            ));
+        }
+        return Ok(None);
+    };
+    let htu = p.cfg.url(paths::TOKEN);
+    let expect = dpop::Expect {
+        htm: "POST",
+        htu: &htu,
+        access_token: None,
+    };
+    Ok(Some(dpop::check(p, proof, &expect).await?.jkt))
+}
+
+/// `DPoP` when the token is bound to a key, else `Bearer`.
+pub fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() { "DPoP" } else { "Bearer" }
 }
 
 pub fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, OAuthError> {

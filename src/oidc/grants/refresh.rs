@@ -4,12 +4,17 @@
 //! The hot path is one write: move the family (the grant) one generation on, with the client's
 //! ownership and the grant's liveness checked in the same statement, which also returns the
 //! grant with its account and register record.
+//!
+//! A DPoP-bound family (RFC 9449 §5) is refreshed only with a proof by its key, checked before
+//! anything is spent; a bound token presented without a proof was copied, and its family is
+//! revoked. A `fapi2` client's refresh token is bound, not rotated (FAPI 2.0 §5.3.2.1).
 
 use super::{TokenParams, required};
 use crate::identity::usable;
+use crate::oidc::clients::profile;
 use crate::oidc::tokens::{self, TokenResponse};
 use crate::oidc::{OAuthError, Provider, refresh_token, split_spaces};
-use crate::store::{ClientRecord, RefreshRef, RefreshUse};
+use crate::store::{ClientRecord, GrantView, RefreshRef, RefreshUse};
 
 fn invalid() -> OAuthError {
     OAuthError::invalid_grant("refresh token is invalid, expired or revoked")
@@ -19,6 +24,7 @@ pub async fn exchange(
     p: &Provider,
     client: &ClientRecord,
     params: &TokenParams,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = required(&params.refresh_token, "refresh_token")?;
     let presented = refresh_token::parse(&p.kek, presented).ok_or_else(invalid)?;
@@ -28,11 +34,24 @@ pub async fn exchange(
         // A bad scope must not cost the client its token: check before spending it.
         check_scope(p, client, &presented, asked).await?;
     }
+    if jkt.is_some() || profile::is_fapi2(client) {
+        let view = bound_family(p, client, &presented, jkt).await?;
+        if profile::is_fapi2(client) {
+            return respond(p, client, view, None, asked, jkt).await;
+        }
+    }
     let view = match p
         .db
         .rotate_refresh(&presented, &client.client_id, now)
         .await?
     {
+        RefreshUse::Fresh(view) if view.grant.dpop_jkt.is_some() && jkt.is_none() => {
+            p.db.revoke_grant(&view.grant.id, now).await?;
+            tracing::warn!(client_id = %client.client_id, "DPoP-bound refresh token without proof; family revoked");
+            return Err(OAuthError::invalid_grant(
+                "this refresh token is DPoP-bound; the grant is revoked",
+            ));
+        }
         RefreshUse::Fresh(view) => *view,
         RefreshUse::Reused(grant_id) => {
             p.db.revoke_grant(&grant_id, now).await?;
@@ -43,11 +62,53 @@ pub async fn exchange(
         }
         RefreshUse::Unknown => return Err(invalid()),
     };
-    let mut grant = view.grant;
-    let generation = grant
+    let generation = view
+        .grant
         .refresh_generation
         .ok_or_else(|| OAuthError::server_error("a rotated family without a generation"))?;
-    let token = refresh_token::mint(&p.kek, &grant.id, generation);
+    let token = refresh_token::mint(&p.kek, &view.grant.id, generation);
+    respond(p, client, view, Some(token), asked, jkt).await
+}
+
+/// The family the presented token belongs to, live, this client's, at the presented
+/// generation and bound to the proof's key — read, not spent.
+async fn bound_family(
+    p: &Provider,
+    client: &ClientRecord,
+    presented: &RefreshRef,
+    jkt: Option<&str>,
+) -> Result<GrantView, OAuthError> {
+    let view =
+        p.db.grant_view(&presented.grant_id)
+            .await?
+            .ok_or_else(invalid)?;
+    let g = &view.grant;
+    let live = g.client_id == client.client_id
+        && g.refresh_generation == Some(presented.generation)
+        && g.revoked_at.is_none()
+        && g.expires_at > p.now();
+    if !live {
+        return Err(invalid());
+    }
+    if g.dpop_jkt.as_deref() != jkt {
+        return Err(OAuthError::invalid_grant(
+            "the DPoP proof's key is not the one this refresh token is bound to",
+        ));
+    }
+    Ok(view)
+}
+
+/// Tokens for a refreshed family; `token`: the new refresh token, if it rotated.
+async fn respond(
+    p: &Provider,
+    client: &ClientRecord,
+    view: GrantView,
+    token: Option<String>,
+    asked: Option<&str>,
+    jkt: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = p.now();
+    let mut grant = view.grant;
     let subject = match (&grant.sub, view.account, view.person) {
         (None, _, _) => None,
         (Some(_), Some(a), Some(person)) if usable(&a) => Some((a, person)),
@@ -74,11 +135,12 @@ pub async fn exchange(
     };
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: super::token_type(jkt),
         expires_in: ttl,
-        refresh_token: Some(token),
+        refresh_token: token,
         id_token,
         scope: grant.scope,
+        authorization_details: None,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct Facts<'a> {
     /// with an `id_token_hint`.
     pub rp_sub: Option<&'a Subject>,
     pub consent: Option<&'a ConsentRecord>,
+    /// The level a transfer in the request needs (`rar::level_for`), given the day so far.
+    pub transfer_need: Option<Acr>,
     pub now: UnixTime,
 }
 
@@ -106,7 +108,7 @@ fn needs_sign_in(f: &Facts<'_>, s: &Session) -> bool {
 pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
     let (req, client) = (f.request, f.client);
     let silent = req.prompt.iter().any(|p| p == "none");
-    let required = required(req, client);
+    let required = required(req, client).max(f.transfer_need);
     // Refuse before asking for anything when no method here can reach the level.
     if required.is_some_and(|r| r > assurance::HIGHEST_REACHABLE) {
         return Err(OAuthError::unmet_authentication_requirements(
@@ -151,7 +153,8 @@ pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
         claims: &offered,
         purpose: purpose_key(req, client),
     };
-    let forced = req.prompt.iter().any(|p| p == "consent");
+    // A transfer is approved each time: no standing consent covers the next one.
+    let forced = req.prompt.iter().any(|p| p == "consent") || req.authorization_details.is_some();
     let covered = crate::consent::covers(f.consent, &asking) && !forced;
     if !covered && !f.progress.consented {
         return match silent {

@@ -133,6 +133,7 @@ impl Interaction<'_> {
         client: &ClientRecord,
         signed_in: Option<(&Session, &AccountRecord)>,
     ) -> Next {
+        let mut retried = false;
         loop {
             let (step, consent) = match self.step(&p, client, signed_in).await {
                 Ok(step) => step,
@@ -162,6 +163,24 @@ impl Interaction<'_> {
                     }
                 }
                 (Step::Issue, Some((session, _))) => {
+                    let details = p.request.authorization_details.as_ref();
+                    let cid = client.client_id.as_str();
+                    match super::transfers::approve(self.p, details, session, cid).await {
+                        Ok(Some(approved)) => p.request.authorization_details = Some(approved),
+                        // The day's total moved meanwhile: decide again (now a step-up).
+                        Ok(None) if details.is_some() && !retried => {
+                            retried = true;
+                            continue;
+                        }
+                        Ok(None) if details.is_some() => {
+                            let e = OAuthError::unmet_authentication_requirements(
+                                "this transfer needs a biometric sign-in",
+                            );
+                            return self.refuse(ar, &p, e).await;
+                        }
+                        Ok(None) => {}
+                        Err(e) => return self.refuse(ar, &p, e).await,
+                    }
                     let consented = crate::consent::consented(consent.as_ref());
                     return self.issue(ar, &p, session, consented).await;
                 }
@@ -197,6 +216,13 @@ impl Interaction<'_> {
         };
         let rp_sub =
             signed_in.map(|(s, _)| super::subject::for_client(&self.p.kek, client, &s.sub));
+        let transfer_need = match signed_in {
+            Some((s, _)) => {
+                let details = p.request.authorization_details.as_ref();
+                super::transfers::need(self.p, details, &s.sub, client.client_id.as_str()).await?
+            }
+            None => None,
+        };
         let step = decide(&Facts {
             request: &p.request,
             progress: &p.progress,
@@ -204,6 +230,7 @@ impl Interaction<'_> {
             session: signed_in,
             rp_sub: rp_sub.as_ref(),
             consent: consent.as_ref(),
+            transfer_need,
             now: self.p.now(),
         })?;
         Ok((step, consent))

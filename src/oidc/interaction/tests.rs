@@ -46,6 +46,10 @@ fn req(prompt: &[&str]) -> AuthRequest {
         acr_values: vec![],
         claims: None,
         purpose: None,
+        authorization_details: None,
+        dpop_jkt: None,
+        pushed: false,
+        fapi: false,
         created_at: 1000,
     }
 }
@@ -90,6 +94,7 @@ struct Case {
     client: ClientRecord,
     session: Option<(Session, AccountRecord)>,
     consent: Option<ConsentRecord>,
+    transfer_need: Option<Acr>,
     now: i64,
 }
 
@@ -101,6 +106,7 @@ impl Case {
             client: client(None, 1),
             session: Some((session(900, Acr::Loa1), account(1))),
             consent: Some(consent(&["openid", "profile"])),
+            transfer_need: None,
             now: 1000,
         }
     }
@@ -114,6 +120,7 @@ impl Case {
             // As a public-`sub` client sees it.
             rp_sub: self.session.as_ref().map(|(s, _)| &s.sub),
             consent: self.consent.as_ref(),
+            transfer_need: self.transfer_need,
             now: self.now,
         })
     }
@@ -332,4 +339,25 @@ fn the_order_is_sign_in_then_level_then_step_up_then_consent() {
     assert!(matches!(c.decide(), Ok(Step::StepUp { .. })));
     c.session = Some((session(900, Acr::Loa2), account(2)));
     assert!(matches!(c.decide(), Ok(Step::Consent { .. })));
+}
+
+#[test]
+fn a_transfer_that_needs_a_biometric_forces_the_step_up_and_a_fresh_consent() {
+    let mut c = Case::new();
+    c.req.authorization_details = Some(serde_json::json!([{"type": "vn_bank_transfer"}]));
+    c.transfer_need = Some(Acr::Loa3);
+    assert_eq!(
+        c.decide().unwrap(),
+        Step::StepUp {
+            need: Acr::Loa3,
+            required: true
+        }
+    );
+    c.session = Some((session(900, Acr::Loa3), account(1)));
+    assert!(
+        matches!(c.decide().unwrap(), Step::Consent { .. }),
+        "a standing consent never covers a transfer"
+    );
+    c.progress.consented = true;
+    assert_eq!(c.decide().unwrap(), Step::Issue);
 }

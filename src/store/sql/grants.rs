@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use sqlx::AssertSqlSafe;
 
-use super::rotation::{VIEW_SQL, view, view_row};
+use super::rotation::{VIEW_SQL, grant_row, view, view_row};
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::clock::UnixTime;
 use crate::ids::{ClientId, Subject};
@@ -13,7 +13,10 @@ use crate::store::{
     Consented, GrantRecord, GrantStore, GrantView, RefreshRef, RefreshUse, StoreResult,
 };
 
-pub(super) type GrantRow = (
+/// A grant's columns: the core ones, then `extensions` (migration 0017).
+pub(super) type GrantRow = (GrantCore, Option<String>);
+
+pub(super) type GrantCore = (
     String,
     String,
     Option<String>,
@@ -33,10 +36,41 @@ pub(super) type GrantRow = (
 );
 
 pub(super) const GRANT_COLS: &str = "id, client_id, sub, scope, auth_time, acr, amr, sid, claims, \
-     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, rp_sub, consented";
+     created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, rp_sub, consented, \
+     extensions";
 
-pub(super) fn grant(r: GrantRow) -> StoreResult<GrantRecord> {
+/// The extensions column: what FAPI adds to a grant.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Extensions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_jkt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorization_details: Option<serde_json::Value>,
+}
+
+fn extensions_of(g: &GrantRecord) -> Option<String> {
+    if g.dpop_jkt.is_none() && g.authorization_details.is_none() {
+        return None;
+    }
+    let e = Extensions {
+        dpop_jkt: g.dpop_jkt.clone(),
+        authorization_details: g
+            .authorization_details
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok()),
+    };
+    serde_json::to_string(&e).ok()
+}
+
+pub(super) fn grant((r, ext): GrantRow) -> StoreResult<GrantRecord> {
+    let ext: Extensions = match ext {
+        Some(e) => serde_json::from_str(&e)
+            .map_err(|e| crate::store::StoreError::Corrupt(format!("grants.extensions: {e}")))?,
+        None => Extensions::default(),
+    };
     Ok(GrantRecord {
+        dpop_jkt: ext.dpop_jkt,
+        authorization_details: ext.authorization_details.map(|a| a.to_string()),
         id: r.0,
         client_id: ClientId::stored(r.1),
         sub: r.2.map(Subject::stored),
@@ -90,7 +124,8 @@ impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &GrantRecord) -> StoreResult<()> {
         const SQL: &str = "INSERT INTO grants (id, client_id, sub, scope, auth_time, acr, amr, sid, \
              claims, created_at, expires_at, revoked_at, refresh_generation, refresh_issued_at, \
-             rp_sub, consented) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)";
+             rp_sub, consented, extensions) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)";
         on_write!(self, |p| sqlx::query(SQL)
             .bind(&g.id)
             .bind(g.client_id.as_str())
@@ -112,6 +147,7 @@ impl GrantStore for SqlStore {
                     .as_ref()
                     .map(|c| serde_json::to_string(c).unwrap_or_default()),
             )
+            .bind(extensions_of(g))
             .execute(p)
             .await
             .map(|_| ())
@@ -120,13 +156,14 @@ impl GrantStore for SqlStore {
 
     async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>> {
         let sql = format!("SELECT {GRANT_COLS} FROM grants WHERE id = $1");
-        let row = on!(self, |p| sqlx::query_as::<_, GrantRow>(AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(id)
-        .fetch_optional(p)
-        .await
-        .map_err(db_err))?;
+        let row = on!(self, |p| {
+            let row = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+                .map_err(db_err)?;
+            row.map(|r| grant_row(&r, 0)).transpose().map_err(db_err)
+        })?;
         row.map(grant).transpose()
     }
 
@@ -210,13 +247,15 @@ impl GrantStore for SqlStore {
         }
         sql.push_str(" ORDER BY created_at, id");
         let rows = on!(self, |p| {
-            let mut q = sqlx::query_as::<_, GrantRow>(AssertSqlSafe(sql.as_str()))
-                .bind(sub)
-                .bind(now);
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(sub).bind(now);
             for v in [sid, client_id].into_iter().flatten() {
                 q = q.bind(v);
             }
-            q.fetch_all(p).await.map_err(db_err)
+            let rows = q.fetch_all(p).await.map_err(db_err)?;
+            rows.iter()
+                .map(|r| grant_row(r, 0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db_err)
         })?;
         rows.into_iter().map(grant).collect()
     }

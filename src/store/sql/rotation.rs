@@ -51,6 +51,22 @@ macro_rules! columns {
     }};
 }
 
+const GRANT_COLUMNS: usize = 17;
+
+/// A grant's columns (`GRANT_COLS`), starting at column `at`.
+#[allow(unused_assignments)] // the last column's index step in `columns!`
+pub(super) fn grant_row<R: Row>(r: &R, at: usize) -> Result<GrantRow, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    #[rustfmt::skip]
+    let core = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>, Option<i64>, Option<i64>, Opt, Opt));
+    let ext: Opt = r.try_get(at + GRANT_COLUMNS - 1)?;
+    Ok((core, ext))
+}
+
 pub(super) type ViewRow = (GrantRow, Option<AccountRow>, Option<PersonRow>);
 
 /// The view's columns, starting at column `at`.
@@ -61,10 +77,9 @@ where
     String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
-    let account_at = at + 16;
+    let account_at = at + GRANT_COLUMNS;
     let person_at = account_at + 10;
-    #[rustfmt::skip]
-    let g: GrantRow = columns!(r, at, (String, String, Opt, String, Option<i64>, Opt, String, Opt, Opt, i64, i64, Option<i64>, Option<i64>, Option<i64>, Opt, Opt));
+    let g = grant_row(r, at)?;
     let a = match r.try_get::<Opt, _>(account_at)? {
         None => None,
         #[rustfmt::skip]
