@@ -77,6 +77,56 @@ async fn node_openid_client_completes_the_flow() {
     .await;
 }
 
+/// The FAPI 2.0 bank flow with `openid-client` v6: JAR + PAR + private_key_jwt + DPoP, the
+/// KYC assertion and a bound refresh (tests/interop/node/bank.mjs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_openid_client_completes_the_bank_flow() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !root
+        .join("tests/interop/node/node_modules/openid-client")
+        .exists()
+    {
+        assert!(!required(), "run tests/interop/install.sh");
+        eprintln!("SKIPPED (bank.mjs): run tests/interop/install.sh to enable it");
+        return;
+    }
+    let s = TestServer::start().await;
+    let who = s.citizen(72).await;
+    crate::common::fapi::make_level2(&s, &who).await;
+    let bank = crate::common::fapi::Bank::register(&s).await;
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/interop/node/bank.mjs"))
+        .env("EIDP_ISSUER", &s.base)
+        .env("EIDP_CLIENT_ID", bank.id())
+        .env("EIDP_CLIENT_KEY", bank.key.pkcs8_base64())
+        .env("EIDP_CLIENT_KID", "bank-1")
+        .env("EIDP_REDIRECT_URI", REDIRECT_URI)
+        .env("EIDP_ID_NUMBER", &who.id_number)
+        .env("EIDP_PASSWORD", &who.password)
+        .env("EIDP_SMS_OUTBOX", s.outbox_path());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bank.mjs failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("bank.mjs: last line is not JSON ({e}): {stdout}"));
+    assert_eq!(line["sub"], s.sub_at(&bank.client, &who.sub), "{line}");
+    assert_eq!(
+        line["kyc_status"], 403,
+        "loa:2 is below the KYC floor: {line}"
+    );
+    assert_eq!(
+        line["challenge"], "insufficient_user_authentication",
+        "{line}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_authlib_completes_the_flow() {
     run(

@@ -16,110 +16,7 @@
 // Input: EIDP_ISSUER EIDP_CLIENT_ID EIDP_CLIENT_SECRET EIDP_REDIRECT_URI
 //        EIDP_ID_NUMBER EIDP_PASSWORD. Output: one JSON line on stdout, exit 0.
 import * as client from 'openid-client';
-
-const MAX_HOPS = 10;
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing environment variable ${name}`);
-  return v;
-}
-
-// Readable one-line description of an error, including nested causes.
-function describe(err) {
-  const parts = [];
-  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-    if (typeof e !== 'object') { parts.push(String(e)); break; }
-    if (!(e instanceof Error)) { // oauth4webapi attaches plain objects (expected values, parameters)
-      parts.push(JSON.stringify(e, (k, v) => (v instanceof URLSearchParams ? v.toString() : v)).slice(0, 300));
-      break;
-    }
-    let s = e.message || String(e);
-    if (e.code) s += ` [${e.code}]`;
-    if (e.error) s += ` error=${e.error}`;
-    if (e.error_description) s += ` (${e.error_description})`;
-    if (e.status) s += ` status=${e.status}`;
-    if (e.code === 'ECONNREFUSED') s = `connection refused (${e.message})`;
-    parts.push(s);
-  }
-  return parts.join(' <- ');
-}
-
-async function step(name, fn) {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new Error(`${name} failed: ${describe(err)}`);
-  }
-}
-
-// --- minimal browser: cookie jar, manual redirects, generic form posting ----
-const htmlUnescape = (s) => s.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|quot|apos|lt|gt);/gi, (m, e) => {
-  const k = e.toLowerCase();
-  if (k[0] === '#') return String.fromCodePoint(k[1] === 'x' ? parseInt(k.slice(2), 16) : parseInt(k.slice(1), 10));
-  return { amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' }[k];
-});
-
-function attrs(tag) {
-  const out = {};
-  for (const m of tag.matchAll(/([a-zA-Z_:][-\w:.]*)\s*=\s*"([^"]*)"/g)) out[m[1].toLowerCase()] = htmlUnescape(m[2]);
-  return out;
-}
-
-function formFromHtml(html, pageUrl, idNumber, password) {
-  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
-    const fa = attrs(m[1]);
-    if ((fa.method || '').toLowerCase() !== 'post') continue;
-    const body = new URLSearchParams();
-    for (const t of m[2].matchAll(/<(input|button)\b([^>]*)>/gi)) {
-      const a = attrs(t[2]);
-      const type = (a.type || (t[1].toLowerCase() === 'button' ? 'submit' : 'text')).toLowerCase();
-      if (type === 'hidden' && a.name) body.append(a.name, a.value ?? '');
-      else if (a.name === 'id_number') body.append('id_number', idNumber);
-      else if (a.name === 'password') body.append('password', password);
-      else if (type === 'submit' && a.name === 'decision' && a.value === 'approve') body.append('decision', 'approve');
-    }
-    return { action: new URL(fa.action ?? '', pageUrl), body };
-  }
-  return null;
-}
-
-async function browse(startUrl, redirectUri, idNumber, password) {
-  const jar = new Map();
-  let req = { url: new URL(startUrl), method: 'GET', body: undefined };
-  let last = 'no request made';
-  for (let hop = 1; hop <= MAX_HOPS; hop++) {
-    const headers = { accept: 'text/html' };
-    if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (req.body) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(req.url, { method: req.method, headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(10000) });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...rest] = c.split(';');
-      const i = pair.indexOf('=');
-      const name = pair.slice(0, i).trim();
-      const expired = rest.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a));
-      if (expired) jar.delete(name); else jar.set(name, pair.slice(i + 1).trim());
-    }
-    const text = await res.text();
-    last = `${req.method} ${req.url} -> ${res.status}: ${text.slice(0, 300).replace(/\s+/g, ' ')}`;
-    const location = res.headers.get('location');
-    if (res.status >= 300 && res.status < 400 && location) {
-      const next = new URL(location, req.url);
-      if (next.href.startsWith(redirectUri)) return next;
-      req = { url: next, method: 'GET', body: undefined };
-      continue;
-    }
-    if (res.status === 200 && /html/i.test(res.headers.get('content-type') || '')) {
-      const form = formFromHtml(text, req.url, idNumber, password);
-      if (form) {
-        req = { url: form.action, method: 'POST', body: form.body.toString() };
-        continue;
-      }
-    }
-    throw new Error(`browser stuck (no redirect and no post form): ${last}`);
-  }
-  throw new Error(`gave up after ${MAX_HOPS} hops without reaching redirect_uri; last: ${last}`);
-}
+import { browse, describe, env, step } from './browser.mjs';
 
 // --- the relying party -------------------------------------------------------
 async function main() {
@@ -151,7 +48,7 @@ async function main() {
     nonce,
   });
 
-  const callback = await step('browser login/consent', () => browse(authUrl, redirectUri, idNumber, password));
+  const callback = await step('browser login/consent', () => browse(authUrl, redirectUri, { idNumber, password }));
   if (meta.authorization_response_iss_parameter_supported !== true) {
     process.stderr.write('warning: discovery does not announce authorization_response_iss_parameter_supported=true; iss only checked if present\n');
   }

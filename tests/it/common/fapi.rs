@@ -50,6 +50,12 @@ impl EcKey {
         jsonwebtoken::encode(&h, claims, &EncodingKey::from_ec_der(&self.pkcs8)).unwrap()
     }
 
+    /// The private key as PKCS#8 DER, base64 (for another program to sign with).
+    pub fn pkcs8_base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&self.pkcs8)
+    }
+
     /// RFC 7638 thumbprint, as `cnf.jkt` names the key.
     pub fn thumbprint(&self) -> String {
         let canon = format!(
