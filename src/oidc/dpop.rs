@@ -9,7 +9,7 @@
 //! the server's key. The current and the previous window are accepted, so a nonce lives five to
 //! ten minutes and a fresh one rides on every response (`DPoP-Nonce`).
 
-use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
+use jsonwebtoken::jwk::{EllipticCurve, Jwk, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
@@ -111,6 +111,46 @@ fn header_key(proof: &str) -> Result<(Algorithm, Jwk), OAuthError> {
     Ok((alg, jwk))
 }
 
+/// The proof's claims if `jwk` signed it. ES256 and EdDSA go through ring (every proof is
+/// verified on the hot path of the bank APIs: several times faster than the generic path);
+/// PS256 and RS256 through jsonwebtoken.
+fn verified(proof: &str, alg: Algorithm, jwk: &Jwk) -> Option<Claims> {
+    use jsonwebtoken::jwk::AlgorithmParameters as P;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED, ED25519, UnparsedPublicKey};
+    let ring_key: Option<(&'static dyn ring::signature::VerificationAlgorithm, Vec<u8>)> =
+        match (alg, &jwk.algorithm) {
+            (Algorithm::ES256, P::EllipticCurve(ec)) if ec.curve == EllipticCurve::P256 => {
+                let (x, y) = (crypto::b64url_decode(&ec.x)?, crypto::b64url_decode(&ec.y)?);
+                if x.len() != 32 || y.len() != 32 {
+                    return None;
+                }
+                Some((&ECDSA_P256_SHA256_FIXED, [&[4u8][..], &x, &y].concat()))
+            }
+            (Algorithm::EdDSA, P::OctetKeyPair(okp)) if okp.curve == EllipticCurve::Ed25519 => {
+                Some((&ED25519, crypto::b64url_decode(&okp.x)?))
+            }
+            (Algorithm::ES256 | Algorithm::EdDSA, _) => return None,
+            _ => None,
+        };
+    let Some((ring_alg, point)) = ring_key else {
+        let key = DecodingKey::from_jwk(jwk).ok()?;
+        let mut v = Validation::new(alg);
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.required_spec_claims.clear();
+        return jsonwebtoken::decode::<Claims>(proof, &key, &v)
+            .ok()
+            .map(|d| d.claims);
+    };
+    let (signed, sig) = proof.rsplit_once('.')?;
+    let payload = signed.split_once('.')?.1;
+    let sig = crypto::b64url_decode(sig)?;
+    UnparsedPublicKey::new(ring_alg, point)
+        .verify(signed.as_bytes(), &sig)
+        .ok()?;
+    serde_json::from_slice(&crypto::b64url_decode(payload)?).ok()
+}
+
 /// Check one proof without the replay cache. `nonce_required`: the proof must carry a nonce we
 /// issued (else `use_dpop_nonce`).
 pub fn read(
@@ -124,14 +164,8 @@ pub fn read(
         return Err(invalid("DPoP proof is too long"));
     }
     let (alg, jwk) = header_key(proof)?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| invalid("DPoP proof jwk"))?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let c: Claims = jsonwebtoken::decode::<Claims>(proof, &key, &v)
-        .map_err(|_| invalid("DPoP proof signature does not verify"))?
-        .claims;
+    let c = verified(proof, alg, &jwk)
+        .ok_or_else(|| invalid("DPoP proof signature does not verify"))?;
     let jti = c.jti.filter(|j| !j.is_empty() && j.len() <= MAX_JTI);
     let jti = jti.ok_or_else(|| invalid("DPoP proof needs a jti"))?;
     if c.htm.as_deref() != Some(expect.htm) {

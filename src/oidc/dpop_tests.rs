@@ -4,6 +4,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+
 use serde_json::{Value, json};
 
 use super::*;
@@ -175,4 +176,36 @@ fn a_signature_by_another_key_or_a_private_jwk_is_refused() {
     let e = read(&kek(), &forged, &at_token(), NOW, true).unwrap_err();
     assert!(e.description.contains("public"));
     assert!(read(&kek(), "not a jwt", &at_token(), NOW, true).is_err());
+}
+
+#[test]
+fn an_eddsa_proof_verifies_and_a_wrong_curve_does_not() {
+    use jsonwebtoken::jwk::{OctetKeyPairParameters, OctetKeyPairType};
+    use ring::signature::Ed25519KeyPair;
+    let rng = ring::rand::SystemRandom::new();
+    let doc = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = Ed25519KeyPair::from_pkcs8(doc.as_ref()).unwrap();
+    let jwk = Jwk {
+        common: CommonParameters::default(),
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: crypto::b64url(pair.public_key().as_ref()),
+        }),
+    };
+    let mut h = Header::new(Algorithm::EdDSA);
+    h.typ = Some("dpop+jwt".into());
+    h.jwk = Some(jwk.clone());
+    let c = claims(Some(nonce(&kek(), NOW)));
+    let proof = jsonwebtoken::encode(&h, &c, &EncodingKey::from_ed_der(doc.as_ref())).unwrap();
+    let p = read(&kek(), &proof, &at_token(), NOW, true).unwrap();
+    assert_eq!(p.jkt, jwk.thumbprint(ThumbprintHash::SHA256).unwrap());
+    // The same signature presented as ES256 with a P-256 key: refused.
+    let k = key();
+    let mut h2 = Header::new(Algorithm::ES256);
+    h2.typ = Some("dpop+jwt".into());
+    h2.jwk = Some(k.jwk.clone());
+    let head = crypto::b64url(serde_json::to_string(&h2).unwrap().as_bytes());
+    let rest = proof.split_once('.').unwrap().1;
+    assert!(read(&kek(), &format!("{head}.{rest}"), &at_token(), NOW, true).is_err());
 }

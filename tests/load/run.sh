@@ -141,6 +141,16 @@ T=$THREADS C=$CONNECTIONS D=$DURATION
 echo "eidp ($MODE): load runs of ${D}s, ${C} connections" >&2
 shared eidp "$EPID" "$BASE/.well-known/openid-configuration" "$BASE/jwks.json" "$BASE/token" \
   "$BASE/introspect" "$BASE/userinfo" "$BASIC" "$AT" "$WORK/refresh-list.txt"
+# The bank KYC assertion with DPoP (docs/banks.md), beside client_credentials: a seeded
+# DPoP-bound loa:3 grant and single-use proofs made just before the run (their iat is now).
+if [ -z "$ONLY" ] || [[ ",$ONLY," == *",kyc_dpop,"* ]]; then
+  cargo build --release --locked --quiet --example kyc-seed
+  "$ROOT/target/release/examples/kyc-seed" --database-url "$EIDP_DATABASE_URL" --keys-dir "$WORK/keys" \
+    --issuer "$BASE" --proofs $(( 20000 * D )) > "$WORK/kyc.txt"
+  tail -n +2 "$WORK/kyc.txt" > "$WORK/kyc-proofs.txt"
+  run eidp "$EPID" kyc_dpop "$BASE/api/kyc/v1/identity" dpop.lua $T $C $D TOKENS_FILE="$WORK/kyc-proofs.txt" \
+    ACCESS_TOKEN="$(head -n 1 "$WORK/kyc.txt")"
+fi
 mkdir -p "$WORK/codes"
 AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
 PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")
