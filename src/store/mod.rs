@@ -10,12 +10,14 @@
 pub mod memory;
 pub mod model;
 pub mod redis;
+pub mod register;
 pub mod sql;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 pub use model::*;
+pub use register::RegisterChecks;
 
 use crate::clock::UnixTime;
 
@@ -317,6 +319,7 @@ pub trait Durable:
     + MfaStore
     + PasskeyStore
     + LogoutQueue
+    + RegisterChecks
     + Send
     + Sync
 {
