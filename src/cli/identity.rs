@@ -29,6 +29,20 @@ pub enum Citizens {
         /// csv | jsonl (default: by the file name).
         #[arg(long)]
         format: Option<String>,
+        /// Also write the whole report (with the cleansing report) as JSON to this file.
+        #[arg(long)]
+        report: Option<String>,
+        /// A phone shared by at least this many adults of different households is reported.
+        #[arg(long, default_value_t = 5)]
+        phone_threshold: usize,
+    },
+    /// The cleansing report on the register as it stands: the same checks and scores as an
+    /// import's; open accounts of the deceased are locked (reason `deceased`).
+    Report {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 5)]
+        phone_threshold: usize,
     },
     /// Write a synthetic register as CSV to standard output.
     Generate {
@@ -36,6 +50,9 @@ pub enum Citizens {
         count: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The share (0–1) of households given each defect class of the cleansing report.
+        #[arg(long, default_value_t = 0.0)]
+        defects: f64,
     },
 }
 
@@ -223,19 +240,41 @@ pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
             json,
             dry_run,
             format,
+            report,
+            phone_threshold,
         } => {
             let asked = super::register::Asked {
                 file,
                 json,
                 dry_run,
                 format,
+                report,
+                phone_threshold,
             };
             super::register::run(db, asked).await?;
         }
-        Citizens::Generate { count, seed } => {
+        Citizens::Report {
+            json,
+            phone_threshold,
+        } => super::register::report(db, json, phone_threshold).await?,
+        Citizens::Generate {
+            count,
+            seed,
+            defects,
+        } => {
+            if !(0.0..=1.0).contains(&defects) {
+                return Err("--defects: a share between 0 and 1, e.g. 0.02".into());
+            }
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let mut failed = None;
-            synthetic::generate(count, seed, |line| {
+            let today = crate::identity::register::date_of(SystemClock.now());
+            let plan = synthetic::Plan {
+                count,
+                seed,
+                defects,
+                today,
+            };
+            synthetic::generate(&plan, |line| {
                 if failed.is_none()
                     && let Err(e) = writeln!(stdout, "{line}")
                 {

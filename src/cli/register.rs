@@ -1,6 +1,7 @@
 //! `eidp admin citizens import`: a register file streamed in, with progress on standard error
 //! (one line redrawn on a terminal: rows, rows/s, how far, time left; a plain line every few
-//! seconds otherwise) and the report on standard output.
+//! seconds otherwise) and the report on standard output, with the cleansing report; and
+//! `eidp admin citizens report`, the cleansing report on the register as it stands.
 
 use std::io::{BufReader, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -9,8 +10,8 @@ use serde_json::json;
 
 use super::identity::out;
 use crate::clock::{Clock, SystemClock};
-use crate::identity::register::ImportReport;
 use crate::identity::register::import::{self, Format, ImportError, Options};
+use crate::identity::register::{ImportReport, cleanse};
 use crate::store::Durable;
 
 /// What the command was asked.
@@ -19,6 +20,9 @@ pub struct Asked {
     pub json: bool,
     pub dry_run: bool,
     pub format: Option<String>,
+    /// Write the JSON report here too.
+    pub report: Option<String>,
+    pub phone_threshold: usize,
 }
 
 pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
@@ -36,6 +40,9 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
         dry_run: a.dry_run,
         actor: "cli",
         progress: &mut |r, bytes| shown.update(r, bytes),
+        cleanse: Some(cleanse::Options {
+            phone_threshold: a.phone_threshold,
+        }),
     };
     let started = Instant::now();
     let r = import::import_stream(
@@ -53,10 +60,28 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
     let secs = started.elapsed().as_secs_f64();
     let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
     v["seconds"] = json!((secs * 1000.0).round() / 1000.0);
-    out(a.json, v, summary(&r, secs));
+    if let Some(path) = &a.report {
+        std::fs::write(path, format!("{v}\n")).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let mut text = summary(&r, secs);
+    if let Some(c) = &r.cleansing {
+        text = format!("{text}\n{}", cleanse::summary(c));
+    }
+    out(a.json, v, text);
     for e in r.invalid.iter().filter(|_| !a.json) {
         eprintln!("line {}: {}: {}", e.line, e.field, e.rule);
     }
+    Ok(())
+}
+
+/// `eidp admin citizens report`.
+pub async fn report(db: &dyn Durable, json: bool, phone_threshold: usize) -> Result<(), String> {
+    let opts = cleanse::Options { phone_threshold };
+    let r = cleanse::register(db, opts, SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+    out(json, v, cleanse::summary(&r));
     Ok(())
 }
 

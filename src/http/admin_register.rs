@@ -1,6 +1,6 @@
 //! `POST /admin/v1/citizens/import`: a register file uploaded by an officer with the `admin`
 //! role — the same import as `eidp admin citizens import` (`identity::register::import`),
-//! answered with its report. `?dry_run=true` classifies only; the format follows the
+//! answered with its report and, unless a dry run, its cleansing report (`cleansing`). `?dry_run=true` classifies only; the format follows the
 //! Content-Type (`application/x-ndjson` or `application/jsonl`: JSON Lines; otherwise CSV) or
 //! `?format=csv|jsonl`. The body is bounded ([`MAX_UPLOAD`]); bigger files go through the CLI.
 
@@ -75,6 +75,7 @@ pub async fn import(
         dry_run,
         actor: &actor,
         progress: &mut |_, _| {},
+        cleanse: Some(Default::default()),
     };
     match import::import_stream(s.p.db.as_ref(), &body[..], opts, s.p.now()).await {
         Ok(report) => answer(

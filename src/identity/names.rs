@@ -10,7 +10,7 @@ pub fn normalize(s: &str) -> String {
 }
 
 fn key(s: &str) -> String {
-    normalize(s).to_lowercase().nfc().collect()
+    crate::store::register::fold_name(s)
 }
 
 pub fn matches(a: &str, b: &str) -> bool {

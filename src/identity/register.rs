@@ -55,6 +55,12 @@ pub struct ImportReport {
     pub invalid_count: usize,
     /// ID numbers whose accounts were locked because the register says so.
     pub locked: Vec<String>,
+    /// Those of them locked because the row records a death.
+    #[serde(skip)]
+    pub locked_deceased: Vec<String>,
+    /// The cleansing report on the file's rows (not on a dry run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleansing: Option<cleanse::CleanseReport>,
 }
 
 /// RFC 4180 fields of one line (quotes, doubled quotes, commas inside quotes).
@@ -277,6 +283,7 @@ pub async fn import(
         dry_run: false,
         actor: "register",
         progress: &mut |_, _| {},
+        cleanse: None,
     };
     import::import_stream(db, csv.as_bytes(), opts, now)
         .await
@@ -286,6 +293,7 @@ pub async fn import(
         })
 }
 
+pub mod cleanse;
 pub mod import;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod model;
 mod model_clients;
 pub mod redis;
+pub mod register;
 pub mod sql;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 pub use model::*;
 pub use model_clients::*;
+pub use register::RegisterChecks;
 
 use crate::clock::UnixTime;
 
@@ -333,6 +335,7 @@ pub trait Durable:
     + PasskeyStore
     + LogoutQueue
     + TransferStore
+    + RegisterChecks
     + Send
     + Sync
 {

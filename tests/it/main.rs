@@ -27,6 +27,7 @@ mod negative;
 mod nodes;
 mod passkeys;
 mod protocol_hardening;
+mod register_cleanse;
 mod register_import;
 mod relying_parties;
 mod security;

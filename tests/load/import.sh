@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The register import benchmark (issue #18): a generated register of N records imported into a
 # fresh SQLite file and a fresh PostgreSQL database, then the identical file again.
-#   bash tests/load/import.sh [--count 1000000] [--no-postgres]
-# Prints rows/s and peak resident memory (GNU time) for each run. PostgreSQL: the local server
+#   bash tests/load/import.sh [--count 1000000] [--defects 0.02] [--no-postgres]
+# Prints rows/s and peak resident memory (GNU time) for each run, the cleansing report on (the
+# generated file carries each defect class at the given rate). PostgreSQL: the local server
 # (postgres://postgres@127.0.0.1:5432), a scratch database created and dropped here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 COUNT=1000000
+DEFECTS=0.02
 PG=1
 while [ $# -gt 0 ]; do
   case $1 in
     --count) COUNT=$2; shift 2 ;;
+    --defects) DEFECTS=$2; shift 2 ;;
     --no-postgres) PG=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -21,7 +24,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export EIDP_KEYS_DIR=$WORK/keys
 echo "generating $COUNT records…"
-"$BIN" admin citizens generate --count "$COUNT" --seed 2026 > "$WORK/register.csv"
+"$BIN" admin citizens generate --count "$COUNT" --seed 2026 --defects "$DEFECTS" > "$WORK/register.csv"
 ls -l "$WORK/register.csv" | awk '{printf "file: %.0f MB\n", $5 / 1e6}'
 
 run() { # label, database URL
@@ -36,6 +39,11 @@ r = json.load(open(out))
 kib = int(open(mem).read().split()[-1])
 print(f"{label:10} {run:6} {r['rows']:>9} rows {r['seconds']:>7.1f} s {r['rows'] / r['seconds']:>9.0f} rows/s"
       f"  imported {r['imported']} updated {r['updated']} unchanged {r['unchanged']}  peak {kib / 1024:.0f} MiB")
+c = r.get('cleansing')
+if c:
+    found = sum(s['count'] for s in c['findings'].values())
+    print(f"{'':17} cleansing: {found} findings; " + ", ".join(
+        f"{q} {c['scores'][q]['score']} %" for q in ['correct', 'complete', 'clean', 'live']))
 PY
   done
 }

@@ -4,11 +4,11 @@
 //! content hash — and written in one transaction. An import stopped half-way leaves whole
 //! batches only; running it again finds what was written unchanged and completes the rest.
 
-use std::collections::HashSet;
 use std::io::BufRead;
 
 use serde_json::{Value, json};
 
+use super::cleanse::{self, FileTally};
 use super::{FieldError, ImportReport, date_of, lifecycle, split_csv_line, validate_row};
 use crate::clock::UnixTime;
 use crate::store::{AliasRecord, Durable, PersonRecord, StoreError};
@@ -53,6 +53,8 @@ pub struct Options<'a> {
     /// Who imports, as the history names them (`cli`, `officer:ID`, `register`).
     pub actor: &'a str,
     pub progress: &'a mut (dyn FnMut(&ImportReport, u64) + Send),
+    /// The cleansing report's checks after the write (`None`: none; a dry run has none).
+    pub cleanse: Option<cleanse::Options>,
 }
 
 /// The content that makes a record: every register field and its aliases, hashed. Two rows
@@ -95,7 +97,10 @@ pub async fn import_stream<R: BufRead>(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    let mut seen: HashSet<u64> = HashSet::new();
+    // The file's ID numbers (to report repeats, and which findings are the file's) and its
+    // row-level facts.
+    let mut tally = FileTally::default();
+    let today = date_of(now);
     let mut header: Option<Vec<String>> = None;
     let (mut line, mut no, mut bytes) = (String::new(), 0usize, 0u64);
     let mut batch: Vec<Valid> = Vec::with_capacity(BATCH);
@@ -131,7 +136,7 @@ pub async fn import_stream<R: BufRead>(
         match row {
             Ok((person, aliases)) => {
                 let key = person.id_number.parse::<u64>().unwrap_or(u64::MAX);
-                if !seen.insert(key) {
+                if !tally.ids.insert(key) {
                     report.duplicates_count += 1;
                     if report.duplicates.len() < LISTED {
                         report.duplicates.push(FieldError {
@@ -142,6 +147,7 @@ pub async fn import_stream<R: BufRead>(
                     }
                     continue;
                 }
+                tally.note(no, &person, &aliases, &today);
                 batch.push((no, person, aliases));
             }
             Err(errs) => {
@@ -169,6 +175,17 @@ pub async fn import_stream<R: BufRead>(
     report.add(a?);
     report.add(b?);
     (opts.progress)(&report, bytes);
+    if let (Some(checks), false) = (opts.cleanse, opts.dry_run) {
+        tally.rows = report.rows as u64;
+        tally.rejected = (report.invalid_count + report.duplicates_count) as u64;
+        for id in &report.locked_deceased {
+            cleanse::add_to(
+                &mut tally.deceased_locked,
+                cleanse::locked_finding(id.clone(), true),
+            );
+        }
+        report.cleansing = Some(cleanse::file(db, tally, checks, now).await?);
+    }
     Ok(report)
 }
 
@@ -210,7 +227,7 @@ struct Counted {
     imported: usize,
     updated: usize,
     unchanged: usize,
-    locked: Vec<String>,
+    locked: Vec<(String, lifecycle::LockReason)>,
 }
 
 impl ImportReport {
@@ -218,7 +235,12 @@ impl ImportReport {
         self.imported += c.imported;
         self.updated += c.updated;
         self.unchanged += c.unchanged;
-        self.locked.extend(c.locked);
+        for (id, reason) in c.locked {
+            if reason == lifecycle::LockReason::Deceased {
+                self.locked_deceased.push(id.clone());
+            }
+            self.locked.push(id);
+        }
     }
 }
 
@@ -269,7 +291,7 @@ async fn flush(
     }
     for (id, reason) in lockable {
         if lifecycle::lock_from_register(db, &id, reason, now).await? {
-            report.locked.push(id);
+            report.locked.push((id, reason));
         }
     }
     Ok(report)

@@ -93,15 +93,17 @@ impl SqlStore {
 impl PersonStore for SqlStore {
     async fn upsert_person(&self, p: &PersonRecord) -> StoreResult<()> {
         let sql = format!(
-            "INSERT INTO persons ({PERSON_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) \
+            "INSERT INTO persons ({PERSON_COLS}, match_key) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) \
              ON CONFLICT (id_number) DO UPDATE SET full_name = excluded.full_name, \
              birth_date = excluded.birth_date, sex = excluded.sex, nationality = excluded.nationality, \
              phone = excluded.phone, email = excluded.email, residence = excluded.residence, \
              birth_place = excluded.birth_place, household_id = excluded.household_id, \
              household_relation = excluded.household_relation, card_expires_on = excluded.card_expires_on, \
              deceased_on = excluded.deceased_on, updated_at = excluded.updated_at, \
-             content_hash = NULL"
+             match_key = excluded.match_key, content_hash = NULL"
         );
+        let key = crate::store::register::match_key(&p.full_name, &p.birth_date, &p.sex);
         // A record written one by one is no longer what the last import hashed.
         on_write!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(&p.id_number)
@@ -119,6 +121,7 @@ impl PersonStore for SqlStore {
             .bind(&p.deceased_on)
             .bind(p.created_at)
             .bind(p.updated_at)
+            .bind(key)
             .execute(p_)
             .await
             .map(|_| ())

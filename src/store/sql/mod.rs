@@ -17,6 +17,7 @@ mod mfa;
 mod officers;
 mod passkeys;
 mod register;
+mod register_checks;
 mod rotation;
 mod transfers;
 mod wal;
@@ -129,6 +130,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/sqlite/0014_person_content_hash.sql")),
+    (15, "register cleansing", include_str!("../migrations/sqlite/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/sqlite/0017_fapi_transfers.sql")),
 ];
 #[rustfmt::skip]
@@ -146,6 +148,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/postgres/0014_person_content_hash.sql")),
+    (15, "register cleansing", include_str!("../migrations/postgres/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/postgres/0017_fapi_transfers.sql")),
 ];
 

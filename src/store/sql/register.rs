@@ -8,9 +8,10 @@ use sqlx::AssertSqlSafe;
 
 use super::accounts::PERSON_COLS;
 use super::{Pool, SqlStore, db_err};
+use crate::store::register::match_key;
 use crate::store::{AliasRecord, PersonRecord, StoreResult};
 
-/// Rows per SQLite statement: 16 values each stays far under its 32 766 bound parameters
+/// Rows per SQLite statement: 17 values each stays far under its 32 766 bound parameters
 /// (PostgreSQL takes a whole batch as arrays).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -28,7 +29,8 @@ const UPDATE: &str = "ON CONFLICT (id_number) DO UPDATE SET full_name = excluded
      birth_place = excluded.birth_place, household_id = excluded.household_id, \
      household_relation = excluded.household_relation, \
      card_expires_on = excluded.card_expires_on, deceased_on = excluded.deceased_on, \
-     updated_at = excluded.updated_at, content_hash = excluded.content_hash";
+     updated_at = excluded.updated_at, content_hash = excluded.content_hash, \
+     match_key = excluded.match_key";
 
 pub(super) async fn person_hashes(
     db: &SqlStore,
@@ -85,8 +87,8 @@ async fn sqlite(
     let mut tx = p.begin().await?;
     for chunk in people.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO persons ({PERSON_COLS}, content_hash) VALUES {} {UPDATE}",
-            placeholders(chunk.len(), 16)
+            "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) VALUES {} {UPDATE}",
+            placeholders(chunk.len(), 17)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (r, hash) in chunk {
@@ -106,7 +108,8 @@ async fn sqlite(
                 .bind(&r.deceased_on)
                 .bind(r.created_at)
                 .bind(r.updated_at)
-                .bind(hash);
+                .bind(hash)
+                .bind(match_key(&r.full_name, &r.birth_date, &r.sex));
         }
         q.execute(&mut *tx).await?;
     }
@@ -137,10 +140,10 @@ async fn postgres(
         people.iter().map(|(r, _)| f(r).clone()).collect()
     };
     let sql = format!(
-        "INSERT INTO persons ({PERSON_COLS}, content_hash) SELECT * FROM UNNEST(\
+        "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) SELECT * FROM UNNEST(\
          $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
          $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
-         $14::bigint[], $15::bigint[], $16::text[]) {UPDATE}"
+         $14::bigint[], $15::bigint[], $16::text[], $17::bigint[]) {UPDATE}"
     );
     let mut tx = p.begin().await?;
     sqlx::query(AssertSqlSafe(sql))
@@ -160,6 +163,12 @@ async fn postgres(
         .bind(people.iter().map(|(r, _)| r.created_at).collect::<Vec<_>>())
         .bind(people.iter().map(|(r, _)| r.updated_at).collect::<Vec<_>>())
         .bind(people.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>())
+        .bind(
+            people
+                .iter()
+                .map(|(r, _)| match_key(&r.full_name, &r.birth_date, &r.sex))
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await?;
     if !aliases.is_empty() {
