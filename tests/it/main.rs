@@ -32,5 +32,6 @@ mod security;
 mod store_clients;
 mod store_consents;
 mod store_contract;
+mod store_face;
 mod token_clients;
 mod verified_claims;

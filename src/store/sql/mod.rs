@@ -11,6 +11,7 @@ mod backchannel;
 mod batcher;
 mod clients;
 mod consents;
+mod face;
 mod grants;
 mod keys;
 mod mfa;
@@ -128,6 +129,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/sqlite/0014_person_content_hash.sql")),
+    (18, "face checks", include_str!("../migrations/sqlite/0018_face_checks.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -144,6 +146,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/postgres/0014_person_content_hash.sql")),
+    (18, "face checks", include_str!("../migrations/postgres/0018_face_checks.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more
