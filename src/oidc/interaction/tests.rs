@@ -91,6 +91,7 @@ struct Case {
     session: Option<(Session, AccountRecord)>,
     consent: Option<ConsentRecord>,
     now: i64,
+    reachable: Acr,
 }
 
 impl Case {
@@ -102,6 +103,7 @@ impl Case {
             session: Some((session(900, Acr::Loa1), account(1))),
             consent: Some(consent(&["openid", "profile"])),
             now: 1000,
+            reachable: Acr::Loa4,
         }
     }
 
@@ -115,6 +117,7 @@ impl Case {
             rp_sub: self.session.as_ref().map(|(s, _)| &s.sub),
             consent: self.consent.as_ref(),
             now: self.now,
+            reachable: self.reachable,
         })
     }
 
@@ -270,6 +273,23 @@ fn a_level_nothing_reaches_is_refused_up_front() {
         "value": "urn:vn:eid:loa:4"}}}));
     assert_eq!(c.decide(), Ok(Step::SignIn), "loa:4 is reachable");
     assert_eq!(required(&c.req, &c.client), Some(Acr::Loa4));
+    c.reachable = Acr::Loa2;
+    assert_eq!(
+        c.error(),
+        ErrorCode::UnmetAuthenticationRequirements,
+        "without a face matcher no biometric, so no loa:3 or loa:4"
+    );
+    let mut c = Case::new();
+    c.reachable = Acr::Loa2;
+    c.req.acr_values = vec![Acr::Loa3.as_str().into()];
+    assert_eq!(
+        c.decide(),
+        Ok(Step::StepUp {
+            need: Acr::Loa2,
+            required: false
+        }),
+        "only asked: the most that can be reached"
+    );
 }
 
 #[test]
