@@ -122,6 +122,8 @@ pub async fn build_app_on(
     };
     let sms = sender(&cfg.sms_webhook_url, &cfg.outbox_path, "sms");
     let email = sender(&cfg.email_webhook_url, &cfg.email_outbox_path, "email");
+    let face = crate::authn::biometric::from_config(&cfg.face, cfg.mode)
+        .map_err(|e| AppError::Startup(format!("face matcher: {e}")))?;
     let webauthn = match crate::authn::webauthn::relying_party(&cfg.issuer) {
         Ok(w) => Some(Arc::new(w)),
         Err(e) => {
@@ -149,6 +151,7 @@ pub async fn build_app_on(
             webauthn,
             sms,
             email,
+            face,
         }),
     };
     Ok(App {

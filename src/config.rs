@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 mod backchannel;
+mod face;
 pub use backchannel::Backchannel;
+pub use face::{Face, FaceMatcherKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -103,6 +105,8 @@ pub struct Config {
     pub kek: Option<Secret>,
     pub lifetimes: Lifetimes,
     pub backchannel: Backchannel,
+    /// The face matcher (the biometric factor).
+    pub face: Face,
 }
 
 /// An address block (`10.0.0.0/8`, `2001:db8::/32`, or one address).
@@ -196,6 +200,7 @@ impl Default for Config {
             kek: None,
             lifetimes: Lifetimes::default(),
             backchannel: Backchannel::default(),
+            face: Face::default(),
         }
     }
 }
@@ -306,6 +311,7 @@ impl Config {
                     })?;
         }
         cfg.backchannel.read_env(&env)?;
+        cfg.face.read_env(&env)?;
         if let Some(v) = env("EIDP_METRICS_TOKEN") {
             cfg.metrics_token = (!v.is_empty()).then_some(Secret(v));
         }
@@ -327,6 +333,7 @@ impl Config {
 
     pub fn validate(&mut self) -> Result<(), ConfigError> {
         self.backchannel.check()?;
+        self.face.check(self.mode)?;
         if self.issuer.is_empty() {
             // A host name, not an address: a WebAuthn relying party cannot be an IP address,
             // so passkeys work out of the box.

@@ -1,13 +1,24 @@
 //! How strongly a person signed in: the `acr` (Decree 69/2024/NĐ-CP Art. 20 authentication
 //! levels) and `amr` (RFC 8176) a set of methods earns. See docs/assurance.md.
 //!
-//! | methods (amr)                         | factors                         | acr              |
-//! |---------------------------------------|---------------------------------|------------------|
-//! | `pwd`                                 | knowledge                       | urn:vn:eid:loa:1 |
-//! | `pwd` + `otp` (TOTP or recovery code) | knowledge + possession          | urn:vn:eid:loa:2 |
-//! | `pwd` + `sms`                         | knowledge + possession          | urn:vn:eid:loa:2 |
-//! | passkey (`hwk`/`swk`, user verified)  | possession + biometric/PIN      | urn:vn:eid:loa:3 |
-//! | `pwd` + passkey                       | knowledge + possession + biom.  | urn:vn:eid:loa:4 |
+//! Art. 20 counts *different* factors and asks, from level 3 up, that one of them be
+//! biometric. The provider vouches only for what it saw: a passkey with user verification
+//! proves possession plus a device-local check that may be a fingerprint, a face or a PIN —
+//! a second factor, but not a biometric the provider can name. A biometric counts only when
+//! the provider itself matched the face against the register's portrait (`face`).
+//!
+//! | methods (amr)                            | factors                                  | acr              |
+//! |------------------------------------------|------------------------------------------|------------------|
+//! | `pwd`                                    | knowledge                                | urn:vn:eid:loa:1 |
+//! | `face` alone                             | biometric (one factor)                   | urn:vn:eid:loa:1 |
+//! | `pwd` + `otp` (TOTP, e-mail, recovery)   | knowledge + possession                   | urn:vn:eid:loa:2 |
+//! | `pwd` + `sms`                            | knowledge + possession                   | urn:vn:eid:loa:2 |
+//! | passkey (`hwk`/`swk`, user verified)     | possession + PIN or biometric (unknown)  | urn:vn:eid:loa:2 |
+//! | `pwd` + passkey                          | knowledge + possession + unknown         | urn:vn:eid:loa:2 |
+//! | `face` + `pwd`                           | biometric + knowledge                    | urn:vn:eid:loa:3 |
+//! | `face` + `otp`/`sms`                     | biometric + possession                   | urn:vn:eid:loa:3 |
+//! | `face` + passkey                         | biometric + possession (+ unknown)       | urn:vn:eid:loa:3 |
+//! | `face` + `pwd` + `otp`/`sms`/passkey     | biometric + knowledge + possession       | urn:vn:eid:loa:4 |
 
 use serde::{Deserialize, Serialize};
 
@@ -58,27 +69,32 @@ impl std::fmt::Display for Acr {
 pub const PWD: &str = "pwd";
 pub const OTP: &str = "otp";
 pub const SMS: &str = "sms";
+/// A face matched against the register's portrait by the biometric verification service.
+pub const FACE: &str = "face";
 pub const MFA: &str = "mfa";
 
 fn is_possession(m: &str) -> bool {
     matches!(m, OTP | SMS | "hwk" | "swk")
 }
 
-/// Passkeys are only accepted with user verification, which the device does with a biometric
-/// or a PIN: DOMAIN.md counts that as possession plus the biometric factor.
+/// Passkeys are only accepted with user verification, done on the device with a biometric or
+/// a PIN the provider cannot tell apart: a second factor, never the biometric Art. 20 means.
 fn is_passkey(m: &str) -> bool {
     matches!(m, "hwk" | "swk")
 }
 
-/// The `acr` earned by the methods used in this session.
+/// The `acr` earned by the methods used in this session (the table above).
 pub fn acr_for(amr: &[String]) -> Acr {
-    let knowledge = amr.iter().any(|m| m == PWD);
-    let possession = amr.iter().any(|m| is_possession(m));
-    let passkey = amr.iter().any(|m| is_passkey(m));
-    match (knowledge, passkey, possession) {
-        (true, true, _) => Acr::Loa4,
-        (false, true, _) => Acr::Loa3,
-        (true, false, true) => Acr::Loa2,
+    let has = |f: fn(&str) -> bool| amr.iter().any(|m| f(m));
+    let knowledge = has(|m| m == PWD);
+    let possession = has(is_possession);
+    let biometric = has(|m| m == FACE);
+    let passkey = has(is_passkey);
+    match (biometric, knowledge, possession) {
+        (true, true, true) => Acr::Loa4,
+        (true, true, false) | (true, false, true) => Acr::Loa3,
+        // A passkey is possession plus its own verification: two factors by itself.
+        (false, k, p) if (k && p) || passkey => Acr::Loa2,
         _ => Acr::Loa1,
     }
 }
@@ -95,12 +111,14 @@ pub fn with_method(amr: &[String], method: &str) -> Vec<String> {
     out
 }
 
-/// The highest level any combination of methods here reaches.
-pub const HIGHEST_REACHABLE: Acr = Acr::Loa4;
-
-/// The highest level codes (TOTP, SMS, e-mail, recovery) can lift a password session to;
-/// above it only a passkey helps.
-pub const CODES_REACH: Acr = Acr::Loa2;
+/// The highest level any combination of methods here reaches: without a face matcher no
+/// biometric can be shown, and two factors are the most.
+pub fn highest_reachable(face: bool) -> Acr {
+    match face {
+        true => Acr::Loa4,
+        false => Acr::Loa2,
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -112,23 +130,57 @@ mod tests {
 
     #[test]
     fn mapping_table() {
-        assert_eq!(acr_for(&v(&["pwd"])), Acr::Loa1);
-        assert_eq!(
-            acr_for(&v(&["otp"])),
-            Acr::Loa1,
-            "a code alone is one factor"
-        );
-        assert_eq!(acr_for(&v(&["pwd", "otp"])), Acr::Loa2);
-        assert_eq!(acr_for(&v(&["pwd", "sms"])), Acr::Loa2);
-        assert_eq!(acr_for(&v(&["hwk"])), Acr::Loa3);
-        assert_eq!(acr_for(&v(&["pwd", "swk"])), Acr::Loa4);
+        let cases: &[(&[&str], Acr, &str)] = &[
+            (&["pwd"], Acr::Loa1, "knowledge alone"),
+            (&["otp"], Acr::Loa1, "a code alone is one factor"),
+            (&["face"], Acr::Loa1, "a face alone is one factor"),
+            (&["pwd", "otp"], Acr::Loa2, "knowledge + possession"),
+            (&["pwd", "sms"], Acr::Loa2, "knowledge + possession"),
+            (
+                &["hwk"],
+                Acr::Loa2,
+                "a passkey: two factors, no biometric shown",
+            ),
+            (&["swk"], Acr::Loa2, "a synced passkey the same"),
+            (&["pwd", "swk"], Acr::Loa2, "still no biometric"),
+            (
+                &["pwd", "otp", "hwk"],
+                Acr::Loa2,
+                "more factors, no biometric",
+            ),
+            (&["pwd", "face"], Acr::Loa3, "biometric + knowledge"),
+            (&["face", "otp"], Acr::Loa3, "biometric + possession"),
+            (&["face", "sms"], Acr::Loa3, "biometric + possession"),
+            (
+                &["hwk", "face"],
+                Acr::Loa3,
+                "a passkey's PIN is not known knowledge",
+            ),
+            (&["pwd", "face", "otp"], Acr::Loa4, "all three kinds"),
+            (&["pwd", "face", "sms"], Acr::Loa4, "all three kinds"),
+            (&["pwd", "hwk", "face"], Acr::Loa4, "all three kinds"),
+        ];
+        for (amr, acr, why) in cases {
+            assert_eq!(acr_for(&v(amr)), *acr, "{amr:?}: {why}");
+        }
         assert_eq!(Acr::parse("urn:vn:eid:loa:3"), Some(Acr::Loa3));
         assert_eq!(Acr::parse("urn:vn:eid:loa:5"), None);
         assert!(Acr::Loa1 < Acr::Loa4);
+    }
+
+    #[test]
+    fn mfa_is_added_with_the_second_factor() {
         assert_eq!(with_method(&v(&["pwd"]), "otp"), v(&["pwd", "otp", "mfa"]));
         assert_eq!(
             with_method(&v(&["pwd", "otp", "mfa"]), "sms"),
             v(&["pwd", "otp", "sms", "mfa"])
         );
+        assert_eq!(
+            with_method(&v(&["pwd"]), "face"),
+            v(&["pwd", "face", "mfa"])
+        );
+        assert_eq!(with_method(&[], "hwk"), v(&["hwk", "mfa"]));
+        assert_eq!(highest_reachable(false), Acr::Loa2);
+        assert_eq!(highest_reachable(true), Acr::Loa4);
     }
 }

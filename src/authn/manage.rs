@@ -38,7 +38,8 @@ pub async fn requirement(
     account: &AccountRecord,
     passkeys_usable: bool,
 ) -> Result<Option<Requirement>, StoreError> {
-    let inv = inventory::of(db, account, passkeys_usable).await?;
+    // Account changes are confirmed with held factors; a face match is a sign-in step only.
+    let inv = inventory::of(db, account, passkeys_usable, false).await?;
     Ok(reauth::requirement(&inv))
 }
 

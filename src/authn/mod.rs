@@ -1,11 +1,13 @@
 //! Authentication: who is at the browser and how strongly they proved it.
 //!
-//! Owns the sign-in methods (password, TOTP, SMS/e-mail codes, recovery codes, passkeys), the
-//! brute-force throttle, the browser session, the mapping of methods to `acr` (Decree 69/2024
-//! Art. 20 authentication levels) and `amr` (RFC 8176), re-authentication before account
-//! changes, and the record of those changes.
+//! Owns the sign-in methods (password, TOTP, SMS/e-mail codes, recovery codes, passkeys, a
+//! face match against the register's portrait), the brute-force throttle, the browser
+//! session, the mapping of methods to `acr` (Decree 69/2024 Art. 20 authentication levels) and
+//! `amr` (RFC 8176), re-authentication before account changes, and the record of those
+//! changes.
 
 pub mod assurance;
+pub mod biometric;
 pub mod changes;
 pub mod factors;
 pub mod hasher;
@@ -40,6 +42,8 @@ pub enum Method {
     Passkey {
         synced: bool,
     },
+    /// A face matched against the register's portrait by the biometric verification service.
+    Face,
 }
 
 impl Method {
@@ -51,6 +55,7 @@ impl Method {
             Method::Email => "email",
             Method::Recovery => "recovery",
             Method::Passkey { .. } => "passkey",
+            Method::Face => "face",
         }
     }
 
@@ -64,6 +69,7 @@ impl Method {
             Method::Email => Factor::Email,
             Method::Recovery => Factor::Recovery,
             Method::Passkey { .. } => Factor::Passkey,
+            Method::Face => Factor::Face,
         })
     }
 
@@ -74,6 +80,7 @@ impl Method {
             Method::Sms => assurance::SMS,
             Method::Passkey { synced: true } => "swk",
             Method::Passkey { synced: false } => "hwk",
+            Method::Face => assurance::FACE,
         }
     }
 }
@@ -94,6 +101,12 @@ pub enum AuthnError {
     /// No live code to check (expired, used, or dead of wrong tries): ask for a new one.
     #[error("the code is no longer valid")]
     CodeSpent,
+    /// The face matcher could not use the picture (no face in it): take another.
+    #[error("the face image could not be used")]
+    FaceUnusable,
+    /// A service the check needs (the face matcher) cannot answer now: try later (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("internal: {0}")]

@@ -7,7 +7,7 @@
 //!
 //! | the account has                     | re-authentication needs          | level reached   |
 //! |-------------------------------------|----------------------------------|-----------------|
-//! | a passkey (usable on this issuer)   | password + passkey               | pwd + passkey   |
+//! | a passkey (usable on this issuer)   | password + passkey               | loa:2           |
 //! | an authenticator app (TOTP)         | password + TOTP or recovery code | loa:2           |
 //! | recovery codes only                 | password + recovery code         | loa:2           |
 //! | nothing further, a phone on record  | password + SMS code              | loa:2           |
@@ -98,11 +98,13 @@ mod tests {
             recovery_left: 5,
             phone: Some("+84".into()),
             email: None,
+            face: true,
         };
         let r = requirement(&all).unwrap();
         assert_eq!(
             (r.acr, r.second.clone()),
-            (Acr::Loa4, vec![Factor::Passkey])
+            (Acr::Loa2, vec![Factor::Passkey]),
+            "a passkey is the strongest factor held, yet no biometric"
         );
         let r = requirement(&Inventory {
             passkeys: 0,

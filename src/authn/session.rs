@@ -86,7 +86,7 @@ pub async fn start(
     now: UnixTime,
     ttl: i64,
 ) -> Result<(String, Session), SessionError> {
-    let amr = vec![method.amr().to_string()];
+    let amr = super::assurance::with_method(&[], method.amr());
     let s = Session {
         sid: crypto::random_id()?,
         sub: account.sub.clone(),

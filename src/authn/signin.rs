@@ -13,6 +13,7 @@
 
 use serde_json::{Value, json};
 
+use super::biometric::{self, FaceImage, FaceMatcher};
 use super::factors::{self, Channel};
 use super::throttle::{self, Refusal, Ticket};
 use super::webauthn::Asserted;
@@ -53,6 +54,8 @@ pub enum Proof<'a> {
     Recovery(&'a str),
     /// A passkey the WebAuthn ceremony has verified.
     Passkey(Method),
+    /// A face image, to be matched against the register's portrait by `matcher`.
+    Face(&'a dyn FaceMatcher, FaceImage<'a>),
 }
 
 impl Proof<'_> {
@@ -63,6 +66,7 @@ impl Proof<'_> {
             Proof::Code(ch, _) => ch.method(),
             Proof::Recovery(_) => Method::Recovery,
             Proof::Passkey(m) => *m,
+            Proof::Face(..) => Method::Face,
         }
     }
 }
@@ -255,12 +259,22 @@ pub async fn prove(
         Purpose::StepUp => "stepup",
         Purpose::Confirm => "confirm",
     };
-    let detail = json!({"method": method.name(), "context": context});
-    let verified = verify(cx, account, proof).await;
+    let mut detail = json!({"method": method.name(), "context": context});
+    let verified = match proof {
+        Proof::Face(matcher, image) => face(cx, account, matcher, image, &mut detail).await,
+        other => verify(cx, account, other).await,
+    };
     let refusal = match verified {
         Ok(true) => None,
         Ok(false) => Some(AuthnError::InvalidCredentials),
-        Err(AuthnError::CodeSpent) => Some(AuthnError::CodeSpent),
+        Err(e @ (AuthnError::CodeSpent | AuthnError::FaceUnusable)) => Some(e),
+        Err(e @ AuthnError::Unavailable(_)) => {
+            // Nothing was checked: the try is given back.
+            if let Some(t) = ticket {
+                t.not_made(cx.eph).await?;
+            }
+            return Err(e);
+        }
         Err(e) => return Err(e),
     };
     if let Some(refused) = refusal {
@@ -274,7 +288,7 @@ pub async fn prove(
         Purpose::StepUp => actions::STEPUP,
         Purpose::Confirm => actions::REAUTHENTICATED,
     };
-    let detail = json!({"method": method.name(), "context": context, "acr": up.acr});
+    detail["acr"] = json!(up.acr);
     if let Some(t) = ticket {
         t.succeeded(cx.eph).await?;
     }
@@ -282,6 +296,21 @@ pub async fn prove(
         .await?;
     session::save(cx.eph, cookie, &up, cx.now).await?;
     Ok(up)
+}
+
+/// Match a face and keep the result; the history gets the result too (never the image).
+async fn face(
+    cx: &Context<'_>,
+    account: &AccountRecord,
+    matcher: &dyn FaceMatcher,
+    image: FaceImage<'_>,
+    detail: &mut Value,
+) -> Result<bool, AuthnError> {
+    let c = biometric::check(cx.db, matcher, account, image, cx.now).await?;
+    detail["matched"] = json!(c.matched);
+    detail["score"] = json!(c.score);
+    detail["matcher"] = json!(c.matcher);
+    Ok(c.matched)
 }
 
 /// Check one proof; `Ok(false)` is a wrong one.
@@ -311,5 +340,7 @@ async fn verify(
             }
         }
         Proof::Passkey(_) => Ok(true),
+        // Matched in `face`, which records the result.
+        Proof::Face(..) => Err(AuthnError::Internal("face proof outside `face`".into())),
     }
 }

@@ -147,6 +147,11 @@ impl Ticket {
         Ok(())
     }
 
+    /// The try could not be made (a service it needs did not answer): its count is undone.
+    pub async fn not_made(self, eph: &dyn Ephemeral) -> StoreResult<()> {
+        self.refund(eph).await
+    }
+
     /// The try failed: it stays counted, and the next one waits. Returns the subject's
     /// failures in the window.
     pub async fn failed(self, eph: &dyn Ephemeral, now: UnixTime) -> StoreResult<i64> {

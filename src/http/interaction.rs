@@ -20,6 +20,7 @@ pub fn engine(s: &AppState) -> Interaction<'_> {
     Interaction {
         p: &s.p,
         passkeys: s.services.webauthn.is_some(),
+        face: s.services.face.is_some(),
     }
 }
 

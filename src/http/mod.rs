@@ -29,6 +29,7 @@ pub mod paths;
 mod recover;
 mod respond;
 mod stepup;
+mod stepup_face;
 mod token;
 pub mod ui;
 
@@ -68,6 +69,8 @@ pub struct Services {
     pub sms: Arc<dyn MessageSender>,
     /// The same by e-mail.
     pub email: Arc<dyn MessageSender>,
+    /// The face matcher of the biometric step (absent when the face step is off).
+    pub face: Option<Arc<dyn crate::authn::biometric::FaceMatcher>>,
 }
 
 pub const SESSION_COOKIE: &str = "eidp_session";
@@ -91,6 +94,13 @@ pub fn router(state: AppState) -> Router {
         .route(paths::STEP_UP, get(stepup::form).post(stepup::submit))
         .route(paths::STEP_UP_SMS, post(stepup::send_sms))
         .route(paths::STEP_UP_EMAIL, post(stepup::send_email))
+        .route(
+            paths::STEP_UP_FACE,
+            post(stepup_face::submit).layer(axum::extract::DefaultBodyLimit::max(
+                crate::authn::biometric::MAX_IMAGE_BYTES + 1,
+            )),
+        )
+        .route(paths::FACE_JS, get(stepup_face::script))
         .route(
             paths::CONSENT,
             get(consent::consent_form).post(consent::consent_submit),

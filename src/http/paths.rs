@@ -7,6 +7,8 @@ pub const LOGIN: &str = "/login";
 pub const STEP_UP: &str = "/login/step-up";
 pub const STEP_UP_SMS: &str = "/login/step-up/sms";
 pub const STEP_UP_EMAIL: &str = "/login/step-up/email";
+/// One camera frame for the face step (the body is the JPEG or PNG).
+pub const STEP_UP_FACE: &str = "/login/step-up/face";
 pub const CONSENT: &str = "/consent";
 pub const RECOVER: &str = "/recover";
 pub const RECOVER_CODE: &str = "/recover/code";
@@ -36,6 +38,7 @@ pub const WEBAUTHN_LOGIN_FINISH: &str = "/webauthn/login/finish";
 pub const WEBAUTHN_SECOND_START: &str = "/webauthn/second/start";
 pub const WEBAUTHN_SECOND_FINISH: &str = "/webauthn/second/finish";
 pub const WEBAUTHN_JS: &str = "/static/webauthn.js";
+pub const FACE_JS: &str = "/static/face.js";
 pub const ADMIN_VERIFY: &str = "/admin/v1/accounts/{id_number}/verify";
 pub const ADMIN_LOCK: &str = "/admin/v1/accounts/{id_number}/lock";
 pub const ADMIN_UNLOCK: &str = "/admin/v1/accounts/{id_number}/unlock";

@@ -37,7 +37,7 @@ struct StepUpForm {
     code: Option<String>,
 }
 
-fn purpose(ar: &str) -> String {
+pub(super) fn purpose(ar: &str) -> String {
     format!("stepup:{ar}")
 }
 
@@ -98,16 +98,16 @@ fn render(
 
 /// The pending request, the browser's session, and what the interaction needs now: the
 /// step-up plan, or the response that goes elsewhere.
-struct Here {
-    ar: String,
-    pending: Pending,
-    client: ClientRecord,
-    session: Session,
-    account: AccountRecord,
-    plan: StepUp,
+pub(super) struct Here {
+    pub ar: String,
+    pub pending: Pending,
+    pub client: ClientRecord,
+    pub session: Session,
+    pub account: AccountRecord,
+    pub plan: StepUp,
 }
 
-async fn here(s: &AppState, headers: &HeaderMap, ar: &str) -> Result<Here, Response> {
+pub(super) async fn here(s: &AppState, headers: &HeaderMap, ar: &str) -> Result<Here, Response> {
     let h = interaction::here(s, headers, ar).await?;
     let (Next::StepUp(plan), Some((session, account))) = (&h.next, &h.session) else {
         return Err(h.respond(s, headers));

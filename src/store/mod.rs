@@ -7,6 +7,7 @@
 //! Single-use items are taken atomically ([`Ephemeral::take`], conditional `UPDATE`s) so a
 //! replay across two nodes succeeds at most once. The same contract tests run on every backend.
 
+pub mod face;
 pub mod memory;
 pub mod model;
 mod model_clients;
@@ -17,6 +18,7 @@ pub mod sql;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+pub use face::{FaceCheck, FaceStore};
 pub use model::*;
 pub use model_clients::*;
 pub use register::RegisterChecks;
@@ -336,6 +338,7 @@ pub trait Durable:
     + LogoutQueue
     + TransferStore
     + RegisterChecks
+    + FaceStore
     + Send
     + Sync
 {

@@ -3,23 +3,18 @@
 // confirm it is them (the password again and an SMS code to the phone on record, read from
 // the development outbox); then they register a passkey, and sign in to a relying party with
 // that passkey alone (no ID number typed) and consent; the code is exchanged and the ID token
-// must say loa:3. Prints one JSON line; exit 1 on failure.
+// must say loa:2 (a passkey is two factors, without a biometric the provider saw). Prints one
+// JSON line; exit 1 on failure.
 //
 // Env: EIDP_ISSUER (http://localhost:PORT), EIDP_CLIENT_ID, EIDP_CLIENT_SECRET,
 //      EIDP_REDIRECT_URI, EIDP_ID_NUMBER, EIDP_PASSWORD, EIDP_OUTBOX (the SMS outbox file),
 //      EIDP_PHONE (as the outbox addresses it), CHROMIUM (default /usr/bin/chromium).
 import { lastSmsCode as outboxCode } from "./outbox.mjs";
-import { createHash, randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
+import { authorization, catchCallback, env, explained, redeem } from "./rp.mjs";
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`missing environment variable ${k}`);
-  return v;
-};
 const base = env("EIDP_ISSUER");
 const redirectUri = env("EIDP_REDIRECT_URI");
-const b64url = (buf) => buf.toString("base64url");
 
 // The last six-digit code the development SMS outbox holds for the phone.
 const lastSmsCode = () => outboxCode(env("EIDP_OUTBOX"), env("EIDP_PHONE"));
@@ -66,17 +61,9 @@ async function main() {
 
     // 2. A fresh browser session (same authenticator): sign in to a relying party with the passkey alone.
     await context.clearCookies();
-    const verifier = b64url(randomBytes(32));
-    const challenge = b64url(createHash("sha256").update(verifier).digest());
-    const state = b64url(randomBytes(8));
-    const q = new URLSearchParams({ response_type: "code", client_id: env("EIDP_CLIENT_ID"), redirect_uri: redirectUri,
-      scope: "openid profile", state, nonce: b64url(randomBytes(8)), code_challenge: challenge, code_challenge_method: "S256" });
-    let callback = null;
-    await page.route(`${redirectUri}**`, (route) => {
-      callback = route.request().url();
-      route.fulfill({ status: 200, contentType: "text/plain", body: "relying party callback" });
-    });
-    await page.goto(`${base}/authorize?${q}`);
+    const request = authorization(base, env("EIDP_CLIENT_ID"), redirectUri);
+    const got = await catchCallback(page, redirectUri);
+    await page.goto(request.url);
     // Conditional UI may already complete the sign-in from the ID-number field's autofill
     // (the virtual authenticator answers at once); otherwise press the passkey button.
     let mode = "conditional";
@@ -91,30 +78,14 @@ async function main() {
     }
     await consent;
     await page.click("button[value=approve]");
-    for (let i = 0; i < 100 && !callback; i++) await page.waitForTimeout(100);
-    if (!callback) throw new Error(`never reached the relying party; at ${page.url()}`);
-    const cb = new URL(callback);
-    if (cb.searchParams.get("state") !== state) throw new Error("state mismatch");
-    const code = cb.searchParams.get("code");
-    if (!code) throw new Error(`no code: ${callback}`);
 
     // 3. The relying party redeems the code.
-    const basic = Buffer.from(`${encodeURIComponent(env("EIDP_CLIENT_ID"))}:${encodeURIComponent(env("EIDP_CLIENT_SECRET"))}`).toString("base64");
-    const r = await fetch(`${base}/token`, {
-      method: "POST",
-      headers: { authorization: `Basic ${basic}`, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier }),
-    });
-    const tokens = await r.json();
-    if (!r.ok) throw new Error(`token endpoint: ${JSON.stringify(tokens)}`);
-    const claims = JSON.parse(Buffer.from(tokens.id_token.split(".")[1], "base64url").toString());
-    if (claims.acr !== "urn:vn:eid:loa:3") throw new Error(`expected loa:3, got ${claims.acr}`);
+    const rp = { base, clientId: env("EIDP_CLIENT_ID"), secret: env("EIDP_CLIENT_SECRET"), redirectUri };
+    const claims = await redeem(page, got, rp, request);
+    if (claims.acr !== "urn:vn:eid:loa:2") throw new Error(`expected loa:2, got ${claims.acr}`);
     console.log(JSON.stringify({ browser: "chromium", mode, sub: claims.sub, acr: claims.acr, amr: claims.amr }));
   } catch (e) {
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    const at = pages.length ? pages[0].url() : "?";
-    const html = pages.length ? (await pages[0].content().catch(() => "")).replace(/\s+/g, " ").slice(0, 3000) : "";
-    throw new Error(`${e.message} (at ${at}: ${html})`);
+    throw await explained(browser, e);
   } finally {
     await browser.close();
   }

@@ -6,14 +6,15 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::{
-    Browser, PHONE, REDIRECT_URI, TestServer, authorize_url, pkce, redeem, start_on_localhost,
+    Browser, Citizen, PHONE, REDIRECT_URI, TestServer, authorize_url, pkce, redeem,
+    start_on_localhost,
 };
 use crate::flow::decode_payload;
 use eidp::store::ClientRecord;
 
 /// Chromium's path when it and playwright-core are installed; `None` (the test is skipped)
 /// when they are not — which fails in CI, where they must be.
-fn chromium() -> Option<String> {
+pub(crate) fn chromium() -> Option<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = Path::new(&chromium).exists()
@@ -34,7 +35,7 @@ fn chromium() -> Option<String> {
 }
 
 /// Run a script of tests/browser with `env`; its last stdout line, as JSON.
-async fn node(script: &str, env: Vec<(&str, String)>) -> serde_json::Value {
+pub(crate) async fn node(script: &str, env: Vec<(&str, String)>) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/browser").join(script));
@@ -54,6 +55,25 @@ async fn node(script: &str, env: Vec<(&str, String)>) -> serde_json::Value {
         "{script} failed\nstdout: {stdout}\nstderr: {stderr}"
     );
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
+}
+
+/// What a script playing the person and the relying party needs: the issuer, the client,
+/// the person's credentials and the browser.
+pub(crate) fn rp_env(
+    s: &TestServer,
+    (c, secret): (&ClientRecord, String),
+    who: &Citizen,
+    chromium: String,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("EIDP_ISSUER", s.base.clone()),
+        ("EIDP_CLIENT_ID", c.client_id.to_string()),
+        ("EIDP_CLIENT_SECRET", secret),
+        ("EIDP_REDIRECT_URI", REDIRECT_URI.to_string()),
+        ("EIDP_ID_NUMBER", who.id_number.clone()),
+        ("EIDP_PASSWORD", who.password.clone()),
+        ("CHROMIUM", chromium),
+    ]
 }
 
 /// A journey from a client's authorization request back to the client; returns the ID token's
@@ -232,19 +252,16 @@ async fn chromium_registers_a_passkey_and_signs_in_with_it() {
     let s = start_on_localhost().await;
     let who = s.citizen(130).await;
     let (c, secret) = s.confidential().await;
-    let env = vec![
-        ("EIDP_ISSUER", s.base.clone()),
-        ("EIDP_CLIENT_ID", c.client_id.to_string()),
-        ("EIDP_CLIENT_SECRET", secret),
-        ("EIDP_REDIRECT_URI", REDIRECT_URI.to_string()),
-        ("EIDP_ID_NUMBER", who.id_number.clone()),
-        ("EIDP_PASSWORD", who.password.clone()),
+    let mut env = rp_env(&s, (&c, secret), &who, chromium);
+    env.extend([
         ("EIDP_OUTBOX", s.outbox_path().display().to_string()),
         ("EIDP_PHONE", PHONE.to_string()),
-        ("CHROMIUM", chromium),
-    ];
+    ]);
     let line = node("passkey.mjs", env).await;
     eprintln!("browser passkey test: {line}");
     assert_eq!(line["sub"], s.sub_at(&c, &who.sub));
-    assert_eq!(line["acr"], "urn:vn:eid:loa:3");
+    assert_eq!(
+        line["acr"], "urn:vn:eid:loa:2",
+        "a passkey: two factors, no biometric shown"
+    );
 }

@@ -292,18 +292,20 @@ async fn acr_requests_and_limits() {
     let who = s.citizen(103).await;
     let (c, _) = s.confidential().await;
     let b = Browser::new();
-    // An essential acr claim this account cannot reach (loa:4 needs a passkey; it has none):
-    // after the password the client hears unmet_authentication_requirements.
+    // An essential acr claim for loa:4 (face + password + a possession factor): after the
+    // password the step-up begins with the face (the development matcher), then a code.
+    // With the face step off nothing reaches loa:3 or loa:4: the client hears
+    // unmet_authentication_requirements (`face::without_a_face_matcher_nothing_reaches_loa3`).
     let (_, challenge) = pkce();
     let claims = r#"{"id_token":{"acr":{"essential":true,"values":["urn:vn:eid:loa:4"]}}}"#;
     let url = authorize_url(&s.base, &c.client_id, &challenge, &[("claims", claims)]);
-    let back = b
+    let (_, page) = b
         .sign_in(&url, &who.id_number, &who.password)
         .await
-        .expect_redirect();
-    assert_eq!(
-        query_param(&back, "error").as_deref(),
-        Some("unmet_authentication_requirements")
+        .expect_page();
+    assert!(
+        page.contains("id=\"face-step\"") && page.contains("/login/step-up/sms"),
+        "the face recommended, a code among the other ways"
     );
     // acr_values asks for loa:2: after the password the person is asked for one more factor.
     let (_, challenge) = pkce();

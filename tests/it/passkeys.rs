@@ -160,17 +160,20 @@ async fn passkey_alone_then_step_up_then_cloned_counter_refused() {
     let cb = follow(&s, &b, done["redirect"].as_str().unwrap()).await;
     let idt = id_token(&s, &c.client_id, &secret, &cb, &verifier).await;
     assert_eq!(idt["sub"], s.sub_at(&c, &who.sub));
-    assert_eq!(idt["acr"], "urn:vn:eid:loa:3");
-    assert_eq!(idt["amr"], json!(["hwk"]));
+    assert_eq!(
+        idt["acr"], "urn:vn:eid:loa:2",
+        "possession + PIN or biometric, which the provider cannot tell apart"
+    );
+    assert_eq!(idt["amr"], json!(["hwk", "mfa"]));
 
-    // Step-up: a password session meets a client that needs loa:3; only the passkey is asked.
+    // Step-up: a password session meets a client that needs loa:2; the passkey is offered.
     let (strict, strict_secret) = s
         .client(NewClient {
             name: "Cổng dịch vụ đất đai".into(),
             kind: "portal".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
             min_account_level: Some(1),
-            min_acr: Some("urn:vn:eid:loa:3".into()),
+            min_acr: Some("urn:vn:eid:loa:2".into()),
             ..Default::default()
         })
         .await;
@@ -190,8 +193,8 @@ async fn passkey_alone_then_step_up_then_cloned_counter_refused() {
         "asked for the passkey"
     );
     assert!(
-        !page.contains("method\" value=\"totp\"") && !page.contains("/login/step-up/sms"),
-        "codes cannot reach loa:3"
+        !page.contains("id=\"face-step\""),
+        "no biometric where loa:2 is enough"
     );
     let (ar, wcsrf) = (input_value(&page, "ar").unwrap(), meta_csrf(&page));
     let (status, start) =
@@ -209,7 +212,10 @@ async fn passkey_alone_then_step_up_then_cloned_counter_refused() {
     assert_eq!(status, 200, "{done}");
     let cb = follow(&s, &b2, done["redirect"].as_str().unwrap()).await;
     let idt = id_token(&s, &strict.client_id, &strict_secret, &cb, &verifier).await;
-    assert_eq!(idt["acr"], "urn:vn:eid:loa:4");
+    assert_eq!(
+        idt["acr"], "urn:vn:eid:loa:2",
+        "password + passkey: more factors, still no biometric"
+    );
     assert_eq!(idt["amr"], json!(["pwd", "hwk", "mfa"]));
 
     // A clone of the key: the genuine device has counted further than the copy.

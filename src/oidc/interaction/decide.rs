@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::pending::Progress;
-use crate::authn::{Acr, Session, assurance};
+use crate::authn::{Acr, Session};
 use crate::clock::UnixTime;
 use crate::ids::Subject;
 use crate::oidc::authorize::AuthRequest;
@@ -59,6 +59,8 @@ pub struct Facts<'a> {
     /// The level a transfer in the request needs (`rar::level_for`), given the day so far.
     pub transfer_need: Option<Acr>,
     pub now: UnixTime,
+    /// The highest level the methods offered here reach (`assurance::highest_reachable`).
+    pub reachable: Acr,
 }
 
 /// The level the request *requires*: the client's minimum and an essential `acr` claim
@@ -110,7 +112,7 @@ pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
     let silent = req.prompt.iter().any(|p| p == "none");
     let required = required(req, client).max(f.transfer_need);
     // Refuse before asking for anything when no method here can reach the level.
-    if required.is_some_and(|r| r > assurance::HIGHEST_REACHABLE) {
+    if required.is_some_and(|r| r > f.reachable) {
         return Err(OAuthError::unmet_authentication_requirements(
             "the required authentication level cannot be reached with the available methods",
         ));
@@ -136,7 +138,7 @@ pub fn decide(f: &Facts<'_>) -> Result<Step, OAuthError> {
             }),
         };
     }
-    let asked = wanted(req).map(|w| w.min(assurance::HIGHEST_REACHABLE));
+    let asked = wanted(req).map(|w| w.min(f.reachable));
     if let Some(need) = asked.filter(|w| session.acr < *w)
         && !f.progress.step_up_skipped
         && !silent

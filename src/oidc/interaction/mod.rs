@@ -78,10 +78,12 @@ pub enum Gone {
     Unavailable(OAuthError),
 }
 
-/// The interaction's services: the provider, and whether passkeys can be used on this issuer.
+/// The interaction's services: the provider, whether passkeys can be used on this issuer, and
+/// whether a face matcher is configured (the biometric factor loa:3 and loa:4 need).
 pub struct Interaction<'a> {
     pub p: &'a Provider,
     pub passkeys: bool,
+    pub face: bool,
 }
 
 impl Interaction<'_> {
@@ -142,8 +144,8 @@ impl Interaction<'_> {
             let next = match (step, signed_in) {
                 (Step::SignIn, _) => Next::SignIn,
                 (Step::Consent { scopes }, _) => Next::Consent { scopes },
-                (Step::StepUp { need, required }, Some((_, account))) => {
-                    match self.step_up(account, need, required).await {
+                (Step::StepUp { need, required }, Some((session, account))) => {
+                    match self.step_up(session, account, need, required).await {
                         Ok(Some(s)) => Next::StepUp(s),
                         Ok(None) if required => {
                             let e = OAuthError::unmet_authentication_requirements(
@@ -232,18 +234,20 @@ impl Interaction<'_> {
             consent: consent.as_ref(),
             transfer_need,
             now: self.p.now(),
+            reachable: crate::authn::assurance::highest_reachable(self.face),
         })?;
         Ok((step, consent))
     }
 
     async fn step_up(
         &self,
+        session: &Session,
         account: &AccountRecord,
         need: Acr,
         required: bool,
     ) -> Result<Option<StepUp>, StoreError> {
-        let inv = inventory::of(self.p.db.as_ref(), account, self.passkeys).await?;
-        let factors = inv.reaching(need);
+        let inv = inventory::of(self.p.db.as_ref(), account, self.passkeys, self.face).await?;
+        let factors = inv.reaching(&session.amr, need);
         Ok((!factors.is_empty()).then_some(StepUp {
             need,
             required,

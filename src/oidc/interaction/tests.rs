@@ -96,6 +96,7 @@ struct Case {
     consent: Option<ConsentRecord>,
     transfer_need: Option<Acr>,
     now: i64,
+    reachable: Acr,
 }
 
 impl Case {
@@ -108,6 +109,7 @@ impl Case {
             consent: Some(consent(&["openid", "profile"])),
             transfer_need: None,
             now: 1000,
+            reachable: Acr::Loa4,
         }
     }
 
@@ -122,6 +124,7 @@ impl Case {
             consent: self.consent.as_ref(),
             transfer_need: self.transfer_need,
             now: self.now,
+            reachable: self.reachable,
         })
     }
 
@@ -277,6 +280,23 @@ fn a_level_nothing_reaches_is_refused_up_front() {
         "value": "urn:vn:eid:loa:4"}}}));
     assert_eq!(c.decide(), Ok(Step::SignIn), "loa:4 is reachable");
     assert_eq!(required(&c.req, &c.client), Some(Acr::Loa4));
+    c.reachable = Acr::Loa2;
+    assert_eq!(
+        c.error(),
+        ErrorCode::UnmetAuthenticationRequirements,
+        "without a face matcher no biometric, so no loa:3 or loa:4"
+    );
+    let mut c = Case::new();
+    c.reachable = Acr::Loa2;
+    c.req.acr_values = vec![Acr::Loa3.as_str().into()];
+    assert_eq!(
+        c.decide(),
+        Ok(Step::StepUp {
+            need: Acr::Loa2,
+            required: false
+        }),
+        "only asked: the most that can be reached"
+    );
 }
 
 #[test]

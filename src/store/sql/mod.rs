@@ -11,6 +11,7 @@ mod backchannel;
 mod batcher;
 mod clients;
 mod consents;
+mod face;
 mod grants;
 mod keys;
 mod mfa;
@@ -132,6 +133,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "person content hash", include_str!("../migrations/sqlite/0014_person_content_hash.sql")),
     (15, "register cleansing", include_str!("../migrations/sqlite/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/sqlite/0017_fapi_transfers.sql")),
+    (18, "face checks", include_str!("../migrations/sqlite/0018_face_checks.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -150,6 +152,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "person content hash", include_str!("../migrations/postgres/0014_person_content_hash.sql")),
     (15, "register cleansing", include_str!("../migrations/postgres/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/postgres/0017_fapi_transfers.sql")),
+    (18, "face checks", include_str!("../migrations/postgres/0018_face_checks.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

@@ -45,12 +45,17 @@ pub struct Citizen {
 
 pub const PASSWORD: &str = "Mật-khẩu-2026!";
 
+/// A change to the test configuration that carries values of its own.
+pub type Configure = Box<dyn FnOnce(&mut Config) + Send>;
+
 #[derive(Default)]
 pub struct Options {
     pub database_url: Option<String>,
     pub redis_url: Option<String>,
     /// Changes to the test configuration (limits, proxies, the issuer's scheme).
     pub configure: Option<fn(&mut Config)>,
+    /// The same, for changes that need values of the test (a stub service's address).
+    pub configure_with: Option<Configure>,
     /// An ephemeral store of the test's own (e.g. one that fails on purpose).
     pub ephemeral: Option<Arc<dyn eidp::store::Ephemeral>>,
     /// Another server's directory (its SQLite database and keys): a restart of that node.
@@ -95,6 +100,9 @@ impl TestServer {
             ..Config::default()
         };
         if let Some(f) = o.configure {
+            f(&mut cfg);
+        }
+        if let Some(f) = o.configure_with {
             f(&mut cfg);
         }
         let clock = OffsetClock::default();

@@ -1,0 +1,27 @@
+//! The results of face matches against the register's portrait. Only the result is kept —
+//! matched or not, the score, which matcher said so, and when — never the image.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::StoreResult;
+use crate::clock::UnixTime;
+
+/// One face match's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceCheck {
+    pub matched: bool,
+    /// The matcher's similarity score, 0 (different people) to 1.
+    pub score: f64,
+    /// Which matcher answered (the development matcher, or the external service's id).
+    pub matcher: String,
+    pub at: UnixTime,
+}
+
+#[async_trait]
+pub trait FaceStore: Send + Sync {
+    /// Keep the result of a face match for the account `sub` (every one, matched or not).
+    async fn record_face_check(&self, sub: &str, check: &FaceCheck) -> StoreResult<()>;
+    /// The account's latest face match result, if it ever had one.
+    async fn latest_face_check(&self, sub: &str) -> StoreResult<Option<FaceCheck>>;
+}
