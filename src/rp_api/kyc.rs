@@ -88,6 +88,12 @@ async fn contents(
     c.insert("acr".into(), json!(g.acr));
     c.insert("amr".into(), json!(g.amr));
     c.insert("auth_time".into(), json!(g.auth_time));
+    // The latest face match: what a bank must see for a biometric check (SBV 2345).
+    if let Some(f) = p.db.latest_face_check(account.sub.as_str()).await? {
+        let face = json!({"method": "face", "matched": f.matched, "score": f.score,
+            "matcher": f.matcher, "at": f.at});
+        c.insert("biometric".into(), face);
+    }
     if let Some(v) =
         verified_claims::element(person, account, check.as_ref(), &verified_claims::CLAIMS)
     {

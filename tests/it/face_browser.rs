@@ -10,7 +10,7 @@ use crate::face::{latest, loa3_client};
 
 /// A tiny YUV4MPEG2 video (4:2:0): `frames` frames of `w`×`h`, a gradient whose brightness
 /// moves from frame to frame, so the capture is a real picture, not a blank one.
-fn y4m(w: usize, h: usize, frames: usize) -> Vec<u8> {
+pub(crate) fn y4m(w: usize, h: usize, frames: usize) -> Vec<u8> {
     let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
     for f in 0..frames {
         out.extend_from_slice(b"FRAME\n");

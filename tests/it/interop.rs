@@ -78,7 +78,8 @@ async fn node_openid_client_completes_the_flow() {
 }
 
 /// The FAPI 2.0 bank flow with `openid-client` v6: JAR + PAR + private_key_jwt + DPoP, the
-/// KYC assertion and a bound refresh (tests/interop/node/bank.mjs).
+/// face step (asked with `acr_values`), the KYC assertion and a bound refresh
+/// (tests/interop/node/bank.mjs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_openid_client_completes_the_bank_flow() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -103,7 +104,11 @@ async fn node_openid_client_completes_the_bank_flow() {
         .env("EIDP_REDIRECT_URI", REDIRECT_URI)
         .env("EIDP_ID_NUMBER", &who.id_number)
         .env("EIDP_PASSWORD", &who.password)
-        .env("EIDP_SMS_OUTBOX", s.outbox_path());
+        .env("EIDP_SMS_OUTBOX", s.outbox_path())
+        .env("EIDP_FACE_IMAGE", {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(crate::face::jpeg())
+        });
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
@@ -117,13 +122,15 @@ async fn node_openid_client_completes_the_bank_flow() {
     let line: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("bank.mjs: last line is not JSON ({e}): {stdout}"));
     assert_eq!(line["sub"], s.sub_at(&bank.client, &who.sub), "{line}");
-    assert_eq!(
-        line["kyc_status"], 403,
-        "loa:2 is below the KYC floor: {line}"
-    );
-    assert_eq!(
-        line["challenge"], "insufficient_user_authentication",
-        "{line}"
+    assert_eq!(line["kyc_status"], 200, "{line}");
+    let kyc = crate::flow::decode_payload(line["kyc"].as_str().unwrap());
+    assert_eq!(kyc["aud"], bank.id(), "{kyc}");
+    assert_eq!(kyc["id_number"], who.id_number.as_str());
+    assert!(
+        kyc["amr"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("face"))
     );
 }
 

@@ -90,10 +90,17 @@ function act(html, pageUrl, who, state) {
   };
   const login = fs.find((f) => f.names.includes('id_number') && f.names.includes('password'));
   if (login) return post(login, { id_number: who.idNumber, password: who.password });
-  const face = fs.find((f) => f.path === '/login/step-up/face');
+  // The camera page: what its script sends — one JPEG frame, the page's CSRF token in a header.
+  const face = html.match(/<div id="face-step" data-ar="([^"]*)" data-csrf="([^"]*)"/);
   if (face && who.faceImage && !state.faced) {
     state.faced = true;
-    return post(face, { image: who.faceImage });
+    return {
+      url: new URL(`/login/step-up/face?ar=${encodeURIComponent(htmlUnescape(face[1]))}`, pageUrl),
+      method: 'POST',
+      body: Buffer.from(who.faceImage, 'base64'),
+      headers: { 'content-type': 'image/jpeg', 'x-csrf-token': htmlUnescape(face[2]) },
+      json: true,
+    };
   }
   const send = fs.find((f) => f.path === '/login/step-up/sms');
   if (send && who.smsOutbox) {
@@ -118,9 +125,9 @@ export async function browse(startUrl, redirectUri, who) {
   let req = { url: new URL(startUrl), method: 'GET', body: undefined };
   let last = 'no request made';
   for (let hop = 1; hop <= MAX_HOPS; hop++) {
-    const headers = { accept: 'text/html' };
+    const headers = { accept: 'text/html', ...(req.headers ?? {}) };
     if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (req.body) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (req.body && !headers['content-type']) headers['content-type'] = 'application/x-www-form-urlencoded';
     const res = await fetch(req.url, { method: req.method, headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(10000) });
     for (const c of res.headers.getSetCookie()) {
       const [pair, ...rest] = c.split(';');
@@ -136,6 +143,12 @@ export async function browse(startUrl, redirectUri, who) {
       const next = new URL(location, req.url);
       if (next.href.startsWith(redirectUri)) return next;
       req = { url: next, method: 'GET', body: undefined };
+      continue;
+    }
+    if (req.json) { // the camera page's answer: where to go next
+      const next = JSON.parse(text || '{}').redirect;
+      if (!next) throw new Error(`face step refused: ${last}`);
+      req = { url: new URL(next, req.url), method: 'GET', body: undefined };
       continue;
     }
     if (res.status === 200 && /html/i.test(res.headers.get('content-type') || '')) {

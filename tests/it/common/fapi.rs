@@ -310,17 +310,53 @@ pub async fn sms_step_up(s: &TestServer, b: &Browser, page: &str) -> Landing {
     b.post_form(&at, "/login/step-up", &form).await
 }
 
-/// Play the person from the authorization URL to the client: sign in, the SMS step-up if
-/// asked, approve consent. Returns where it ended.
+/// On the step-up page `page`: show the camera a face (the development matcher decides);
+/// the page the step leads to, or the step's refusal as a 4xx/5xx page.
+pub async fn face_step_up(s: &TestServer, b: &Browser, page: &str) -> Landing {
+    let ar = input_value(page, "ar").unwrap();
+    let at = page.find("data-csrf=\"").unwrap() + "data-csrf=\"".len();
+    let csrf = &page[at..at + page[at..].find('"').unwrap()];
+    let r = b
+        .http
+        .post(s.url(&format!("/login/step-up/face?ar={ar}")))
+        .header("content-type", "image/jpeg")
+        .header("x-csrf-token", csrf)
+        .body(crate::face::jpeg())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    match v["redirect"].as_str() {
+        Some(next) => {
+            let base = Url::parse(&s.base).unwrap();
+            let next = base.join(next).unwrap();
+            if next.origin() != base.origin() {
+                return Landing::Redirect(next);
+            }
+            let (url, status, body) = b.go(next.as_str()).await;
+            match url.origin() == base.origin() {
+                true => Landing::Page(status, body),
+                false => Landing::Redirect(url),
+            }
+        }
+        None => Landing::Page(status, v.to_string()),
+    }
+}
+
+/// Play the person from the authorization URL to the client: sign in, the SMS step-up and
+/// the face step if asked, approve consent. Returns where it ended.
 pub async fn person(s: &TestServer, b: &Browser, url: &str, who: &Citizen) -> Landing {
     let at = Url::parse(&s.base).unwrap();
     let mut landing = b.sign_in(url, &who.id_number, &who.password).await;
-    for _ in 0..6 {
+    for _ in 0..8 {
         let page = match &landing {
             Landing::Redirect(_) => return landing,
             Landing::Page(_, page) => page.clone(),
         };
-        landing = if page.contains("action=\"/login/step-up/sms\"") {
+        landing = if page.contains("id=\"face-step\"") {
+            face_step_up(s, b, &page).await
+        } else if page.contains("action=\"/login/step-up/sms\"") {
             sms_step_up(s, b, &page).await
         } else if page.contains("action=\"/consent\"") {
             b.approve(&at, &page, &[]).await
