@@ -11,12 +11,14 @@ mod account_factors;
 mod account_page;
 mod admin;
 mod admin_clients;
+mod admin_insurance;
 mod admin_register;
 mod authorize;
 mod confirm;
 mod consent;
 mod enrol;
 pub mod form;
+mod insurance;
 mod interaction;
 mod login;
 mod logout;
@@ -174,6 +176,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::ADMIN_CLIENT_DISABLE, post(admin_clients::disable))
         .route(paths::ADMIN_CLIENT_ENABLE, post(admin_clients::enable))
+        .route(paths::ADMIN_INSURANCE_LOOKUPS, get(admin_insurance::list))
+        .route(paths::INSURANCE_ELIGIBILITY, post(insurance::eligibility))
         .route(oidc_paths::TOKEN, post(token::token))
         .route(
             oidc_paths::USERINFO,

@@ -7,6 +7,7 @@
 //! Single-use items are taken atomically ([`Ephemeral::take`], conditional `UPDATE`s) so a
 //! replay across two nodes succeeds at most once. The same contract tests run on every backend.
 
+pub mod insurance;
 pub mod memory;
 pub mod model;
 pub mod redis;
@@ -15,6 +16,7 @@ pub mod sql;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+pub use insurance::{InsuranceCardRecord, InsuranceStore};
 pub use model::*;
 
 use crate::clock::UnixTime;
@@ -317,6 +319,7 @@ pub trait Durable:
     + MfaStore
     + PasskeyStore
     + LogoutQueue
+    + InsuranceStore
     + Send
     + Sync
 {

@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Each top-level module's layer: a module may use only modules of a lower layer.
-const LAYERS: [(&str, u8); 20] = [
+const LAYERS: [(&str, u8); 21] = [
     ("main", 12),
     ("cli", 11),
     ("app", 10),
     ("bootstrap", 10),
     ("http", 9),
     ("oidc", 8),
+    ("rp_api", 8),
     ("authn", 7),
     ("identity", 6),
     ("consent", 6),

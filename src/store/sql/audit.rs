@@ -12,8 +12,9 @@ use super::{Pool, SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{AuditRecord, AuditStore, ChainLink, StoreError, StoreResult};
 
-const COLS: &str = "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
-type Row = (
+pub(super) const COLS: &str =
+    "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
+pub(super) type Row = (
     i64,
     i64,
     String,
@@ -26,7 +27,7 @@ type Row = (
     Vec<u8>,
 );
 
-fn record(r: Row) -> AuditRecord {
+pub(super) fn record(r: Row) -> AuditRecord {
     AuditRecord {
         seq: r.0,
         at: r.1,

@@ -12,6 +12,7 @@ mod batcher;
 mod clients;
 mod consents;
 mod grants;
+mod insurance;
 mod keys;
 mod mfa;
 mod officers;
@@ -128,6 +129,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/sqlite/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/sqlite/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/sqlite/0014_person_content_hash.sql")),
+    (16, "insurance", include_str!("../migrations/sqlite/0016_insurance.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -144,6 +146,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "backchannel logout", include_str!("../migrations/postgres/0011_backchannel_logout.sql")),
     (13, "verification unit", include_str!("../migrations/postgres/0013_verification_unit.sql")),
     (14, "person content hash", include_str!("../migrations/postgres/0014_person_content_hash.sql")),
+    (16, "insurance", include_str!("../migrations/postgres/0016_insurance.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more
