@@ -19,17 +19,7 @@ use crate::store::{Durable, OfficerRecord};
 pub enum Citizens {
     /// Load population records from CSV or JSON Lines (`.jsonl`), streamed: validated,
     /// deduplicated, unchanged rows recognised and not written, reported.
-    Import {
-        file: String,
-        #[arg(long)]
-        json: bool,
-        /// Classify and report only: nothing is written.
-        #[arg(long)]
-        dry_run: bool,
-        /// csv | jsonl (default: by the file name).
-        #[arg(long)]
-        format: Option<String>,
-    },
+    Import(super::register::Asked),
     /// Write a synthetic register as CSV to standard output.
     Generate {
         #[arg(long)]
@@ -218,20 +208,7 @@ pub async fn unlock(db: &dyn Durable, u: Unlock) -> Result<(), String> {
 
 pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
     match c {
-        Citizens::Import {
-            file,
-            json,
-            dry_run,
-            format,
-        } => {
-            let asked = super::register::Asked {
-                file,
-                json,
-                dry_run,
-                format,
-            };
-            super::register::run(db, asked).await?;
-        }
+        Citizens::Import(asked) => super::register::run(db, asked).await?,
         Citizens::Generate { count, seed } => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let mut failed = None;

@@ -12,7 +12,6 @@ use crate::clock::{Clock, SystemClock};
 use crate::identity::insurance::import::{self, Options, Report};
 use crate::identity::insurance::synthetic;
 use crate::identity::register::date_of;
-use crate::identity::register::import::{Format, ImportError};
 use crate::rp_api::lookups;
 use crate::store::Durable;
 
@@ -20,17 +19,7 @@ use crate::store::Durable;
 pub enum Insurance {
     /// Load card facts from CSV or JSON Lines (`.jsonl`): every row validated, unchanged
     /// cards recognised and not written, reported.
-    Import {
-        file: String,
-        #[arg(long)]
-        json: bool,
-        /// Classify and report only: nothing is written.
-        #[arg(long)]
-        dry_run: bool,
-        /// csv | jsonl (default: by the file name).
-        #[arg(long)]
-        format: Option<String>,
-    },
+    Import(super::register::Asked),
     /// Write synthetic cards as CSV for the register `citizens generate --count N --seed S`
     /// writes (the same N and S), valid through `--year` (default: this year).
     Generate {
@@ -60,12 +49,7 @@ pub enum Insurance {
 pub async fn run(db: &dyn Durable, cmd: Insurance) -> Result<(), String> {
     let now = SystemClock.now();
     match cmd {
-        Insurance::Import {
-            file,
-            json,
-            dry_run,
-            format,
-        } => import_file(db, &file, json, dry_run, format.as_deref()).await,
+        Insurance::Import(asked) => import_file(db, &asked).await,
         Insurance::Generate { count, seed, year } => {
             let year = year.unwrap_or_else(|| {
                 date_of(now)
@@ -130,23 +114,12 @@ pub async fn run(db: &dyn Durable, cmd: Insurance) -> Result<(), String> {
     }
 }
 
-async fn import_file(
-    db: &dyn Durable,
-    file: &str,
-    json: bool,
-    dry_run: bool,
-    format: Option<&str>,
-) -> Result<(), String> {
-    let format = match format {
-        None => Format::of(file),
-        Some("csv") => Format::Csv,
-        Some("jsonl") => Format::JsonLines,
-        Some(other) => return Err(format!("--format: {other:?} is not csv or jsonl")),
-    };
-    let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
+async fn import_file(db: &dyn Durable, a: &super::register::Asked) -> Result<(), String> {
+    let (format, f) = a.open()?;
+    let json = a.json;
     let opts = Options {
         format,
-        dry_run,
+        dry_run: a.dry_run,
         actor: "cli",
     };
     let r = import::import_stream(
@@ -156,10 +129,7 @@ async fn import_file(
         SystemClock.now(),
     )
     .await
-    .map_err(|e| match e {
-        ImportError::Read(e) => format!("{file}: {e}"),
-        ImportError::Store(e) => e.to_string(),
-    })?;
+    .map_err(|e| a.failed(e))?;
     let v = serde_json::to_value(&r).map_err(|e| e.to_string())?;
     out(json, v, summary(&r));
     if !json {

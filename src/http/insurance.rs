@@ -12,10 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::admin::scoped_token;
 use super::respond::{bearer_error, no_store, oauth_error};
-use super::{AppState, form, pages};
-use crate::oidc::userinfo::check_access_token;
-use crate::oidc::{OAuthError, split_spaces};
+use super::{AppState, pages};
+use crate::oidc::OAuthError;
 use crate::rp_api::insurance::{self, Caller};
 use crate::rp_api::request;
 
@@ -23,19 +23,7 @@ pub const SCOPE: &str = "insurance:eligibility";
 
 /// The calling hospital's client id, from a live client-credentials token with the scope.
 async fn hospital(s: &AppState, headers: &HeaderMap) -> Result<String, Response> {
-    let token = form::bearer(headers)
-        .ok_or_else(|| bearer_error(&OAuthError::invalid_token("an access token is required")))?;
-    let (claims, _) = check_access_token(&s.p, &token)
-        .await
-        .map_err(|e| bearer_error(&e))?;
-    if !split_spaces(Some(&claims.scope))
-        .iter()
-        .any(|sc| sc == SCOPE)
-    {
-        return Err(bearer_error(&OAuthError::insufficient_scope(
-            "the insurance:eligibility scope is required",
-        )));
-    }
+    let claims = scoped_token(s, headers, SCOPE).await?;
     // The hospital answers for the look-up, through its operator: a token issued to a
     // person's sign-in is not the hospital's own.
     if claims.gid.is_some() {

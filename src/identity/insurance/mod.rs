@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::accounts::parse_birth_date;
 use super::id_number::{HealthInsuranceCode, IdNumber};
-use super::register::FieldError;
+use super::register::{FieldError, opt};
 use crate::clock::UnixTime;
 use crate::store::InsuranceCardRecord;
 
@@ -109,11 +109,6 @@ pub fn claim(c: &InsuranceCardRecord, today: &str) -> Value {
     })
 }
 
-fn opt(v: &str) -> Option<String> {
-    let t = v.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
 /// Validate one row (mapped to column names) into a card. What needs the other rows or the
 /// stores (a code held by someone else, an ID number outside the population register) is
 /// `import`'s.
@@ -123,13 +118,7 @@ pub fn validate_row(
     now: UnixTime,
 ) -> Result<InsuranceCardRecord, Vec<FieldError>> {
     let mut errs = Vec::new();
-    let mut bad = |field: &str, rule: String| {
-        errs.push(FieldError {
-            line,
-            field: field.into(),
-            rule,
-        })
-    };
+    let mut bad = |field: &str, rule: String| errs.push(FieldError::at(line, field, rule));
     let id = IdNumber::parse(&get("id_number"))
         .map_err(|e| bad("id_number", e.to_string()))
         .ok();

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::audit::{COLS as AUDIT_COLS, Row as AuditRow, record as audit_record};
+use super::officers::{OfficerRow, officer};
 use super::register::{ROWS_PER_STATEMENT, placeholders};
-use super::{Pool, SqlStore, db_err, from_json, on};
+use super::{Pool, SqlStore, db_err, on};
 use crate::clock::UnixTime;
 use crate::store::insurance::{InsuranceCardRecord, InsuranceStore, LOOKUP_ACTION, Lookups};
 use crate::store::{AuditRecord, OfficerRecord, StoreResult};
@@ -189,24 +190,12 @@ impl InsuranceStore for SqlStore {
     async fn officers_with_id_number(&self, id_number: &str) -> StoreResult<Vec<OfficerRecord>> {
         const SQL: &str = "SELECT officer_id, name, roles, id_number, created_at, unit \
              FROM officers WHERE id_number = $1";
-        type R = (String, String, String, Option<String>, i64, Option<String>);
-        let rows = on!(self, |p| sqlx::query_as::<_, R>(SQL)
+        let rows = on!(self, |p| sqlx::query_as::<_, OfficerRow>(SQL)
             .bind(id_number)
             .fetch_all(p)
             .await
             .map_err(db_err))?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(OfficerRecord {
-                    officer_id: r.0,
-                    name: r.1,
-                    roles: from_json(&r.2)?,
-                    id_number: r.3,
-                    created_at: r.4,
-                    unit: r.5,
-                })
-            })
-            .collect()
+        rows.into_iter().map(officer).collect()
     }
 }
 
