@@ -414,3 +414,23 @@ async fn the_citizen_sees_who_looked_up_their_insurance() {
         "the staff member's ID number stays with admins"
     );
 }
+
+#[tokio::test]
+async fn a_revoked_hospital_token_stops_at_once_though_it_was_used_before() {
+    let s = TestServer::start().await;
+    let (h, secret) = hospital(&s).await;
+    let at = token(&s, &h, &secret, "insurance:eligibility").await;
+    let body = ask(json!({"id_number": "079190100708"})).to_string();
+    assert_eq!(look_up(&s, &at, &body).await.0, 200);
+    let revoked = reqwest::Client::new()
+        .post(s.url("/revoke"))
+        .basic_auth(&h.client_id, Some(&secret))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status().as_u16(), 200);
+    let (status, challenge, _) = look_up(&s, &at, &body).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+}
