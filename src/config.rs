@@ -93,6 +93,8 @@ pub struct Config {
     /// How many authorization requests one client address may start per request lifetime
     /// (pending requests are held in memory or Redis until they expire).
     pub authorize_per_ip: i64,
+    /// How many insurance eligibility look-ups one hospital client may make per minute.
+    pub insurance_lookups_per_minute: i64,
     /// `/metrics` needs `Authorization: Bearer` with this token; without it (and without
     /// `metrics_listen`) the endpoint is not served.
     #[serde(skip)]
@@ -194,6 +196,7 @@ impl Default for Config {
             email_outbox_path: PathBuf::from("data/email-outbox.jsonl"),
             trusted_proxies: Vec::new(),
             authorize_per_ip: 600,
+            insurance_lookups_per_minute: 600,
             metrics_token: None,
             metrics_listen: None,
             key_activation_delay_secs: 3600,
@@ -307,6 +310,16 @@ impl Config {
                     .filter(|n| *n > 0)
                     .ok_or(ConfigError::Invalid {
                         name: "EIDP_AUTHORIZE_PER_IP",
+                        reason: "must be a positive number".into(),
+                    })?;
+        }
+        if let Some(v) = env("EIDP_INSURANCE_LOOKUPS_PER_MINUTE") {
+            cfg.insurance_lookups_per_minute =
+                v.parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Invalid {
+                        name: "EIDP_INSURANCE_LOOKUPS_PER_MINUTE",
                         reason: "must be a positive number".into(),
                     })?;
         }

@@ -3,7 +3,7 @@
 //! The dependency rule (arrows point down only; nothing depends on `http`):
 //!
 //! ```text
-//! main → cli → app, bootstrap → http → oidc → authn → identity, consent → audit, otp, backchannel
+//! main → cli → app, bootstrap → http → oidc, rp_api → authn → identity, consent → audit, otp, backchannel
 //!      → crypto, notify → store → config, metrics, clock, ids
 //! ```
 //!

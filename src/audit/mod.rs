@@ -48,6 +48,10 @@ pub mod actions {
     /// A client was disabled (its grants revoked) or enabled again.
     pub const CLIENT_DISABLED: &str = "client_disabled";
     pub const CLIENT_ENABLED: &str = "client_enabled";
+    /// A batch of the health-insurance register was written (lines, counts).
+    pub const INSURANCE_REGISTER_UPDATED: &str = "insurance_register_updated";
+    /// A hospital looked up a patient's insurance eligibility (operator, purpose, outcome).
+    pub const INSURANCE_LOOKUP: &str = crate::store::insurance::LOOKUP_ACTION;
 }
 
 /// What happened, before it gets its place in the chain.

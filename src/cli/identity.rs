@@ -19,23 +19,7 @@ use crate::store::{Durable, OfficerRecord};
 pub enum Citizens {
     /// Load population records from CSV or JSON Lines (`.jsonl`), streamed: validated,
     /// deduplicated, unchanged rows recognised and not written, reported.
-    Import {
-        file: String,
-        #[arg(long)]
-        json: bool,
-        /// Classify and report only: nothing is written.
-        #[arg(long)]
-        dry_run: bool,
-        /// csv | jsonl (default: by the file name).
-        #[arg(long)]
-        format: Option<String>,
-        /// Also write the whole report (with the cleansing report) as JSON to this file.
-        #[arg(long)]
-        report: Option<String>,
-        /// A phone shared by at least this many adults of different households is reported.
-        #[arg(long, default_value_t = 5)]
-        phone_threshold: usize,
-    },
+    Import(super::register::Asked),
     /// The cleansing report on the register as it stands: the same checks and scores as an
     /// import's; open accounts of the deceased are locked (reason `deceased`).
     Report {
@@ -235,24 +219,7 @@ pub async fn unlock(db: &dyn Durable, u: Unlock) -> Result<(), String> {
 
 pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
     match c {
-        Citizens::Import {
-            file,
-            json,
-            dry_run,
-            format,
-            report,
-            phone_threshold,
-        } => {
-            let asked = super::register::Asked {
-                file,
-                json,
-                dry_run,
-                format,
-                report,
-                phone_threshold,
-            };
-            super::register::run(db, asked).await?;
-        }
+        Citizens::Import(asked) => super::register::run(db, asked).await?,
         Citizens::Report {
             json,
             phone_threshold,

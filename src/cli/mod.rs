@@ -15,6 +15,7 @@ use crate::store::Durable;
 mod backchannel;
 mod clients;
 mod identity;
+mod insurance;
 mod register;
 
 #[derive(Parser)]
@@ -76,6 +77,11 @@ enum Admin {
     Audit {
         #[command(subcommand)]
         cmd: identity::Audit,
+    },
+    /// The health-insurance register and hospitals' look-ups.
+    Insurance {
+        #[command(subcommand)]
+        cmd: insurance::Insurance,
     },
     /// Back-channel logouts to relying parties that did not arrive.
     Backchannel {
@@ -237,6 +243,7 @@ async fn admin(cfg: Config, what: Admin) -> Result<(), String> {
         }
         Admin::Audit { cmd } => identity::audit(db.as_ref(), cmd).await,
         Admin::Backchannel { cmd } => backchannel::run(db.as_ref(), cmd).await,
+        Admin::Insurance { cmd } => insurance::run(db.as_ref(), cmd).await,
         Admin::Clients { cmd } => clients::run(&cfg, db.as_ref(), cmd).await,
         Admin::Keys { cmd } => keys(&cfg, db.as_ref(), cmd).await,
     }

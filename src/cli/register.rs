@@ -14,25 +14,50 @@ use crate::identity::register::import::{self, Format, ImportError, Options};
 use crate::identity::register::{ImportReport, cleanse};
 use crate::store::Durable;
 
-/// What the command was asked.
+/// What an import command was asked (`citizens import`, `insurance import`).
+#[derive(clap::Args)]
 pub struct Asked {
     pub file: String,
+    #[arg(long)]
     pub json: bool,
+    /// Classify and report only: nothing is written.
+    #[arg(long)]
     pub dry_run: bool,
+    /// csv | jsonl (default: by the file name).
+    #[arg(long)]
     pub format: Option<String>,
-    /// Write the JSON report here too.
+    /// Also write the whole report (with the cleansing report) as JSON to this file.
+    #[arg(long)]
     pub report: Option<String>,
+    /// A phone shared by at least this many adults of different households is reported.
+    #[arg(long, default_value_t = 5)]
     pub phone_threshold: usize,
 }
 
+impl Asked {
+    /// What to say when the import failed.
+    pub fn failed(&self, e: ImportError) -> String {
+        match e {
+            ImportError::Read(e) => format!("{}: {e}", self.file),
+            ImportError::Store(e) => e.to_string(),
+        }
+    }
+
+    /// The file's format and the file, opened.
+    pub fn open(&self) -> Result<(Format, std::fs::File), String> {
+        let format = match self.format.as_deref() {
+            None => Format::of(&self.file),
+            Some("csv") => Format::Csv,
+            Some("jsonl") => Format::JsonLines,
+            Some(other) => return Err(format!("--format: {other:?} is not csv or jsonl")),
+        };
+        let f = std::fs::File::open(&self.file).map_err(|e| format!("{}: {e}", self.file))?;
+        Ok((format, f))
+    }
+}
+
 pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
-    let format = match a.format.as_deref() {
-        None => Format::of(&a.file),
-        Some("csv") => Format::Csv,
-        Some("jsonl") => Format::JsonLines,
-        Some(other) => return Err(format!("--format: {other:?} is not csv or jsonl")),
-    };
-    let f = std::fs::File::open(&a.file).map_err(|e| format!("{}: {e}", a.file))?;
+    let (format, f) = a.open()?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut shown = Shown::new(size);
     let opts = Options {
@@ -52,10 +77,7 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
         SystemClock.now(),
     )
     .await
-    .map_err(|e| match e {
-        ImportError::Read(e) => format!("{}: {e}", a.file),
-        ImportError::Store(e) => e.to_string(),
-    })?;
+    .map_err(|e| a.failed(e))?;
     shown.finish();
     let secs = started.elapsed().as_secs_f64();
     let mut v = serde_json::to_value(&r).map_err(|e| e.to_string())?;

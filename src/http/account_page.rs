@@ -51,12 +51,16 @@ pub(super) async fn render(
             })
         })
         .collect();
+    let Ok(insurance) = insurance_lookups(s, lang, &o.person.id_number).await else {
+        tracing::warn!("account page: insurance look-ups unreadable");
+        return s.ui.try_later(lang);
+    };
     let (token, webauthn_csrf, cookie) = pages::csrf_with_webauthn(s, headers, "account");
     let ctx = json!({"csrf": token, "message": message, "error": error,
                      "person": person_json(s, lang, &o.person),
                      "account": account_json, "history": history(s, lang, &o.history).await,
                      "sessions": sessions(headers, lang, &o), "history_years": 5,
-                     "connected": connected(s, lang, &o).await,
+                     "connected": connected(s, lang, &o).await, "insurance": insurance,
                      "factors": {"totp": o.totp, "recovery_left": o.recovery_left}, "passkeys": keys,
                      "webauthn_csrf": webauthn_csrf});
     with_new_cookie(s.ui.page(status, "account.html", lang, ctx), cookie)
@@ -149,6 +153,27 @@ async fn connected(s: &AppState, lang: &str, o: &Overview) -> Vec<Value> {
         }));
     }
     out
+}
+
+/// Who looked up the person's health insurance, when and why (hospital, staff member's name,
+/// purpose, outcome), newest first, for the retention period.
+async fn insurance_lookups(
+    s: &AppState,
+    lang: &str,
+    id_number: &str,
+) -> crate::store::StoreResult<Vec<Value>> {
+    let since = s.p.now() - crate::audit::RETENTION_SECS;
+    let rows = crate::rp_api::lookups::for_patient(s.p.db.as_ref(), id_number, since, 100).await?;
+    let t = |k: &str| s.ui.t(lang, k);
+    let mut out = Vec::with_capacity(rows.len());
+    for l in rows {
+        out.push(json!({
+            "when": local_date_time(lang, l.at), "hospital": service_name(s, &l.client_id).await,
+            "operator": l.operator_name, "purpose": t(&format!("lookup_purpose_{}", l.purpose)),
+            "outcome": t(if l.eligible { "insurance_eligible" } else { "insurance_not_eligible" }),
+        }));
+    }
+    Ok(out)
 }
 
 /// The claim names a disclosure released, as the history line lists them.

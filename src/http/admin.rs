@@ -20,6 +20,7 @@ use crate::backchannel;
 use crate::identity::IdentityError;
 use crate::identity::level2::{self, InPersonCheck, Officer, ROLE_ADMIN};
 use crate::identity::lifecycle::{self, Actor, LockReason};
+use crate::oidc::tokens::AccessClaims;
 use crate::oidc::userinfo::check_access_token;
 use crate::oidc::{OAuthError, split_spaces};
 use crate::store::{DeliveryFilter, OfficerRecord};
@@ -88,12 +89,13 @@ pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, Response> 
         .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_request", &e.body_text()))
 }
 
-/// The officer behind the call: a live access token with the `admin` scope, from an admin
-/// client bound to an officer who still exists.
-pub(super) async fn acting_officer(
+/// The claims of the request's live bearer token, which must carry `scope` (RFC 6750 §3.1:
+/// `invalid_token` 401, `insufficient_scope` 403).
+pub(super) async fn scoped_token(
     s: &AppState,
     headers: &HeaderMap,
-) -> Result<(OfficerRecord, String), Response> {
+    scope: &str,
+) -> Result<AccessClaims, Response> {
     let token = form::bearer(headers)
         .ok_or_else(|| bearer_error(&OAuthError::invalid_token("an access token is required")))?;
     let (claims, _) = check_access_token(&s.p, &token)
@@ -101,12 +103,21 @@ pub(super) async fn acting_officer(
         .map_err(|e| bearer_error(&e))?;
     if !split_spaces(Some(&claims.scope))
         .iter()
-        .any(|sc| sc == "admin")
+        .any(|sc| sc == scope)
     {
-        return Err(bearer_error(&OAuthError::insufficient_scope(
-            "the admin scope is required",
-        )));
+        let why = format!("the {scope} scope is required");
+        return Err(bearer_error(&OAuthError::insufficient_scope(why)));
     }
+    Ok(claims)
+}
+
+/// The officer behind the call: a live access token with the `admin` scope, from an admin
+/// client bound to an officer who still exists.
+pub(super) async fn acting_officer(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<(OfficerRecord, String), Response> {
+    let claims = scoped_token(s, headers, "admin").await?;
     let client = s.p.db.client(&claims.client_id).await;
     let officer_id = match client {
         Ok(Some(c)) => c.officer_id,

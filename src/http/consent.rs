@@ -22,7 +22,7 @@ use super::ui::choose_lang;
 use super::{AppState, form, paths};
 use crate::oidc::clients::purposes;
 use crate::oidc::interaction::{Next, Pending};
-use crate::oidc::{claims, offer, subject};
+use crate::oidc::{claims, documents, offer, subject};
 use crate::store::{AccountRecord, ClientRecord, ConsentShown};
 
 fn purpose(ar: &str) -> String {
@@ -46,6 +46,12 @@ async fn shown(
     };
     let req = &pending.request;
     let rp_sub = subject::for_client(&s.p.kek, client, &account.sub);
+    let offered = claims::offered(&req.scopes, req.claims.as_ref());
+    let docs = documents::values(s.p.db.as_ref(), &person.id_number, &offered, s.p.now());
+    let Ok(documents) = docs.await else {
+        tracing::warn!(sub = %account.sub, "consent page: documents unreadable");
+        return Err(s.ui.try_later(lang));
+    };
     let o = offer::Offering {
         client,
         purpose: purposes::chosen(&client.settings.purposes, req.purpose.as_deref()),
@@ -54,6 +60,7 @@ async fn shown(
         rp_sub: rp_sub.as_str(),
         person: &person,
         account,
+        documents: &documents,
         lang,
         authorization_details: req.authorization_details.as_ref(),
     };

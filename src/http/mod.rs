@@ -11,6 +11,7 @@ mod account_factors;
 mod account_page;
 mod admin;
 mod admin_clients;
+mod admin_insurance;
 mod admin_register;
 mod authorize;
 mod confirm;
@@ -18,6 +19,7 @@ mod consent;
 mod enrol;
 mod fapi;
 pub mod form;
+mod insurance;
 mod interaction;
 mod login;
 mod logout;
@@ -185,6 +187,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::ADMIN_CLIENT_DISABLE, post(admin_clients::disable))
         .route(paths::ADMIN_CLIENT_ENABLE, post(admin_clients::enable))
+        .route(paths::ADMIN_INSURANCE_LOOKUPS, get(admin_insurance::list))
+        .route(paths::INSURANCE_ELIGIBILITY, post(insurance::eligibility))
         .route(oidc_paths::TOKEN, post(token::token))
         .route(oidc_paths::PAR, post(fapi::push))
         .route(oidc_paths::KYC_IDENTITY, get(fapi::kyc))

@@ -51,6 +51,10 @@ pub const ADMIN_CLIENT: &str = "/admin/v1/clients/{client_id}";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/v1/clients/{client_id}/secret";
 pub const ADMIN_CLIENT_DISABLE: &str = "/admin/v1/clients/{client_id}/disable";
 pub const ADMIN_CLIENT_ENABLE: &str = "/admin/v1/clients/{client_id}/enable";
+/// A hospital's insurance look-ups, flagged (`?client_id=…&since=YYYY-MM-DD&limit=…`).
+pub const ADMIN_INSURANCE_LOOKUPS: &str = "/admin/v1/insurance/lookups";
+/// Hospitals' health-insurance eligibility look-up (client credentials).
+pub const INSURANCE_ELIGIBILITY: &str = "/api/insurance/v1/eligibility";
 pub const LANG: &str = "/lang";
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";

@@ -79,6 +79,24 @@ pub fn parse_birth_date(s: &str) -> Result<u16, IdentityError> {
     }
 }
 
+/// `YYYY-MM-DD` → the Unix time of its start (UTC).
+pub fn day_start(d: &str) -> Option<i64> {
+    parse_birth_date(d).ok()?;
+    let (y, m, day): (i64, i64, i64) = (
+        d.get(..4)?.parse().ok()?,
+        d.get(5..7)?.parse().ok()?,
+        d.get(8..)?.parse().ok()?,
+    );
+    // Days from civil (H. Hinnant), the inverse of `register::date_of`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 /// A Vietnamese mobile number in national (0xxxxxxxxx) or +84 form, returned as +84….
 pub fn normalize_phone(s: &str) -> Result<String, IdentityError> {
     let digits: String = s

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cmnd;
 pub mod enrolment;
 pub mod id_number;
+pub mod insurance;
 pub mod level2;
 pub mod lifecycle;
 pub mod names;

@@ -38,6 +38,16 @@ pub struct FieldError {
     pub rule: String,
 }
 
+impl FieldError {
+    pub fn at(line: usize, field: &str, rule: String) -> FieldError {
+        FieldError {
+            line,
+            field: field.into(),
+            rule,
+        }
+    }
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
     /// Nothing was written: the counts say what an import would do.
@@ -92,7 +102,8 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-fn opt(v: &str) -> Option<String> {
+/// A trimmed cell, `None` when empty.
+pub(crate) fn opt(v: &str) -> Option<String> {
     let t = v.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -104,13 +115,7 @@ pub fn validate_row(
     now: UnixTime,
 ) -> Result<(PersonRecord, Vec<AliasRecord>), Vec<FieldError>> {
     let mut errs = Vec::new();
-    let mut bad = |field: &str, rule: String| {
-        errs.push(FieldError {
-            line,
-            field: field.into(),
-            rule,
-        })
-    };
+    let mut bad = |field: &str, rule: String| errs.push(FieldError::at(line, field, rule));
     let id = IdNumber::parse(&get("id_number"))
         .map_err(|e| bad("id_number", e.to_string()))
         .ok();

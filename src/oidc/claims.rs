@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::store::{AccountRecord, PersonRecord};
 
-pub const SUPPORTED_SCOPES: [&str; 8] = [
+pub const SUPPORTED_SCOPES: [&str; 10] = [
     "openid",
     "profile",
     "email",
@@ -15,15 +15,20 @@ pub const SUPPORTED_SCOPES: [&str; 8] = [
     "eid",
     "offline_access",
     "kyc",
+    "health_insurance",
+    // Not a person's: the hospital's own token for the eligibility look-up.
+    "insurance:eligibility",
 ];
 
-/// Person claims by scope; `eid` is ours: the personal ID number and the account level.
-const SCOPE_CLAIMS: [(&str, &[&str]); 5] = [
+/// Person claims by scope; `eid` is ours: the personal ID number and the account level;
+/// `health_insurance` too: the card facts (`documents`).
+const SCOPE_CLAIMS: [(&str, &[&str]); 6] = [
     ("profile", &["name", "birthdate", "gender"]),
     ("email", &["email", "email_verified"]),
     ("phone", &["phone_number", "phone_number_verified"]),
     ("address", &["address"]),
     ("eid", &["id_number", "eid_level"]),
+    ("health_insurance", &["health_insurance"]),
 ];
 
 pub const PROTOCOL_CLAIMS: [&str; 11] = [

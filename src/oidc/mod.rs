@@ -11,6 +11,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod clients;
 pub mod discovery;
+pub mod documents;
 pub mod dpop;
 pub mod error;
 pub mod grants;

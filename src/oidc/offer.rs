@@ -26,7 +26,7 @@ struct Line {
     sensitive: bool,
 }
 
-const LINES: [Line; 8] = [
+const LINES: [Line; 9] = [
     Line {
         claim: "name",
         with: &[],
@@ -75,6 +75,12 @@ const LINES: [Line; 8] = [
         label: "claim_eid_level",
         sensitive: false,
     },
+    Line {
+        claim: "health_insurance",
+        with: &[],
+        label: "claim_health_insurance",
+        sensitive: true,
+    },
 ];
 
 /// The claims a line stands for (itself and its companions).
@@ -97,6 +103,8 @@ pub struct Offering<'a> {
     pub rp_sub: &'a str,
     pub person: &'a PersonRecord,
     pub account: &'a AccountRecord,
+    /// Synchronised documents on record, by claim name (`documents::values`).
+    pub documents: &'a serde_json::Map<String, serde_json::Value>,
     pub lang: &'a str,
     /// The request's validated `authorization_details` (RFC 9396).
     pub authorization_details: Option<&'a serde_json::Value>,
@@ -118,7 +126,11 @@ pub fn shown(o: &Offering<'_>, label: &dyn Fn(&str) -> String) -> ConsentShown {
         required: true,
     }];
     for line in LINES.iter().filter(|l| asked.contains(&l.claim)) {
-        let Some(value) = display(o.person, o.account, line.claim) else {
+        let document = o
+            .documents
+            .get(line.claim)
+            .and_then(super::documents::summary);
+        let Some(value) = document.or_else(|| display(o.person, o.account, line.claim)) else {
             continue; // nothing on record: nothing would be shared
         };
         items.push(ShownItem {
@@ -249,6 +261,11 @@ pub fn mask(claim: &str, value: &str) -> String {
     match claim {
         "id_number" => keep(3, 3),
         "phone_number" => keep(4, 3),
+        // The card: its code masked like an ID number, validity and facility in full.
+        "health_insurance" => match value.split_once(", ") {
+            Some((code, rest)) => format!("{}, {rest}", mask("id_number", code)),
+            None => keep(1, 1),
+        },
         // The residence: only its last two parts (district, city).
         "address" => {
             let parts: Vec<&str> = value.split(',').map(str::trim).collect();

@@ -58,9 +58,17 @@ pub fn of(kind: ClientKind) -> KindPolicy {
             access_token_max: 300,
             refresh_token_max: DAY,
         },
-        // ID number, name, date of birth, sex; eligibility through the insurance look-up.
+        // ID number, name, date of birth, sex; the health-insurance card after consent
+        // (kiosk sign-in), and eligibility through the look-up API (its own token).
         ClientKind::Hospital => KindPolicy {
-            scopes: &["openid", "profile", "eid", "offline_access"],
+            scopes: &[
+                "openid",
+                "profile",
+                "eid",
+                "health_insurance",
+                "insurance:eligibility",
+                "offline_access",
+            ],
             min_account_level: 1,
             min_acr: Acr::Loa1,
             access_token_max: 600,

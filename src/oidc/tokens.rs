@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{OAuthError, Provider, claims, clients, verified_claims};
+use super::{OAuthError, Provider, claims, clients, documents, verified_claims};
 use crate::clock::UnixTime;
 use crate::crypto::{self, jwt};
 use crate::store::{AccountRecord, ClientRecord, GrantRecord, PersonRecord};
@@ -201,10 +201,16 @@ pub async fn person_claims(
         }
     };
     let mut values = claims::values(&person, &account, &names);
+    let wanted = [&names[..], &verified[..]].concat();
+    let docs = documents::values(p.db.as_ref(), &person.id_number, &wanted, p.now()).await?;
+    for (k, v) in docs.iter().filter(|(k, _)| names.contains(&k.as_str())) {
+        values.insert(k.clone(), v.clone());
+    }
     let mut asserted = Vec::new();
     if !verified.is_empty() && account.level >= 2 {
         let check = p.db.latest_verification(&account.id_number).await?;
-        if let Some(e) = verified_claims::element(&person, &account, check.as_ref(), &verified) {
+        let e = verified_claims::element_with(&person, &account, check.as_ref(), &verified, &docs);
+        if let Some(e) = e {
             asserted = verified;
             values.insert("verified_claims".into(), e);
         }

@@ -18,8 +18,15 @@ pub const DOCUMENTS: [&str; 1] = ["idcard"];
 /// (physical, against the chip's portrait and fingerprints).
 pub const CHECK_METHODS: [&str; 3] = ["vpip", "vcrypt", "bvr"];
 /// The claims we can release inside `verified_claims`: what the register holds and the
-/// in-person check proved against the card.
-pub const CLAIMS: [&str; 4] = ["name", "birthdate", "gender", "id_number"];
+/// in-person check proved against the card, and the health-insurance card linked to that
+/// ID number (a synchronised document, which Level 2 unlocks).
+pub const CLAIMS: [&str; 5] = [
+    "name",
+    "birthdate",
+    "gender",
+    "id_number",
+    "health_insurance",
+];
 
 /// What one target's `verified_claims` request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +112,25 @@ pub fn element(
     check: Option<&VerificationRecord>,
     released: &[&str],
 ) -> Option<Value> {
+    element_with(person, account, check, released, &Map::new())
+}
+
+/// [`element`], with the `documents` (claim name → value) the person has on record.
+pub fn element_with(
+    person: &PersonRecord,
+    account: &AccountRecord,
+    check: Option<&VerificationRecord>,
+    released: &[&str],
+    documents: &Map<String, Value>,
+) -> Option<Value> {
     let check = check.filter(|_| account.level >= 2)?;
-    let claims = super::claims::values(person, account, released);
+    let mut claims = super::claims::values(person, account, released);
+    for (k, v) in documents
+        .iter()
+        .filter(|(k, _)| released.contains(&k.as_str()))
+    {
+        claims.insert(k.clone(), v.clone());
+    }
     if claims.is_empty() {
         return None;
     }

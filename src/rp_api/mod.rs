@@ -1,5 +1,12 @@
-//! Relying-party APIs beyond OpenID Connect: what banks and hospitals call with an access
-//! token. Each answers from the register, rests on the person's consent (the token's scope)
-//! and is audited before it answers.
+//! Relying-party APIs beyond OpenID Connect, on top of identity, consent and audit: the
+//! banks' KYC identity assertion (`kyc`), the hospitals' health-insurance eligibility look-up
+//! (`insurance`) and what admins see of those look-ups (`lookups`). Each rests on the
+//! person's consent or the client's scope and is audited before it answers. Framework-free:
+//! the HTTP side maps outcomes to statuses.
 
+pub mod insurance;
 pub mod kyc;
+pub mod lookups;
+pub mod request;
+
+pub use request::{EligibilityRequest, FieldProblem, Operator, PatientRef, Purpose};

@@ -8,6 +8,7 @@
 //! replay across two nodes succeeds at most once. The same contract tests run on every backend.
 
 pub mod face;
+pub mod insurance;
 pub mod memory;
 pub mod model;
 mod model_clients;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 pub use face::{FaceCheck, FaceStore};
+pub use insurance::{InsuranceCardRecord, InsuranceStore};
 pub use model::*;
 pub use model_clients::*;
 pub use register::RegisterChecks;
@@ -339,6 +341,7 @@ pub trait Durable:
     + TransferStore
     + RegisterChecks
     + FaceStore
+    + InsuranceStore
     + Send
     + Sync
 {

@@ -16,6 +16,12 @@ const PYTHON: &str = "tests/interop/python/.venv/bin/python";
 /// `instance` checked against `schema` of tests/schema/ida; `None` when the validator is not
 /// installed (skipped locally, a failure in CI).
 fn schema_errors(schema: &str, instance: &serde_json::Value) -> Option<String> {
+    schema_errors_in("tests/schema/ida", schema, instance)
+}
+
+/// `instance` checked against `schema` of the directory `dir` (every schema there has an
+/// `$id`); `None` when the validator is not installed (skipped locally, a failure in CI).
+pub fn schema_errors_in(dir: &str, schema: &str, instance: &serde_json::Value) -> Option<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     if !root.join(PYTHON).exists() {
         let required = std::env::var("CI").is_ok()
@@ -26,7 +32,7 @@ fn schema_errors(schema: &str, instance: &serde_json::Value) -> Option<String> {
     }
     let mut child = Command::new(root.join(PYTHON))
         .arg(root.join("tests/interop/python/validate_schema.py"))
-        .arg(root.join("tests/schema/ida"))
+        .arg(root.join(dir))
         .arg(schema)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -93,6 +93,12 @@ def main(path):
             line += f"{pr:>12.0f}{ratio:>7.1f}×{mark:>10}{cpu_cell(p, 12)}"
         print(line)
     signin_line(rows, by.get("password_signin", {}).get("eidp"))
+    el, cc = by.get("eligibility", {}).get("eidp"), by.get("client_credentials", {}).get("eidp")
+    if el and cc:
+        share = rate(el) / rate(cc)
+        verdict = "ok" if share >= 0.5 else "MISS"
+        print(f"eligibility: {rate(el):.0f}/s = {share:.2f} of client_credentials ({rate(cc):.0f}/s), "
+              f"each look-up audited; target ≥0.50: {verdict}")
     blank = [n for n, t in by.items() for r in t.values() if cpu_us(r) != cpu_us(r)]
     if blank:
         print(f"CPU µs/req —: {', '.join(dict.fromkeys(blank))} used up its single-use values or met "

@@ -3,13 +3,13 @@
 #   bash tests/load/run.sh [--mode embedded|production] [--duration 10] [--connections 16]
 #                          [--refresh-tokens 450000] [--citizens 0] [--no-peer]
 #                          [--only discovery,refresh_token,...]   (a subset of the scenarios)
-#                          [--signin-rounds 3]
+#                          [--signin-rounds 3] [--insured 20000]
 # Prints a table (throughput, p50/p99 latency, peak resident memory, ratio to the peer).
 # See docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
-MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=450000 CITIZENS=0 PEER=1 ONLY= SIGNIN_ROUNDS=3
+MODE=embedded DURATION=10 CONNECTIONS=16 THREADS=2 REFRESH=450000 CITIZENS=0 PEER=1 ONLY= SIGNIN_ROUNDS=3 INSURED=20000
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) MODE=$2; shift 2 ;;
@@ -20,6 +20,7 @@ while [ $# -gt 0 ]; do
     --no-peer) PEER=0; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --signin-rounds) SIGNIN_ROUNDS=$2; shift 2 ;;
+    --insured) INSURED=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +52,7 @@ BASE=http://127.0.0.1:$EPORT
 # authorization requests, which one busy address would otherwise meet in seconds.
 export EIDP_ISSUER=$BASE EIDP_LISTEN=127.0.0.1:$EPORT EIDP_DEMO=0 EIDP_KEYS_DIR=$WORK/keys \
   EIDP_OUTBOX_PATH=$WORK/outbox.jsonl EIDP_EMAIL_OUTBOX_PATH=$WORK/email.jsonl RUST_LOG=warn \
-  EIDP_AUTHORIZE_PER_IP=100000000
+  EIDP_AUTHORIZE_PER_IP=100000000 EIDP_INSURANCE_LOOKUPS_PER_MINUTE=100000000
 if [ "$MODE" = production ]; then
   DB=eidp_bench_$$
   psql -q postgres://postgres@127.0.0.1:5432/test -c "CREATE DATABASE $DB"
@@ -69,6 +70,14 @@ echo "$PASSWORD" | "$BIN" --config "$WORK/eidp.toml" admin accounts create --id-
   --full-name "Bench User" --birth-date 1990-01-01 --sex male --password-stdin --json > "$WORK/account.json"
 "$BIN" --config "$WORK/eidp.toml" admin clients create --name Bench --kind portal --redirect-uri $REDIRECT --json > "$WORK/client.json"
 SUB=$(json "$WORK/account.json" sub); CID=$(json "$WORK/client.json" client_id); SECRET=$(json "$WORK/client.json" client_secret)
+# A hospital, and a synthetic register with its insurance cards (eligibility look-ups).
+"$BIN" --config "$WORK/eidp.toml" admin clients create --name "Bench Hospital" --kind hospital --redirect-uri $REDIRECT --json > "$WORK/hospital.json"
+HCID=$(json "$WORK/hospital.json" client_id); HSECRET=$(json "$WORK/hospital.json" client_secret)
+"$BIN" admin citizens generate --count "$INSURED" --seed 17 > "$WORK/register.csv"
+"$BIN" admin insurance generate --count "$INSURED" --seed 17 > "$WORK/cards.csv"
+"$BIN" --config "$WORK/eidp.toml" admin citizens import "$WORK/register.csv" >&2
+"$BIN" --config "$WORK/eidp.toml" admin insurance import "$WORK/cards.csv" >&2
+tail -n +2 "$WORK/cards.csv" | cut -d, -f1 > "$WORK/patients.txt"
 BASIC=$(printf '%s:%s' "$CID" "$SECRET" | base64 -w0)
 if [ "$MODE" = production ]; then
   HASH=$(psql -tA "$EIDP_DATABASE_URL" -c "SELECT password_hash FROM accounts WHERE sub = '$SUB'")
@@ -151,6 +160,11 @@ if [ -z "$ONLY" ] || [[ ",$ONLY," == *",kyc_dpop,"* ]]; then
   run eidp "$EPID" kyc_dpop "$BASE/api/kyc/v1/identity" dpop.lua $T $C $D TOKENS_FILE="$WORK/kyc-proofs.txt" \
     ACCESS_TOKEN="$(head -n 1 "$WORK/kyc.txt")"
 fi
+# Eligibility look-ups (eidp only: each one audited in the hash-chained log before the answer),
+# with a fresh hospital token (they live 10 minutes).
+hospital_token() { curl -sf -u "$HCID:$HSECRET" -d grant_type=client_credentials -d scope=insurance:eligibility "$BASE/token" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'; }
+run eidp "$EPID" eligibility "$BASE/api/insurance/v1/eligibility" eligibility.lua $T $C $D BEARER="$(hospital_token)" PATIENTS_FILE="$WORK/patients.txt"
 mkdir -p "$WORK/codes"
 AUTHZ="/authorize?response_type=code&client_id=$CID&redirect_uri=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' $REDIRECT)&scope=openid%20profile&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
 PW_ENC=$(python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1],safe=""))' "$PASSWORD")

@@ -12,8 +12,9 @@ use super::{Pool, SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::store::{AuditRecord, AuditStore, ChainLink, StoreError, StoreResult};
 
-const COLS: &str = "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
-type Row = (
+pub(super) const COLS: &str =
+    "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
+pub(super) type Row = (
     i64,
     i64,
     String,
@@ -26,7 +27,7 @@ type Row = (
     Vec<u8>,
 );
 
-fn record(r: Row) -> AuditRecord {
+pub(super) fn record(r: Row) -> AuditRecord {
     AuditRecord {
         seq: r.0,
         at: r.1,
@@ -42,7 +43,7 @@ fn record(r: Row) -> AuditRecord {
 }
 
 pub(super) const LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-pub(super) const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
+const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
      prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING seq";
 /// PostgreSQL: the same insert, holding the chain's advisory lock until it commits. Every
 /// append takes the lock, so the slow path (`append_at_head`) always finds the head it read
@@ -77,8 +78,6 @@ macro_rules! insert_row {
             .bind($hash)
     };
 }
-
-pub(super) use insert_row;
 
 pub(super) fn lost_race(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::audit::{HEAD_KEPT, INSERT, LAST_HASH, SQLITE_TRIES, genesis, insert_row, lost_race};
+use super::audit::{HEAD_KEPT, LAST_HASH, SQLITE_TRIES, genesis, lost_race};
 use super::{Pool, SqlStore, db_err};
 use crate::store::{AuditRecord, ChainLink, StoreError, StoreResult};
 
@@ -125,22 +125,63 @@ impl SqlStore {
     }
 }
 
-/// In transaction `tx`: read the head, insert `recs` each after the one before, commit; the
-/// seqs and the new head. (A macro: each engine's transaction is its own type.)
+/// `INSERT … VALUES (…), (…) RETURNING seq, hash` for `rows` entries: plain `?` for SQLite
+/// (sqlx-sqlite looks numbered ones up by name, see `register.rs`), `$n` for PostgreSQL.
+fn insert_many(rows: usize, numbered: bool) -> String {
+    const WIDTH: usize = 9;
+    let groups: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=WIDTH)
+                .map(|c| match numbered {
+                    true => format!("${}", r * WIDTH + c),
+                    false => "?".into(),
+                })
+                .collect();
+            format!("({})", params.join(","))
+        })
+        .collect();
+    format!(
+        "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, prev_hash, \
+         hash) VALUES {} RETURNING seq, hash",
+        groups.join(",")
+    )
+}
+
+/// In transaction `tx`: read the head, insert `recs` each after the one before — in one
+/// multi-row statement, so a batch costs one round trip to the database, not one per entry —
+/// and commit; the seqs and the new head. (A macro: each engine's transaction is its own type.)
 macro_rules! chain_rows {
-    ($tx:ident, $recs:expr, $link:expr) => {{
+    ($tx:ident, $recs:expr, $link:expr, $numbered:expr) => {{
         let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH).fetch_optional(&mut *$tx).await?;
         let mut prev = prev.map_or_else(genesis, |p| p.0);
-        let mut seqs = Vec::with_capacity($recs.len());
+        let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity($recs.len());
         for rec in $recs {
             let hash = $link(&prev, rec);
-            let (seq,) = insert_row!(INSERT, rec, &prev, &hash)
-                .fetch_one(&mut *$tx)
-                .await?;
-            seqs.push(seq);
-            prev = hash;
+            links.push((std::mem::replace(&mut prev, hash.clone()), hash));
         }
+        let sql = insert_many($recs.len(), $numbered);
+        let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        for (rec, (before, hash)) in $recs.iter().zip(&links) {
+            q = q
+                .bind(rec.at)
+                .bind(&rec.actor)
+                .bind(&rec.action)
+                .bind(&rec.subject)
+                .bind(&rec.client_id)
+                .bind(&rec.detail)
+                .bind(&rec.ip)
+                .bind(before)
+                .bind(hash);
+        }
+        let rows = q.fetch_all(&mut *$tx).await?;
         $tx.commit().await?;
+        // RETURNING's order is not promised: each entry is known by its hash.
+        let seq_of: std::collections::HashMap<Vec<u8>, i64> =
+            rows.into_iter().map(|(seq, hash)| (hash, seq)).collect();
+        let seqs = links
+            .iter()
+            .map(|(_, hash)| seq_of.get(hash).copied().ok_or(sqlx::Error::RowNotFound))
+            .collect::<Result<Vec<i64>, sqlx::Error>>()?;
         Ok((seqs, prev))
     }};
 }
@@ -153,7 +194,7 @@ async fn sqlite_batch(
     // IMMEDIATE: the write lock before the head is read, so the head stays the head (another
     // process, a CLI command, waits for it rather than slipping in between).
     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-    chain_rows!(tx, recs, link)
+    chain_rows!(tx, recs, link, false)
 }
 
 async fn postgres_batch(
@@ -166,5 +207,5 @@ async fn postgres_batch(
         .bind(super::audit::AUDIT_LOCK)
         .execute(&mut *tx)
         .await?;
-    chain_rows!(tx, recs, link)
+    chain_rows!(tx, recs, link, true)
 }

@@ -13,6 +13,7 @@ mod clients;
 mod consents;
 mod face;
 mod grants;
+mod insurance;
 mod keys;
 mod mfa;
 mod officers;
@@ -134,6 +135,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "register cleansing", include_str!("../migrations/sqlite/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/sqlite/0017_fapi_transfers.sql")),
     (18, "face checks", include_str!("../migrations/sqlite/0018_face_checks.sql")),
+    (16, "insurance", include_str!("../migrations/sqlite/0016_insurance.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -153,6 +155,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "register cleansing", include_str!("../migrations/postgres/0015_register_cleansing.sql")),
     (17, "fapi transfers", include_str!("../migrations/postgres/0017_fapi_transfers.sql")),
     (18, "face checks", include_str!("../migrations/postgres/0018_face_checks.sql")),
+    (16, "insurance", include_str!("../migrations/postgres/0016_insurance.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more

@@ -5,6 +5,19 @@ use async_trait::async_trait;
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::store::{OfficerRecord, OfficerStore, StoreResult, VerificationRecord};
 
+pub(super) type OfficerRow = (String, String, String, Option<String>, i64, Option<String>);
+
+pub(super) fn officer(r: OfficerRow) -> StoreResult<OfficerRecord> {
+    Ok(OfficerRecord {
+        officer_id: r.0,
+        name: r.1,
+        roles: from_json(&r.2)?,
+        id_number: r.3,
+        created_at: r.4,
+        unit: r.5,
+    })
+}
+
 #[async_trait]
 impl OfficerStore for SqlStore {
     async fn insert_officer(&self, o: &OfficerRecord) -> StoreResult<()> {
@@ -27,23 +40,13 @@ impl OfficerStore for SqlStore {
         const SQL: &str = "SELECT officer_id, name, roles, id_number, created_at, unit \
              FROM officers WHERE officer_id = $1";
         let row = on!(self, |p| {
-            sqlx::query_as::<_, (String, String, String, Option<String>, i64, Option<String>)>(SQL)
+            sqlx::query_as::<_, OfficerRow>(SQL)
                 .bind(officer_id)
                 .fetch_optional(p)
                 .await
                 .map_err(db_err)
         })?;
-        row.map(|r| {
-            Ok(OfficerRecord {
-                officer_id: r.0,
-                name: r.1,
-                roles: from_json(&r.2)?,
-                id_number: r.3,
-                created_at: r.4,
-                unit: r.5,
-            })
-        })
-        .transpose()
+        row.map(officer).transpose()
     }
 
     async fn insert_verification(&self, v: &VerificationRecord) -> StoreResult<()> {

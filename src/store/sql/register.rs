@@ -13,12 +13,12 @@ use crate::store::{AliasRecord, PersonRecord, StoreResult};
 
 /// Rows per SQLite statement: 17 values each stays far under its 32 766 bound parameters
 /// (PostgreSQL takes a whole batch as arrays).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// `(?,…), (?,…)`: `rows` groups of `width` plain placeholders. Plain: with numbered ones
 /// sqlx-sqlite looks each parameter up by name, which made a 500-row statement spend nine
 /// tenths of an import's time in `sqlite3_bind_parameter_name`.
-fn placeholders(rows: usize, width: usize) -> String {
+pub(super) fn placeholders(rows: usize, width: usize) -> String {
     let group = format!("({})", vec!["?"; width].join(","));
     vec![group; rows].join(",")
 }

@@ -1,0 +1,180 @@
+//! The eligibility look-up (`POST /api/insurance/v1/eligibility`): a hospital asks whether a
+//! patient's health-insurance card is valid today, naming the operator at the desk, the
+//! facility and the purpose. The answer carries card facts only — never medical data. An
+//! unknown patient, an expired or a suspended card are answers (`eligible: false` with a
+//! `reason`), not errors. Every look-up is in the audit log, attributed to the hospital and
+//! the operator, before the answer leaves; a look-up the log cannot hold is not answered.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{EligibilityRequest, PatientRef};
+use crate::clock::UnixTime;
+use crate::identity::insurance::{LOCAL_OFFSET_SECS, Standing, benefit_percent, standing};
+use crate::identity::register::date_of;
+use crate::store::{Durable, Ephemeral, InsuranceCardRecord, StoreResult};
+
+/// Today's date where the cards are used.
+pub fn local_today(now: UnixTime) -> String {
+    date_of(now + LOCAL_OFFSET_SECS)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardFacts {
+    pub code: String,
+    pub valid_from: String,
+    pub valid_to: String,
+    /// `active`, `expired`, `suspended` or `not_yet_valid`, as of today.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facility {
+    pub code: String,
+    pub name: String,
+    /// Whether it is the facility the request came from.
+    pub is_this_facility: bool,
+}
+
+/// The answer (docs/schemas/insurance-eligibility-response.json). For an unknown patient the
+/// card facts are `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EligibilityAnswer {
+    pub lookup_id: String,
+    pub eligible: bool,
+    /// Why not: `unknown_patient`, `expired`, `suspended`, `not_yet_valid`; `null` when
+    /// eligible.
+    pub reason: Option<String>,
+    pub card: Option<CardFacts>,
+    pub registered_facility: Option<Facility>,
+    /// The benefit level digit 1–5, and the share of covered costs it pays.
+    pub benefit_level: Option<i64>,
+    pub benefit_percent: Option<i64>,
+    pub five_years_since: Option<String>,
+    /// The local date the answer is for.
+    pub checked_on: String,
+}
+
+/// Who asks: the hospital's client, and where the request came from.
+pub struct Caller<'a> {
+    pub client_id: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+/// Count a look-up against the client's per-minute allowance; `Err(seconds)` to wait when it
+/// is spent. Counted before any work, atomically, so parallel requests cannot exceed it.
+pub async fn admit(
+    eph: &dyn Ephemeral,
+    client_id: &str,
+    per_minute: i64,
+    now: UnixTime,
+) -> StoreResult<Result<(), i64>> {
+    let minute = now.div_euclid(60);
+    let n = eph
+        .incr(&format!("ins-rate:{client_id}:{minute}"), 120)
+        .await?;
+    Ok(if n > per_minute {
+        Err(60 - now.rem_euclid(60))
+    } else {
+        Ok(())
+    })
+}
+
+/// The patient's card: by ID number, or by card code — a code this register does not hold
+/// may still be the population register's alias of one person, whose card is then found.
+async fn find(db: &dyn Durable, patient: &PatientRef) -> StoreResult<Option<InsuranceCardRecord>> {
+    if let Some(id) = &patient.id_number {
+        return db.insurance_card(id).await;
+    }
+    let Some(code) = &patient.card_code else {
+        return Ok(None);
+    };
+    if let Some(card) = db.insurance_card_by_code(code).await? {
+        return Ok(Some(card));
+    }
+    let people = db.persons_by_alias("bhyt", code).await?;
+    match people.as_slice() {
+        [one] => db.insurance_card(&one.id_number).await,
+        _ => Ok(None),
+    }
+}
+
+fn answer(
+    lookup_id: String,
+    card: Option<&InsuranceCardRecord>,
+    facility: &str,
+    today: &str,
+) -> EligibilityAnswer {
+    let Some(c) = card else {
+        return EligibilityAnswer {
+            lookup_id,
+            eligible: false,
+            reason: Some("unknown_patient".into()),
+            card: None,
+            registered_facility: None,
+            benefit_level: None,
+            benefit_percent: None,
+            five_years_since: None,
+            checked_on: today.into(),
+        };
+    };
+    let s = standing(c, today);
+    EligibilityAnswer {
+        lookup_id,
+        eligible: s == Standing::Active,
+        reason: (s != Standing::Active).then(|| s.as_str().to_string()),
+        card: Some(CardFacts {
+            code: c.card_code.clone(),
+            valid_from: c.valid_from.clone(),
+            valid_to: c.valid_to.clone(),
+            status: s.as_str().into(),
+        }),
+        registered_facility: Some(Facility {
+            code: c.facility_code.clone(),
+            name: c.facility_name.clone(),
+            is_this_facility: c.facility_code == facility,
+        }),
+        benefit_level: Some(c.benefit_level),
+        benefit_percent: benefit_percent(c.benefit_level),
+        five_years_since: c.five_years_since.clone(),
+        checked_on: today.into(),
+    }
+}
+
+/// Look the patient up, record the look-up, answer. `Err` only when a store (the audit log
+/// among them) cannot be used: the caller answers 503 and nothing was disclosed.
+pub async fn look_up(
+    db: &dyn Durable,
+    by: &Caller<'_>,
+    req: &EligibilityRequest,
+    now: UnixTime,
+) -> StoreResult<EligibilityAnswer> {
+    let card = find(db, &req.patient).await?;
+    let today = local_today(now);
+    let lookup_id =
+        crate::crypto::random_id().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
+    let a = answer(lookup_id, card.as_ref(), &req.facility, &today);
+    // The person the look-up was about: the card's holder, else the ID number asked for.
+    let subject = card
+        .as_ref()
+        .map(|c| c.id_number.clone())
+        .or_else(|| req.patient.id_number.clone());
+    let event = crate::audit::Event {
+        actor: format!("client:{}", by.client_id),
+        action: crate::audit::actions::INSURANCE_LOOKUP,
+        subject,
+        client_id: Some(by.client_id.to_string()),
+        detail: json!({
+            "lookup_id": a.lookup_id,
+            "operator": {"name": req.operator.name, "id_number": req.operator.id_number},
+            "facility": req.facility,
+            "purpose": req.purpose.as_str(),
+            "patient": req.patient,
+            "eligible": a.eligible,
+            "reason": a.reason,
+        }),
+        ip: by.ip.map(String::from),
+    };
+    crate::audit::record(db, event, now).await?;
+    Ok(a)
+}
