@@ -98,6 +98,17 @@ pub fn level_for(t: &Transfer, approved_today: i64) -> Option<Acr> {
 /// Validate a request's `authorization_details` for `client`: a JSON array of one
 /// `vn_bank_transfer`, from a bank. Returns it normalised.
 pub fn parse(raw: &str, client: &ClientRecord) -> Result<Value, OAuthError> {
+    let t = transfer_in(raw)?;
+    if client.kind != ClientKind::Bank {
+        return Err(bad("only a bank may ask to approve a transfer"));
+    }
+    Ok(Value::Array(vec![
+        serde_json::to_value(&t).map_err(|e| bad(e.to_string()))?,
+    ]))
+}
+
+/// The one transfer `raw` (untrusted) asks for, checked.
+pub fn transfer_in(raw: &str) -> Result<Transfer, OAuthError> {
     let list: Vec<Value> =
         serde_json::from_str(raw).map_err(|_| bad("authorization_details must be a JSON array"))?;
     let [one] = list.as_slice() else {
@@ -107,18 +118,13 @@ pub fn parse(raw: &str, client: &ClientRecord) -> Result<Value, OAuthError> {
     if kind != Some(TRANSFER) {
         return Err(bad(format!("unknown authorization_details type {kind:?}")));
     }
-    if client.kind != ClientKind::Bank {
-        return Err(bad("only a bank may ask to approve a transfer"));
-    }
     let t: Transfer =
         serde_json::from_value(one.clone()).map_err(|e| bad(format!("vn_bank_transfer: {e}")))?;
     t.check()?;
     if t.approval_id.is_some() {
         return Err(bad("approval_id is set by the provider"));
     }
-    Ok(Value::Array(vec![
-        serde_json::to_value(&t).map_err(|e| bad(e.to_string()))?,
-    ]))
+    Ok(t)
 }
 
 /// The transfer in validated details, if any.

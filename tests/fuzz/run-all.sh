@@ -6,7 +6,7 @@ secs="${1:-150}"
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build --fuzz-dir . -O --sanitizer none || exit 1
-for t in form headers jwt client_assertion claims_param id_number register_csv; do
+for t in form headers jwt client_assertion claims_param id_number register_csv fapi_requests; do
   mkdir -p "corpus/$t"
   out=$(cargo fuzz run --fuzz-dir . -O --sanitizer none "$t" "corpus/$t" "seeds/$t" \
     -- -max_total_time="$secs" -print_final_stats=1 2>&1)
