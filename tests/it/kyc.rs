@@ -183,3 +183,32 @@ async fn below_loa3_or_for_a_level_1_account_the_assertion_is_refused() {
         .expect_page();
     assert!(page.contains("Level 2") || page.contains("mức 2"), "{page}");
 }
+
+#[tokio::test]
+async fn an_assertion_the_history_cannot_hold_is_not_made() {
+    let s = TestServer::start().await;
+    let bank = Bank::register(&s).await;
+    let who = s.citizen(734).await;
+    make_level2(&s, &who).await;
+    let at = kyc_token(&s, &bank, &who, LOA3).await;
+    let pool = sqlx::SqlitePool::connect(&s.database_url).await.unwrap();
+    sqlx::query("CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let a = bank.get(KYC, &at, None).await;
+    assert!(a.status >= 500, "{a:?}");
+    assert!(
+        !a.body.contains("eyJ") && !a.body.contains(&who.id_number),
+        "nothing released"
+    );
+    sqlx::query("DROP TRIGGER audit_down")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        bank.get(KYC, &at, None).await.status,
+        200,
+        "made once it can be recorded"
+    );
+}

@@ -48,8 +48,8 @@ pub async fn transfers(db: Arc<SqlStore>) {
     assert!(db.use_transfer("t1", 5).await.unwrap());
     assert!(!db.use_transfer("t1", 6).await.unwrap());
     assert!(!db.use_transfer("nope", 6).await.unwrap());
-    // Ten approvals of 3,000,000 at once under a 20,000,000 cap: six fit, never seven.
-    let tasks: Vec<_> = (0..10)
+    // Forty approvals of 3,000,000 at once under a 20,000,000 cap: six fit, never seven.
+    let tasks: Vec<_> = (0..40)
         .map(|i| {
             let db = db.clone();
             tokio::spawn(async move {
