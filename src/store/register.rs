@@ -1,76 +1,52 @@
-//! What the register's cleansing report asks of the system of record (issue #18). Each query
-//! returns only the rows of *suspect* groups (a key shared by several persons, a household
-//! whose aggregate breaks a rule), ordered by the group key, so the judging — in
-//! `identity::register::cleanse` — holds one group at a time. The queries run over the whole
-//! register; an import narrows the findings to its own rows afterwards.
+//! What the register's cleansing report asks of the system of record (issue #18): one scan of
+//! the persons and one of the CMND aliases, each a stream of narrow rows in table order (no
+//! sort, no index walk, no temporary B-tree), and the full records of the few persons whose
+//! groups turn out suspect. The grouping and judging are in `identity::register::cleanse`.
 
 use async_trait::async_trait;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{PersonRecord, StoreResult};
 
-/// What persons may share that makes a group worth looking at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedKey {
-    /// Folded name, birth date and sex ([`match_key`]).
-    MatchKey,
-    Phone,
-    /// An old CMND number (`person_aliases`, kind `cmnd`).
-    Cmnd,
+/// One person as the cleansing scan reads them: only the columns its groupings need.
+/// `phone`, `household_id` and `residence` are opaque keys — equal values give equal keys
+/// within one scan (SQLite sends them hex-encoded) — since the checks only compare them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanRow<'a> {
+    pub id_number: &'a str,
+    pub match_key: Option<i64>,
+    pub phone: Option<&'a str>,
+    pub household_id: Option<&'a str>,
+    pub household_relation: Option<&'a str>,
+    pub residence: Option<&'a str>,
+    /// `YYYY-MM-DD`
+    pub birth_date: &'a str,
+    pub nationality: &'a str,
+    pub card_expires_on: Option<&'a str>,
+    pub deceased: bool,
 }
 
-/// Dates the household filter compares birth dates with (all `YYYY-MM-DD`).
-#[derive(Debug, Clone)]
-pub struct HouseholdBounds {
-    /// A head born after this is under the minimum head age.
-    pub head_born_after: String,
-    /// A spouse born after this is under the minimum spouse age.
-    pub spouse_born_after: String,
-    /// Years a parent is at least older than their child.
-    pub generation_years: i64,
-}
+/// Where a scan's rows go, one at a time.
+pub type ScanSink<'a, T> = &'a mut (dyn FnMut(T) + Send);
+/// Where the persons scan's rows go (each borrowed for the call only).
+pub type PersonSink<'a> = &'a mut (dyn for<'r> FnMut(ScanRow<'r>) + Send);
 
-/// Counts over the whole register, for its four scores.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RegisterCounts {
-    pub persons: u64,
-    pub deceased: u64,
-    /// Living persons without a residence, a household or a relation to its head.
-    pub incomplete: u64,
-    /// Living Vietnamese nationals born on or before the CMND cutoff with no `cmnd` alias.
-    pub unlinked_cmnd: u64,
-    /// Living persons whose card expiry is before today.
-    pub expired_cards: u64,
-}
-
-/// At most this many rows come back from one suspect-group query: memory stays bounded on a
-/// register in any state; a report that hit it says so.
+/// At most this many rows of persons are fetched for one check's suspect groups: memory stays
+/// bounded on a register in any state; a report that hit it says so.
 pub const SUSPECT_ROWS: usize = 200_000;
 
 #[async_trait]
 pub trait RegisterChecks: Send + Sync {
-    /// Persons whose `key` is shared by at least `at_least` persons, each with the shared
-    /// value, ordered by it (at most [`SUSPECT_ROWS`]).
-    async fn persons_sharing(
-        &self,
-        key: SharedKey,
-        at_least: i64,
-    ) -> StoreResult<Vec<(String, PersonRecord)>>;
-    /// Members of the households whose head count, head age, head death or member ages break
-    /// a rule on the aggregate, ordered by household (at most [`SUSPECT_ROWS`]).
-    async fn suspect_households(&self, b: &HouseholdBounds) -> StoreResult<Vec<PersonRecord>>;
-    /// Heads recorded without a household.
-    async fn heads_without_household(&self, limit: i64) -> StoreResult<Vec<String>>;
-    /// The `cmnd` aliases of `ids`, as (ID number, CMND) pairs.
-    async fn cmnd_of(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>>;
-    /// Living Vietnamese nationals born on or before `born_by` with no `cmnd` alias: up to
-    /// `limit` ID numbers.
-    async fn unlinked_cmnd(&self, born_by: &str, limit: i64) -> StoreResult<Vec<String>>;
-    /// Living persons whose card expired before `today`: up to `limit` ID numbers.
-    async fn expired_cards(&self, today: &str, limit: i64) -> StoreResult<Vec<String>>;
+    /// How many persons are on file.
+    async fn count_persons(&self) -> StoreResult<u64>;
+    /// Every person, in table order, as a [`ScanRow`].
+    async fn scan_persons(&self, each: PersonSink<'_>) -> StoreResult<()>;
+    /// Every `cmnd` alias as (ID number, CMND), in table order.
+    async fn scan_cmnd(&self, each: ScanSink<'_, (String, String)>) -> StoreResult<()>;
+    /// The persons with these ID numbers (those on file), in no particular order.
+    async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>>;
     /// ID numbers of the deceased whose account is not locked.
     async fn deceased_with_open_account(&self) -> StoreResult<Vec<String>>;
-    async fn register_counts(&self, born_by: &str, today: &str) -> StoreResult<RegisterCounts>;
     /// Write the [`match_key`] of records that have none (written before it existed);
     /// returns how many.
     async fn fill_match_keys(&self) -> StoreResult<u64>;

@@ -1,7 +1,7 @@
 //! Importing a register file at speed, safely: the file is read as a stream (memory bounded
-//! by the batch, plus 8 bytes per ID number seen, to report repeats), rows are validated one
-//! by one, and each batch is classified in one read — new, changed, or unchanged by its
-//! content hash — and written in one transaction. An import stopped half-way leaves whole
+//! by four batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
+//! one by one while earlier batches are written, and each batch is classified in one read —
+//! new, changed, or unchanged by its content hash — and written in one transaction. An import stopped half-way leaves whole
 //! batches only; running it again finds what was written unchanged and completes the rest.
 
 use std::io::BufRead;
@@ -13,8 +13,10 @@ use super::{FieldError, ImportReport, date_of, lifecycle, split_csv_line, valida
 use crate::clock::UnixTime;
 use crate::store::{AliasRecord, Durable, PersonRecord, StoreError};
 
-/// Rows classified and written together.
-pub const BATCH: usize = 2_000;
+/// Rows classified and written together. Not small: each commit logs every page it touched,
+/// and a batch's keys land all over the table's indexes — at 2 000 rows a first import of a
+/// million wrote gigabytes of log. Not large either: four batches are in memory at once.
+pub const BATCH: usize = 10_000;
 /// At most this many rejected rows are listed (all are counted).
 pub const LISTED: usize = 10_000;
 
@@ -86,95 +88,141 @@ pub fn content_hash(p: &PersonRecord, aliases: &[AliasRecord]) -> String {
 
 type Valid = (usize, PersonRecord, Vec<AliasRecord>);
 
+/// What the reading side learns row by row: the report's row counts and rejections, and the
+/// cleansing tally.
+struct Reading {
+    report: ImportReport,
+    tally: FileTally,
+    today: String,
+    header: Option<Vec<String>>,
+}
+
+impl Reading {
+    /// One line of the file: a valid row to write, or nothing (header, blank, rejected,
+    /// repeated).
+    fn line(&mut self, text: &str, no: usize, format: Format, now: UnixTime) -> Option<Valid> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        if format == Format::Csv && self.header.is_none() {
+            let cells = split_csv_line(text).into_iter();
+            self.header = Some(cells.map(|h| h.trim().to_string()).collect());
+            return None;
+        }
+        let report = &mut self.report;
+        report.rows += 1;
+        let row = match format {
+            Format::Csv => csv_row(self.header.as_deref().unwrap_or_default(), text, no, now),
+            Format::JsonLines => json_row(text, no, now),
+        };
+        let (person, aliases) = match row {
+            Ok(ok) => ok,
+            Err(errs) => {
+                report.invalid_count += 1;
+                let room = LISTED.saturating_sub(report.invalid.len());
+                report.invalid.extend(errs.into_iter().take(room));
+                return None;
+            }
+        };
+        let key = person.id_number.parse::<u64>().unwrap_or(u64::MAX);
+        if !self.tally.ids.insert(key) {
+            report.duplicates_count += 1;
+            if report.duplicates.len() < LISTED {
+                report.duplicates.push(FieldError {
+                    line: no,
+                    field: "id_number".into(),
+                    rule: "id_number appears more than once in the file; the first row was kept"
+                        .into(),
+                });
+            }
+            return None;
+        }
+        self.tally.note(no, &person, &aliases, &self.today);
+        Some((no, person, aliases))
+    }
+}
+
+/// Rows read between two chances for the writing side to send its next statement.
+const YIELD_EVERY: usize = 64;
+
 /// Import `reader` into the register.
+///
+/// Reading and writing overlap: the file is read and its rows validated and hashed while the
+/// batches before are written (one batch waits between them), so the store's threads — or
+/// PostgreSQL's backends — work while this one parses.
 pub async fn import_stream<R: BufRead>(
     db: &dyn Durable,
     mut reader: R,
     opts: Options<'_>,
     now: UnixTime,
 ) -> Result<ImportReport, ImportError> {
-    let mut report = ImportReport {
-        dry_run: opts.dry_run,
-        ..Default::default()
+    let reading = std::sync::Mutex::new(Reading {
+        report: ImportReport {
+            dry_run: opts.dry_run,
+            ..Default::default()
+        },
+        tally: FileTally::default(),
+        today: date_of(now),
+        header: None,
+    });
+    let (format, mode) = (opts.format, (opts.dry_run, opts.actor));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<Valid>, u64)>(1);
+    let read = async {
+        let (mut line, mut no, mut bytes) = (String::new(), 0usize, 0u64);
+        let mut batch: Vec<Valid> = Vec::with_capacity(BATCH);
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line)?;
+            if n == 0 {
+                break;
+            }
+            (no, bytes) = (no + 1, bytes + n as u64);
+            let text = line.trim_end_matches(['\n', '\r']);
+            let valid = lock(&reading).line(text, no, format, now);
+            batch.extend(valid);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send((full, bytes)).await.is_err() {
+                    break; // the writing side stopped on an error, which it reports
+                }
+            } else if no % YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let _ = tx.send((batch, bytes)).await;
+        drop(tx);
+        Ok::<_, ImportError>(())
     };
-    // The file's ID numbers (to report repeats, and which findings are the file's) and its
-    // row-level facts.
-    let mut tally = FileTally::default();
-    let today = date_of(now);
-    let mut header: Option<Vec<String>> = None;
-    let (mut line, mut no, mut bytes) = (String::new(), 0usize, 0u64);
-    let mut batch: Vec<Valid> = Vec::with_capacity(BATCH);
-    // Batches go to the store two at a time: one's look-up overlaps the other's write (and on
-    // PostgreSQL two backends work), each still its own transaction.
-    let mut waiting: Option<Vec<Valid>> = None;
-    let mode = (opts.dry_run, opts.actor);
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line)?;
-        if n == 0 {
-            break;
+    let progress = opts.progress;
+    let write = async {
+        // Batches go to the store two at a time: one's look-up overlaps the other's write (and
+        // on PostgreSQL two backends work), each still its own transaction.
+        let mut waiting: Option<Vec<Valid>> = None;
+        while let Some((full, bytes)) = rx.recv().await {
+            let Some(before) = waiting.take() else {
+                waiting = Some(full);
+                continue;
+            };
+            let (a, b) = tokio::join!(flush(db, before, mode, now), flush(db, full, mode, now));
+            let (a, b) = (a?, b?);
+            let mut r = lock(&reading);
+            r.report.add(a);
+            r.report.add(b);
+            progress(&r.report, bytes);
         }
-        (no, bytes) = (no + 1, bytes + n as u64);
-        let text = line.trim_end_matches(['\n', '\r']);
-        if text.trim().is_empty() {
-            continue;
-        }
-        if opts.format == Format::Csv && header.is_none() {
-            header = Some(
-                split_csv_line(text)
-                    .into_iter()
-                    .map(|h| h.trim().to_string())
-                    .collect(),
-            );
-            continue;
-        }
-        report.rows += 1;
-        let row = match opts.format {
-            Format::Csv => csv_row(header.as_deref().unwrap_or_default(), text, no, now),
-            Format::JsonLines => json_row(text, no, now),
-        };
-        match row {
-            Ok((person, aliases)) => {
-                let key = person.id_number.parse::<u64>().unwrap_or(u64::MAX);
-                if !tally.ids.insert(key) {
-                    report.duplicates_count += 1;
-                    if report.duplicates.len() < LISTED {
-                        report.duplicates.push(FieldError {
-                            line: no,
-                            field: "id_number".into(),
-                            rule: "id_number appears more than once in the file; the first row was kept".into(),
-                        });
-                    }
-                    continue;
-                }
-                tally.note(no, &person, &aliases, &today);
-                batch.push((no, person, aliases));
-            }
-            Err(errs) => {
-                report.invalid_count += 1;
-                let room = LISTED.saturating_sub(report.invalid.len());
-                report.invalid.extend(errs.into_iter().take(room));
-            }
-        }
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            match waiting.take() {
-                None => waiting = Some(full),
-                Some(before) => {
-                    let (a, b) =
-                        tokio::join!(flush(db, before, mode, now), flush(db, full, mode, now));
-                    report.add(a?);
-                    report.add(b?);
-                    (opts.progress)(&report, bytes);
-                }
-            }
-        }
-    }
-    let before = waiting.take().unwrap_or_default();
-    let (a, b) = tokio::join!(flush(db, before, mode, now), flush(db, batch, mode, now));
-    report.add(a?);
-    report.add(b?);
-    (opts.progress)(&report, bytes);
+        let c = flush(db, waiting.unwrap_or_default(), mode, now).await?;
+        let mut r = lock(&reading);
+        r.report.add(c);
+        Ok::<_, ImportError>(())
+    };
+    let (read, written) = tokio::join!(read, write);
+    written?;
+    read?;
+    let Reading {
+        mut report,
+        mut tally,
+        ..
+    } = reading.into_inner().unwrap_or_else(|e| e.into_inner());
     if let (Some(checks), false) = (opts.cleanse, opts.dry_run) {
         tally.rows = report.rows as u64;
         tally.rejected = (report.invalid_count + report.duplicates_count) as u64;
@@ -187,6 +235,11 @@ pub async fn import_stream<R: BufRead>(
         report.cleansing = Some(cleanse::file(db, tally, checks, now).await?);
     }
     Ok(report)
+}
+
+/// The reading state; a panic elsewhere while it was held leaves it usable (it holds counts).
+fn lock(m: &std::sync::Mutex<Reading>) -> std::sync::MutexGuard<'_, Reading> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 pub(super) fn csv_row(header: &[String], text: &str, no: usize, now: UnixTime) -> super::RowResult {

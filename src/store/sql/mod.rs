@@ -49,6 +49,8 @@ pub struct SqlStore {
     /// SQLite's one writer: writes queue here instead of meeting SQLite's busy handler, whose
     /// sleeps made p99 spike; reads keep their own connections (WAL lets them run alongside).
     sqlite_writer: Option<SqlitePool>,
+    /// Asks SQLite's writer to rewind the log between two of its transactions (`wal.rs`).
+    wal_reset: Option<wal::Reset>,
     /// Group-committed refresh rotations (see `batcher.rs`).
     rotations: batcher::Rotations,
     /// The audit chain's head as this process's last append left it, and when; the lock also
@@ -136,6 +138,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "fapi transfers", include_str!("../migrations/sqlite/0017_fapi_transfers.sql")),
     (18, "face checks", include_str!("../migrations/sqlite/0018_face_checks.sql")),
     (16, "insurance", include_str!("../migrations/sqlite/0016_insurance.sql")),
+    (19, "aliases without rowid", include_str!("../migrations/sqlite/0019_aliases_without_rowid.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -156,6 +159,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "fapi transfers", include_str!("../migrations/postgres/0017_fapi_transfers.sql")),
     (18, "face checks", include_str!("../migrations/postgres/0018_face_checks.sql")),
     (16, "insurance", include_str!("../migrations/postgres/0016_insurance.sql")),
+    (19, "aliases without rowid", include_str!("../migrations/postgres/0019_aliases_without_rowid.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more
@@ -198,6 +202,7 @@ impl SqlStore {
     /// several nodes starting at once apply each migration exactly once.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         let mut sqlite_writer = None;
+        let mut store_reset = None;
         let rotation_writer;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
@@ -242,8 +247,11 @@ impl SqlStore {
                 // One connection is the whole in-memory database: it must serve reads too.
                 Pool::Sqlite(writer)
             } else {
-                let readers = sqlite_pool(4, opts.clone()).await?;
-                wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset);
+                // Rows cross from a connection's thread in a bounded channel: 50 (the default)
+                // made a million-row scan wait on a wake-up every few rows.
+                let readers = sqlite_pool(4, opts.clone().row_buffer_size(1024)).await?;
+                wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset.clone());
+                store_reset = Some(wal_reset);
                 sqlite_writer = Some(writer);
                 Pool::Sqlite(readers)
             }
@@ -257,6 +265,7 @@ impl SqlStore {
             pool,
             rotations: batcher::Rotations::start(rotation_writer),
             sqlite_writer,
+            wal_reset: store_reset,
             audit_head: tokio::sync::Mutex::new(None),
             audit_queue: audit_batch::Queue::default(),
         })

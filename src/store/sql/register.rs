@@ -73,7 +73,13 @@ pub(super) async fn upsert_people(
     match (&db.pool, &db.sqlite_writer) {
         (Pool::Postgres(p), _) => postgres(p, people, aliases).await,
         (Pool::Sqlite(reader), writer) => {
-            sqlite(writer.as_ref().unwrap_or(reader), people, aliases).await
+            let writer = writer.as_ref().unwrap_or(reader);
+            // A bulk import is sustained writing from outside the rotation batcher: rewind the
+            // log here, between two batches, when the checkpointer asks (see `wal.rs`).
+            if let Some(reset) = &db.wal_reset {
+                reset.serve(writer).await;
+            }
+            sqlite(writer, people, aliases).await
         }
     }
     .map_err(db_err)

@@ -1,179 +1,209 @@
-//! The cleansing report's queries (see `store::register`). Each suspect-group query is one
-//! statement: a grouped subquery picks the groups (`GROUP BY … HAVING`), the outer query
-//! returns their members ordered by the group key. Plain SQL both engines run as written. The
-//! listings of single persons are in table order (no `ORDER BY id_number`: walking that
-//! index looks every row up and took seconds on a million).
+//! The cleansing report's reads (see `store::register`): two scans in table order — narrow
+//! rows streamed one at a time, no `ORDER BY`, no `GROUP BY` (on a million rows each of those
+//! built a temporary B-tree and took seconds) — and the full records of suspects by ID number.
 
 use async_trait::async_trait;
+use futures_util::TryStreamExt;
 use sqlx::AssertSqlSafe;
 
-use super::accounts::{Opt, PERSON_COLS, PersonRow, person};
-use super::{SqlStore, db_err, on, on_write};
-use crate::store::register::{
-    HouseholdBounds, RegisterChecks, RegisterCounts, SUSPECT_ROWS, SharedKey, match_key,
-};
+use super::accounts::{PERSON_COLS, PersonRow, person};
+use super::{Pool, SqlStore, db_err, on, on_write};
+use crate::store::register::{PersonSink, RegisterChecks, ScanRow, ScanSink, match_key};
 use crate::store::{PersonRecord, StoreResult};
 
-/// `PERSON_COLS` of the table aliased `p`.
-fn p_cols() -> String {
-    PERSON_COLS
-        .split(", ")
-        .map(|c| format!("p.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// ID numbers per `IN (…)` look-up.
+const IDS_PER_QUERY: usize = 500;
+
+type ScanTuple = (
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    bool,
+);
+
+const SCAN: &str = "SELECT id_number, match_key, phone, household_id, household_relation, \
+     residence, birth_date, nationality, card_expires_on, deceased_on IS NOT NULL FROM persons";
+
+fn scan_row(r: &ScanTuple) -> ScanRow<'_> {
+    ScanRow {
+        id_number: &r.0,
+        match_key: r.1,
+        phone: r.2.as_deref(),
+        household_id: r.3.as_deref(),
+        household_relation: r.4.as_deref(),
+        residence: r.5.as_deref(),
+        birth_date: &r.6,
+        nationality: &r.7,
+        card_expires_on: r.8.as_deref(),
+        deceased: r.9,
+    }
 }
 
-/// The shared key, then a `PersonRow` (sqlx decodes flat tuples only; one line per kind).
-#[rustfmt::skip]
-type KeyedRow = (String, String, String, String, String, String,
-    Opt, Opt, Opt, Opt, Opt, Opt, Opt, Opt, i64, i64);
+/// Rows of a page of SQLite's scan.
+const PAGE: i64 = 4_096;
 
-fn keyed(r: KeyedRow) -> (String, PersonRecord) {
-    let row: PersonRow = (
-        r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15,
-    );
-    (r.0, person(row))
+/// SQLite's scan, a page at a time, each page one value: sqlx hands every row across to the
+/// connection's thread and back (~5 µs a row, five times SQLite's own cost on a million), so
+/// the rows of a page are joined into one text — fields split by U+001F, rows by U+001E; the
+/// free-text columns hex-encoded so neither can occur in them; NULL as an empty field, a
+/// value behind a `+`.
+const SCAN_PAGE: &str = "SELECT MAX(rowid), group_concat(rec, char(30)) FROM (\
+     SELECT rowid, id_number || char(31) || ifnull(match_key, '') || char(31) || \
+     ifnull('+' || hex(phone), '') || char(31) || ifnull('+' || hex(household_id), '') || \
+     char(31) || ifnull('+' || hex(household_relation), '') || char(31) || \
+     ifnull('+' || hex(residence), '') || char(31) || birth_date || char(31) || \
+     nationality || char(31) || ifnull('+' || card_expires_on, '') || char(31) || \
+     (deceased_on IS NOT NULL) AS rec \
+     FROM persons WHERE rowid > $1 ORDER BY rowid LIMIT $2)";
+
+/// A page of CMND aliases in key order: hex of the value, then the ID number.
+const CMND_PAGE: &str = "SELECT group_concat(hex(value) || char(31) || id_number, char(30)) FROM (\
+     SELECT value, id_number FROM person_aliases WHERE kind = 'cmnd' AND (value, id_number) > ($1, $2) \
+     ORDER BY value, id_number LIMIT $3)";
+
+/// A field of a page: `None` for NULL, the value behind the `+` otherwise.
+fn opt(field: &str) -> Option<&str> {
+    field.strip_prefix('+')
 }
 
-/// The birth year of a `YYYY-MM-DD` birth date, as a number.
-const BIRTH_YEAR: &str = "CAST(SUBSTR(birth_date, 1, 4) AS INTEGER)";
+/// Text from its hex form (the relation is a short enum; decoding it keeps it comparable).
+fn unhex(h: &str) -> String {
+    let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+    let bytes: Vec<u8> = h
+        .as_bytes()
+        .chunks(2)
+        .map(|p| digit(p[0]) << 4 | p.get(1).map_or(0, |c| digit(*c)))
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
 
-/// A living Vietnamese national born by `$1` with no CMND alias (`p` is the person).
-const UNLINKED: &str = "p.deceased_on IS NULL AND p.nationality = 'VN' AND p.birth_date <= $1 \
-     AND NOT EXISTS (SELECT 1 FROM person_aliases a \
-     WHERE a.id_number = p.id_number AND a.kind = 'cmnd')";
+fn page_rows(page: &str, each: PersonSink<'_>) {
+    for rec in page.split('\u{1e}') {
+        let f: Vec<&str> = rec.split('\u{1f}').collect();
+        let [id, key, phone, hh, rel, res, birth, nat, exp, dead] = f[..] else {
+            continue;
+        };
+        let relation = opt(rel).map(unhex);
+        each(ScanRow {
+            id_number: id,
+            match_key: key.parse().ok(),
+            phone: opt(phone),
+            household_id: opt(hh),
+            household_relation: relation.as_deref(),
+            residence: opt(res),
+            birth_date: birth,
+            nationality: nat,
+            card_expires_on: opt(exp),
+            deceased: dead == "1",
+        });
+    }
+}
+
+/// `$1, $2, …` for PostgreSQL, `?, ?, …` for SQLite (see `register::placeholders`).
+fn marks(pool: &Pool, n: usize) -> String {
+    match pool {
+        Pool::Postgres(_) => (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        Pool::Sqlite(_) => vec!["?"; n].join(","),
+    }
+}
 
 #[async_trait]
 impl RegisterChecks for SqlStore {
-    async fn persons_sharing(
-        &self,
-        key: SharedKey,
-        at_least: i64,
-    ) -> StoreResult<Vec<(String, PersonRecord)>> {
-        let cols = p_cols();
-        let sql = match key {
-            SharedKey::MatchKey | SharedKey::Phone => {
-                let col = if key == SharedKey::Phone {
-                    "phone"
-                } else {
-                    "match_key"
-                };
-                format!(
-                    "SELECT CAST(p.{col} AS TEXT), {cols} FROM persons p WHERE p.{col} IN \
-                     (SELECT {col} FROM persons WHERE {col} IS NOT NULL \
-                      GROUP BY {col} HAVING COUNT(*) >= $1) \
-                     ORDER BY p.{col}, p.id_number LIMIT $2"
-                )
-            }
-            SharedKey::Cmnd => format!(
-                "SELECT a.value, {cols} FROM person_aliases a \
-                 JOIN persons p ON p.id_number = a.id_number \
-                 WHERE a.kind = 'cmnd' AND a.value IN \
-                 (SELECT value FROM person_aliases WHERE kind = 'cmnd' \
-                  GROUP BY value HAVING COUNT(*) >= $1) \
-                 ORDER BY a.value, p.id_number LIMIT $2"
-            ),
-        };
-        let rows = on!(self, |p| sqlx::query_as::<_, KeyedRow>(AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(at_least)
-        .bind(SUSPECT_ROWS as i64)
-        .fetch_all(p)
-        .await
-        .map_err(db_err))?;
-        Ok(rows.into_iter().map(keyed).collect())
-    }
-
-    async fn suspect_households(&self, b: &HouseholdBounds) -> StoreResult<Vec<PersonRecord>> {
-        let by = BIRTH_YEAR;
-        let rel =
-            |r: &str, then: &str| format!("CASE WHEN household_relation = '{r}' THEN {then} END");
-        let sql = format!(
-            "SELECT {cols} FROM persons p WHERE p.household_id IN \
-             (SELECT household_id FROM persons WHERE household_id IS NOT NULL \
-              GROUP BY household_id HAVING \
-              SUM(CASE WHEN household_relation = 'head' THEN 1 ELSE 0 END) <> 1 \
-              OR MAX({head_birth}) > $1 \
-              OR MAX({head_dead}) = 1 \
-              OR MAX({spouse_birth}) > $2 \
-              OR MIN({child_year}) < MAX({head_year}) + $3 \
-              OR MAX({parent_year}) > MIN({head_year}) - $3 \
-              OR COUNT(DISTINCT residence) > 1) \
-             ORDER BY p.household_id, p.id_number LIMIT $4",
-            cols = p_cols(),
-            head_birth = rel("head", "birth_date"),
-            head_dead = rel("head", "(CASE WHEN deceased_on IS NULL THEN 0 ELSE 1 END)"),
-            spouse_birth = rel("spouse", "birth_date"),
-            child_year = rel("child", by),
-            head_year = rel("head", by),
-            parent_year = rel("parent", by),
-        );
-        let rows = on!(self, |p| sqlx::query_as::<_, PersonRow>(AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(&b.head_born_after)
-        .bind(&b.spouse_born_after)
-        .bind(b.generation_years)
-        .bind(SUSPECT_ROWS as i64)
-        .fetch_all(p)
-        .await
-        .map_err(db_err))?;
-        Ok(rows.into_iter().map(person).collect())
-    }
-
-    async fn heads_without_household(&self, limit: i64) -> StoreResult<Vec<String>> {
-        const SQL: &str = "SELECT id_number FROM persons WHERE household_relation = 'head' \
-             AND household_id IS NULL LIMIT $1";
-        on!(self, |p| sqlx::query_scalar(SQL)
-            .bind(limit)
-            .fetch_all(p)
+    async fn count_persons(&self) -> StoreResult<u64> {
+        let n: i64 = on!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+            .fetch_one(p)
             .await
-            .map_err(db_err))
+            .map_err(db_err))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn cmnd_of(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let marks = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(",");
+    async fn scan_persons(&self, each: PersonSink<'_>) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let mut rows = sqlx::query_as::<_, ScanTuple>(SCAN).fetch(p);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    each(scan_row(&r));
+                }
+            }
+            Pool::Sqlite(p) => {
+                let mut after = i64::MIN;
+                loop {
+                    let (last, page): (Option<i64>, Option<String>) = sqlx::query_as(SCAN_PAGE)
+                        .bind(after)
+                        .bind(PAGE)
+                        .fetch_one(p)
+                        .await
+                        .map_err(db_err)?;
+                    let (Some(last), Some(page)) = (last, page) else {
+                        break;
+                    };
+                    page_rows(&page, each);
+                    after = last;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn scan_cmnd(&self, each: ScanSink<'_, (String, String)>) -> StoreResult<()> {
+        const SQL: &str = "SELECT id_number, value FROM person_aliases WHERE kind = 'cmnd'";
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let mut rows = sqlx::query_as::<_, (String, String)>(SQL).fetch(p);
+                while let Some(r) = rows.try_next().await.map_err(db_err)? {
+                    each(r);
+                }
+            }
+            // In pages as the persons (see `SCAN_PAGE`), after the last (value, person) seen.
+            Pool::Sqlite(p) => {
+                let mut after = (String::new(), String::new());
+                loop {
+                    let (page,): (Option<String>,) = sqlx::query_as(CMND_PAGE)
+                        .bind(&after.0)
+                        .bind(&after.1)
+                        .bind(PAGE)
+                        .fetch_one(p)
+                        .await
+                        .map_err(db_err)?;
+                    let Some(page) = page else { break };
+                    for rec in page.split('\u{1e}') {
+                        if let Some((value, id)) = rec.split_once('\u{1f}') {
+                            after = (unhex(value), id.to_string());
+                            each((after.1.clone(), after.0.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn persons_by_ids(&self, ids: &[String]) -> StoreResult<Vec<PersonRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
             let sql = format!(
-                "SELECT id_number, value FROM person_aliases \
-                 WHERE kind = 'cmnd' AND id_number IN ({marks}) ORDER BY id_number, value"
+                "SELECT {PERSON_COLS} FROM persons WHERE id_number IN ({})",
+                marks(&self.pool, chunk.len())
             );
-            let rows: Vec<(String, String)> = on!(self, |p| {
+            let rows: Vec<PersonRow> = on!(self, |p| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
                 for id in chunk {
                     q = q.bind(id);
                 }
                 q.fetch_all(p).await.map_err(db_err)
             })?;
-            out.extend(rows);
+            out.extend(rows.into_iter().map(person));
         }
         Ok(out)
-    }
-
-    async fn unlinked_cmnd(&self, born_by: &str, limit: i64) -> StoreResult<Vec<String>> {
-        let sql = format!("SELECT p.id_number FROM persons p WHERE {UNLINKED} LIMIT $2");
-        on!(self, |p| sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-            .bind(born_by)
-            .bind(limit)
-            .fetch_all(p)
-            .await
-            .map_err(db_err))
-    }
-
-    async fn expired_cards(&self, today: &str, limit: i64) -> StoreResult<Vec<String>> {
-        const SQL: &str = "SELECT id_number FROM persons WHERE deceased_on IS NULL \
-             AND card_expires_on < $1 LIMIT $2";
-        on!(self, |p| sqlx::query_scalar(SQL)
-            .bind(today)
-            .bind(limit)
-            .fetch_all(p)
-            .await
-            .map_err(db_err))
     }
 
     async fn deceased_with_open_account(&self) -> StoreResult<Vec<String>> {
@@ -184,34 +214,6 @@ impl RegisterChecks for SqlStore {
             .fetch_all(p)
             .await
             .map_err(db_err))
-    }
-
-    async fn register_counts(&self, born_by: &str, today: &str) -> StoreResult<RegisterCounts> {
-        let sql = format!(
-            "SELECT COUNT(*), \
-             COALESCE(SUM(CASE WHEN p.deceased_on IS NOT NULL THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN p.deceased_on IS NULL AND (p.residence IS NULL \
-               OR p.household_id IS NULL OR p.household_relation IS NULL) THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {UNLINKED} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN p.deceased_on IS NULL AND p.card_expires_on < $2 \
-               THEN 1 ELSE 0 END), 0) \
-             FROM persons p"
-        );
-        let r: (i64, i64, i64, i64, i64) =
-            on!(self, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(born_by)
-                .bind(today)
-                .fetch_one(p)
-                .await
-                .map_err(db_err))?;
-        let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(RegisterCounts {
-            persons: n(r.0),
-            deceased: n(r.1),
-            incomplete: n(r.2),
-            unlinked_cmnd: n(r.3),
-            expired_cards: n(r.4),
-        })
     }
 
     async fn fill_match_keys(&self) -> StoreResult<u64> {

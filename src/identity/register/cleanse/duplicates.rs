@@ -8,31 +8,26 @@ use std::collections::HashMap;
 use serde_json::json;
 
 use super::{Check, Finding, Sink};
+use crate::store::PersonRecord;
 use crate::store::register::fold_name;
-use crate::store::{Durable, PersonRecord, StoreError};
 
 /// Confidence with a shared CMND and phone, a CMND only, a phone only.
 pub const BOTH: f64 = 0.99;
 pub const CMND: f64 = 0.95;
 pub const PHONE: f64 = 0.8;
 
-pub(super) async fn judge(
-    db: &dyn Durable,
+/// Groups of (match key, person) rows in key order, with the CMND numbers of their persons.
+pub(super) fn judge(
     rows: Vec<(String, PersonRecord)>,
+    cmnds: &HashMap<String, Vec<String>>,
     sink: Sink<'_>,
-) -> Result<(), StoreError> {
-    let ids: Vec<String> = rows.iter().map(|(_, p)| p.id_number.clone()).collect();
-    let mut cmnds: HashMap<String, Vec<String>> = HashMap::new();
-    for (id, value) in db.cmnd_of(&ids).await? {
-        cmnds.entry(id).or_default().push(value);
-    }
+) {
     for group in rows.chunk_by(|a, b| a.0 == b.0) {
         let people: Vec<&PersonRecord> = group.iter().map(|(_, p)| p).collect();
-        for f in pairs(&people, &cmnds) {
+        for f in pairs(&people, cmnds) {
             sink(Check::DuplicatePerson, f);
         }
     }
-    Ok(())
 }
 
 /// Every pair of one match-key group that is the same person, with the evidence.

@@ -3,20 +3,24 @@
 //! and four scores, correct (đúng), complete (đủ), clean (sạch), live (sống), with the counts
 //! behind each.
 //!
-//! The checks run as queries over the register (the store returns only suspect groups, in key
-//! order; the judging is here, one group at a time), so memory stays bounded whatever the
-//! register's size. An import runs them after its batches are written and keeps the findings
-//! that name one of its rows (`Scope::File`): that covers the file against itself and against
-//! the register already loaded. Row-level facts of the file (rejected rows, missing fields, no
+//! The checks read the register in two narrow scans and group it in memory (`scan`: a few
+//! numbers per person, in passes above a million persons, so memory stays bounded whatever
+//! the register's size); only the persons of suspect groups are read in full and judged
+//! (`suspects`), one group at a time. An import runs them after its batches are written and
+//! keeps the findings that name one of its rows (`file`): that covers the file against itself
+//! and against the register already loaded. Row-level facts of the file (rejected rows, missing fields, no
 //! CMND, expired cards) are tallied while it streams ([`FileTally`]).
 
+mod aggregate;
 mod checks;
 mod cmnd;
 mod duplicates;
 mod households;
 mod phones;
+mod scan;
 mod score;
 mod summary;
+mod suspects;
 #[cfg(test)]
 mod tests;
 
@@ -33,7 +37,6 @@ use serde_json::json;
 use super::date_of;
 use crate::clock::UnixTime;
 use crate::identity::lifecycle::{self, LockReason};
-use crate::store::register::{HouseholdBounds, SUSPECT_ROWS, SharedKey};
 use crate::store::{AliasRecord, Durable, PersonRecord, StoreError};
 
 /// At most this many findings are listed per check (all are counted).
@@ -204,40 +207,30 @@ impl Today {
 /// Where findings go as the checks produce them.
 pub(crate) type Sink<'a> = &'a mut (dyn FnMut(Check, Finding) + Send);
 
-/// Run every cross-record check over the register, each finding into `sink`; whether a
-/// suspect-group query hit its bound.
+/// Run every cross-record check over the register, each finding into `sink` (the groups that
+/// name one of `relevant`, where given); the register's counts, and whether a check had more
+/// suspects than it reads.
 async fn gather(
     db: &dyn Durable,
     opts: Options,
     today: &Today,
+    relevant: Option<&HashSet<u64>>,
     sink: Sink<'_>,
-) -> Result<bool, StoreError> {
-    let full = |rows: usize| rows >= SUSPECT_ROWS;
-    db.fill_match_keys().await?;
-    let rows = db.persons_sharing(SharedKey::MatchKey, 2).await?;
-    let mut truncated = full(rows.len());
-    duplicates::judge(db, rows, sink).await?;
-    let rows = db.persons_sharing(SharedKey::Cmnd, 2).await?;
-    truncated |= full(rows.len());
-    cmnd::judge_shared(rows, sink);
-    let bounds = HouseholdBounds {
-        head_born_after: today.born_after(HEAD_MIN_AGE),
-        spouse_born_after: today.born_after(SPOUSE_MIN_AGE),
-        generation_years: GENERATION_YEARS,
-    };
-    let rows = db.suspect_households(&bounds).await?;
-    truncated |= full(rows.len());
-    households::judge(rows, today, sink);
-    for id in db.heads_without_household(LISTED as i64).await? {
-        sink(Check::HouseholdHeadNotMember, households::no_household(id));
+) -> Result<(bool, scan::Counts), StoreError> {
+    let expected = db.count_persons().await?;
+    let of = expected.div_ceil(scan::PASS_PERSONS).max(1);
+    let (mut truncated, mut counts) = (false, scan::Counts::default());
+    for index in 0..of {
+        let pass = scan::Pass { index, of };
+        let mut s = scan::scan(db, pass, expected, today).await?;
+        if s.counts.missing_match_keys > 0 {
+            db.fill_match_keys().await?;
+            s = scan::scan(db, pass, expected, today).await?;
+        }
+        truncated |= suspects::judge_all(db, &mut s, opts, today, relevant, sink).await?;
+        counts.merge(std::mem::take(&mut s.counts));
     }
-    let threshold = opts.phone_threshold.max(2);
-    let rows = db
-        .persons_sharing(SharedKey::Phone, threshold as i64)
-        .await?;
-    truncated |= full(rows.len());
-    phones::judge(rows, threshold, today, sink);
-    Ok(truncated)
+    Ok((truncated, counts))
 }
 
 /// `eidp admin citizens report`: the register as it stands. Accounts of the deceased that are
@@ -249,28 +242,27 @@ pub async fn register(
 ) -> Result<CleanseReport, StoreError> {
     let today = Today::at(now);
     let mut g = Gathered::new();
-    let truncated = gather(db, opts, &today, &mut |c, f| g.add(c, f)).await?;
+    let (truncated, counts) = gather(db, opts, &today, None, &mut |c, f| g.add(c, f)).await?;
     g.truncated = truncated;
     for id in db.deceased_with_open_account().await? {
         let locked = lifecycle::lock_from_register(db, &id, LockReason::Deceased, now).await?;
         g.add(Check::DeceasedActiveAccount, locked_finding(id, locked));
     }
-    let counts = db.register_counts(CMND_BORN_BY, &today.date).await?;
-    for id in db.unlinked_cmnd(CMND_BORN_BY, LISTED as i64).await? {
-        g.section(Check::CmndUnlinked)
-            .listed
-            .push(cmnd::unlinked(id, None));
-    }
-    for id in db.expired_cards(&today.date, LISTED as i64).await? {
-        g.section(Check::CardExpired).listed.push(expired(id, None));
-    }
-    for (check, n) in [
-        (Check::CmndUnlinked, counts.unlinked_cmnd),
-        (Check::CardExpired, counts.expired_cards),
-    ] {
-        let s = g.section(check);
-        (s.count, s.persons) = (n, n);
-    }
+    let s = g.section(Check::CmndUnlinked);
+    (s.count, s.persons) = (counts.unlinked_cmnd, counts.unlinked_cmnd);
+    s.listed = counts
+        .unlinked_listed
+        .into_iter()
+        .map(|id| cmnd::unlinked(id, None))
+        .collect();
+    let s = g.section(Check::CardExpired);
+    (s.count, s.persons) = (counts.expired_cards, counts.expired_cards);
+    s.listed = counts
+        .expired_listed
+        .into_iter()
+        .take(LISTED)
+        .map(|id| expired(id, None))
+        .collect();
     let scores = Scores::of(&g.findings, counts.persons, 0, counts.incomplete);
     Ok(CleanseReport {
         scope: "register",
@@ -291,7 +283,7 @@ pub async fn file(
     let today = Today::at(now);
     let mut g = Gathered::new();
     let ids = &tally.ids;
-    let truncated = gather(db, opts, &today, &mut |c, f| {
+    let (truncated, _) = gather(db, opts, &today, Some(ids), &mut |c, f| {
         let ours = f
             .persons
             .iter()
