@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 
 use super::audit::{COLS as AUDIT_COLS, Row as AuditRow, record as audit_record};
 use super::officers::{OfficerRow, officer};
-use super::register::{ROWS_PER_STATEMENT, placeholders};
+use super::register::{ROWS_PER_STATEMENT, keep, placeholders};
 use super::{Pool, SqlStore, db_err, on};
 use crate::clock::UnixTime;
 use crate::store::insurance::{InsuranceCardRecord, InsuranceStore, LOOKUP_ACTION, Lookups};
@@ -93,7 +93,8 @@ impl SqlStore {
                 }
                 Pool::Sqlite(p) => {
                     let sql = format!("{select} {column} IN {}", placeholders(1, chunk.len()));
-                    let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                    let full = keep(chunk.len(), 4);
+                    let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(full);
                     for v in chunk {
                         q = q.bind(v);
                     }
@@ -209,7 +210,7 @@ async fn sqlite(
             "INSERT INTO insurance_cards ({CARD_COLS}, content_hash) VALUES {} {UPDATE}",
             placeholders(chunk.len(), 12)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
         for (c, hash) in chunk {
             q = q
                 .bind(&c.id_number)

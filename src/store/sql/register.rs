@@ -15,6 +15,14 @@ use crate::store::{AliasRecord, PersonRecord, StoreResult};
 /// (PostgreSQL takes a whole batch as arrays).
 pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
+/// Whether to keep a statement of `rows` rows prepared: only at the full size of `scale`
+/// chunks. Each other size is a different text, and a connection keeps up to 100 prepared —
+/// at thousands of parameters each, a long import's leftover sizes grew the process by
+/// hundreds of megabytes.
+pub(super) fn keep(rows: usize, scale: usize) -> bool {
+    rows == ROWS_PER_STATEMENT * scale
+}
+
 /// `(?,…), (?,…)`: `rows` groups of `width` plain placeholders. Plain: with numbered ones
 /// sqlx-sqlite looks each parameter up by name, which made a 500-row statement spend nine
 /// tenths of an import's time in `sqlite3_bind_parameter_name`.
@@ -52,7 +60,7 @@ pub(super) async fn person_hashes(
                     "SELECT id_number, content_hash FROM persons WHERE id_number IN {}",
                     placeholders(1, chunk.len())
                 );
-                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 4));
                 for id in chunk {
                     q = q.bind(id);
                 }
@@ -96,7 +104,7 @@ async fn sqlite(
             "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) VALUES {} {UPDATE}",
             placeholders(chunk.len(), 17)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
         for (r, hash) in chunk {
             q = q
                 .bind(&r.id_number)
@@ -125,7 +133,7 @@ async fn sqlite(
              ON CONFLICT (kind, value, id_number) DO NOTHING",
             placeholders(chunk.len(), 3)
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
         for a in chunk {
             q = q.bind(&a.kind).bind(&a.value).bind(&a.id_number);
         }

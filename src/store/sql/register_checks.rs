@@ -195,7 +195,8 @@ impl RegisterChecks for SqlStore {
                 marks(&self.pool, chunk.len())
             );
             let rows: Vec<PersonRow> = on!(self, |p| {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                let full = chunk.len() == IDS_PER_QUERY;
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).persistent(full);
                 for id in chunk {
                     q = q.bind(id);
                 }
