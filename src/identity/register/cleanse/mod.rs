@@ -260,7 +260,6 @@ pub async fn register(
     s.listed = counts
         .expired_listed
         .into_iter()
-        .take(LISTED)
         .map(|id| expired(id, None))
         .collect();
     let scores = Scores::of(&g.findings, counts.persons, 0, counts.incomplete);

@@ -122,7 +122,9 @@ impl Counts {
         self.unlinked_listed
             .extend(other.unlinked_listed.into_iter().take(room));
         self.expired_cards += other.expired_cards;
-        self.expired_listed.extend(other.expired_listed);
+        let room = LISTED.saturating_sub(self.expired_listed.len());
+        self.expired_listed
+            .extend(other.expired_listed.into_iter().take(room));
         self.heads_without_household
             .extend(other.heads_without_household);
     }
@@ -186,7 +188,7 @@ pub(super) async fn scan(
             && !r.deceased
             && r.nationality == "VN"
             && r.birth_date <= CMND_BORN_BY
-            && !has_cmnd(&with_cmnd, n)
+            && cmnd_hashes(&with_cmnd, n).next().is_none()
         {
             s.counts.unlinked_cmnd += 1;
             list(&mut s.counts.unlinked_listed, r.id_number);
@@ -215,10 +217,13 @@ pub(super) async fn scan(
     Ok(s)
 }
 
-/// Whether person `n` holds a CMND number (`by_person` sorted by person).
-fn has_cmnd(by_person: &[(u64, u64)], n: u64) -> bool {
+/// The CMND hashes of person `n` (`by_person` sorted by person).
+fn cmnd_hashes(by_person: &[(u64, u64)], n: u64) -> impl Iterator<Item = u64> + '_ {
     let at = by_person.partition_point(|(p, _)| *p < n);
-    by_person.get(at).is_some_and(|(p, _)| *p == n)
+    by_person[at..]
+        .iter()
+        .take_while(move |(p, _)| *p == n)
+        .map(|(_, h)| *h)
 }
 
 /// The first pass's tally of one person (`today` as `YYYY-MM-DD`).
@@ -296,13 +301,7 @@ impl Scanned {
     ) -> (Vec<(u64, u64)>, bool) {
         let mut v = std::mem::take(&mut self.match_keys);
         v.sort_unstable();
-        let cmnds = |n: u64| {
-            let at = self.cmnd_by_person.partition_point(|(p, _)| *p < n);
-            self.cmnd_by_person[at..]
-                .iter()
-                .take_while(move |(p, _)| *p == n)
-                .map(|(_, h)| *h)
-        };
+        let cmnds = |n: u64| cmnd_hashes(&self.cmnd_by_person, n);
         let mut keep = Vec::new();
         for g in v.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() >= 2) {
             let shares = g.iter().enumerate().any(|(i, a)| {
