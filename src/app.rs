@@ -140,6 +140,7 @@ pub async fn build_app_on(
         clock,
         fetcher: Arc::new(HttpFetcher(http_client)),
         client_cache: Default::default(),
+        access_cache: Default::default(),
     });
     let state = AppState {
         p: provider.clone(),

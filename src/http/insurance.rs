@@ -3,7 +3,6 @@
 //! request checked field by field and answered by `rp_api::insurance` — audited before the
 //! answer, or 503 when the audit log cannot take it.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -15,67 +14,15 @@ use serde_json::json;
 
 use super::admin::scoped_token;
 use super::respond::{bearer_error, no_store, oauth_error};
-use super::{AppState, form, pages};
-use crate::ids::ClientId;
+use super::{AppState, pages};
 use crate::oidc::OAuthError;
-use crate::oidc::userinfo::revoked_key;
 use crate::rp_api::insurance::{self, Caller};
 use crate::rp_api::request;
 
 pub const SCOPE: &str = "insurance:eligibility";
 
-/// Hospital tokens already checked in full here, by issuer and digest: an ES256 verification
-/// was a fifth of a look-up's CPU, and a hospital presents one token for its ten minutes.
-/// Only what cannot change is remembered (signature, type, issuer, scope, no person); what can
-/// — expiry, revocation, a disabled client — is checked on every call.
-struct Seen {
-    client_id: String,
-    jti: String,
-    exp: i64,
-}
-
-const SEEN_MAX: usize = 4096;
-
-static SEEN: std::sync::LazyLock<std::sync::Mutex<HashMap<Vec<u8>, Seen>>> =
-    std::sync::LazyLock::new(Default::default);
-
-fn seen_key(s: &AppState, token: &str) -> Vec<u8> {
-    crate::crypto::digest(&format!("{}\n{token}", s.p.issuer()))
-}
-
-/// A remembered token still good now: its client id.
-async fn still_good(s: &AppState, key: &[u8]) -> Result<Option<String>, Response> {
-    let (client_id, jti, exp) = {
-        let seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-        match seen.get(key) {
-            Some(t) => (t.client_id.clone(), t.jti.clone(), t.exp),
-            None => return Ok(None),
-        }
-    };
-    let invalid = |why: &str| bearer_error(&OAuthError::invalid_token(why));
-    if exp <= s.p.now() {
-        return Err(invalid("the access token is invalid or expired"));
-    }
-    let revoked = s.p.eph.get(&revoked_key(&jti)).await;
-    let client = match ClientId::parse(&client_id) {
-        Ok(id) => s.p.client(&id).await,
-        Err(_) => Ok(None),
-    };
-    match (revoked, client) {
-        (Ok(None), Ok(Some(_))) => Ok(Some(client_id)),
-        (Ok(Some(_)), _) => Err(invalid("the access token was revoked")),
-        (Ok(None), Ok(None)) => Err(invalid("the access token's client is disabled or unknown")),
-        (Err(e), _) | (_, Err(e)) => Err(bearer_error(&e.into())),
-    }
-}
-
 /// The calling hospital's client id, from a live client-credentials token with the scope.
 async fn hospital(s: &AppState, headers: &HeaderMap) -> Result<String, Response> {
-    if let Some(token) = form::bearer(headers)
-        && let Some(client_id) = still_good(s, &seen_key(s, &token)).await?
-    {
-        return Ok(client_id);
-    }
     let claims = scoped_token(s, headers, SCOPE).await?;
     // The hospital answers for the look-up, through its operator: a token issued to a
     // person's sign-in is not the hospital's own.
@@ -83,18 +30,6 @@ async fn hospital(s: &AppState, headers: &HeaderMap) -> Result<String, Response>
         return Err(bearer_error(&OAuthError::insufficient_scope(
             "use the hospital's own token (client credentials)",
         )));
-    }
-    if let Some(token) = form::bearer(headers) {
-        let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() >= SEEN_MAX {
-            seen.clear();
-        }
-        let t = Seen {
-            client_id: claims.client_id.clone(),
-            jti: claims.jti.clone(),
-            exp: claims.exp,
-        };
-        seen.insert(seen_key(s, &token), t);
     }
     Ok(claims.client_id)
 }

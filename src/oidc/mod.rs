@@ -5,6 +5,7 @@
 //! Knows nothing of axum, sqlx or redis: handlers hand in parsed parameters and get typed
 //! outcomes or an [`OAuthError`].
 
+pub mod access_cache;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;
@@ -50,6 +51,8 @@ pub struct Provider {
     /// Where clients' published documents (`jwks_uri`, `sector_identifier_uri`) come from.
     pub fetcher: Arc<dyn client_auth::Fetcher>,
     pub client_cache: clients::ClientCache,
+    /// Access tokens verified here before (`access_cache`).
+    pub access_cache: access_cache::AccessCache,
 }
 
 impl Provider {

@@ -23,8 +23,16 @@ pub async fn check_access_token(
         typ: Some(ACCESS_TOKEN_TYP),
         check_exp: true,
     };
-    let claims: AccessClaims = jwt::verify(&p.keys.current(), token, &expect, now)
-        .map_err(|_| OAuthError::invalid_token("the access token is invalid or expired"))?;
+    let keys = p.keys.current();
+    let claims: AccessClaims = match p.access_cache.get(&keys, token, now) {
+        Some(c) => c,
+        None => {
+            let c: AccessClaims = jwt::verify(&keys, token, &expect, now)
+                .map_err(|_| OAuthError::invalid_token("the access token is invalid or expired"))?;
+            p.access_cache.put(token, &c, now);
+            c
+        }
+    };
     if p.eph.get(&revoked_key(&claims.jti)).await?.is_some() {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
