@@ -136,11 +136,12 @@ impl InsuranceStore for SqlStore {
     }
 
     async fn upsert_cards(&self, cards: &[(InsuranceCardRecord, String)]) -> StoreResult<()> {
-        match (&self.pool, &self.sqlite_writer) {
-            (Pool::Postgres(p), _) => postgres(p, cards).await,
-            (Pool::Sqlite(reader), writer) => {
-                sqlite(writer.as_ref().unwrap_or(reader), cards).await
-            }
+        match &self.pool {
+            Pool::Postgres(p) => postgres(p, cards).await,
+            Pool::Sqlite(reader) => match self.bulk_writer(reader).await {
+                Ok(writer) => sqlite(&writer, cards).await,
+                Err(e) => Err(e),
+            },
         }
         .map_err(db_err)
     }

@@ -78,17 +78,12 @@ pub(super) async fn upsert_people(
     people: &[(PersonRecord, String)],
     aliases: &[AliasRecord],
 ) -> StoreResult<()> {
-    match (&db.pool, &db.sqlite_writer) {
-        (Pool::Postgres(p), _) => postgres(p, people, aliases).await,
-        (Pool::Sqlite(reader), writer) => {
-            let writer = writer.as_ref().unwrap_or(reader);
-            // A bulk import is sustained writing from outside the rotation batcher: rewind the
-            // log here, between two batches, when the checkpointer asks (see `wal.rs`).
-            if let Some(reset) = &db.wal_reset {
-                reset.serve(writer).await;
-            }
-            sqlite(writer, people, aliases).await
-        }
+    match &db.pool {
+        Pool::Postgres(p) => postgres(p, people, aliases).await,
+        Pool::Sqlite(reader) => match db.bulk_writer(reader).await {
+            Ok(writer) => sqlite(&writer, people, aliases).await,
+            Err(e) => Err(e),
+        },
     }
     .map_err(db_err)
 }
