@@ -53,6 +53,11 @@ impl SqlStore {
             if let Ok(done) = rx.try_recv() {
                 return done;
             }
+            // Appends are sustained writing too: rewind the log between two batches when
+            // the checkpointer asks (see `wal.rs`).
+            if let (Some(reset), Some(writer)) = (&self.wal_reset, &self.sqlite_writer) {
+                reset.serve(writer).await;
+            }
             let batch = self.audit_queue.take();
             if batch.is_empty() {
                 return Err(StoreError::Other("audit append lost from its queue".into()));
