@@ -102,8 +102,9 @@ impl SqlStore {
         Ok(seq)
     }
 
-    /// Several entries in one transaction, chained one after the other from the head read in
-    /// it (on PostgreSQL under the chain's advisory lock; on SQLite tried again if another
+    /// Several entries in one transaction, chained one after the other: on SQLite after the
+    /// remembered head if it is still the head; else from the head read in the transaction
+    /// (on PostgreSQL under the chain's advisory lock; on SQLite tried again if another
     /// process appended first).
     async fn append_many(
         &self,
@@ -111,7 +112,18 @@ impl SqlStore {
         recs: &[&AuditRecord],
         link: ChainLink<'_>,
     ) -> StoreResult<Vec<i64>> {
-        *head = None;
+        let remembered = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT);
+        if let (Some((prev, _)), Pool::Sqlite(reader)) = (remembered, &self.pool) {
+            let p = self.sqlite_writer.as_ref().unwrap_or(reader);
+            match sqlite_after(p, prev, recs, link).await {
+                Ok((seqs, last)) => {
+                    *head = Some((last, Instant::now()));
+                    return Ok(seqs);
+                }
+                Err(e) if lost_race(&e) => {}
+                Err(e) => return Err(db_err(e)),
+            }
+        }
         let (seqs, last) = match &self.pool {
             Pool::Sqlite(reader) => {
                 let p = self.sqlite_writer.as_ref().unwrap_or(reader);
@@ -152,13 +164,12 @@ fn insert_many(rows: usize, numbered: bool) -> String {
     )
 }
 
-/// In transaction `tx`: read the head, insert `recs` each after the one before — in one
-/// multi-row statement, so a batch costs one round trip to the database, not one per entry —
-/// and commit; the seqs and the new head. (A macro: each engine's transaction is its own type.)
-macro_rules! chain_rows {
-    ($tx:ident, $recs:expr, $link:expr, $numbered:expr) => {{
-        let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH).fetch_optional(&mut *$tx).await?;
-        let mut prev = prev.map_or_else(genesis, |p| p.0);
+/// Insert `recs` through `exec`, each after the one before starting from `prev` — in one
+/// multi-row statement, so a batch costs one round trip to the database, not one per entry;
+/// the seqs and the new head. (A macro: each engine's executor is its own type.)
+macro_rules! insert_chain {
+    ($exec:expr, $prev:expr, $recs:expr, $link:expr, $numbered:expr) => {{
+        let mut prev: Vec<u8> = $prev;
         let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity($recs.len());
         for rec in $recs {
             let hash = $link(&prev, rec);
@@ -178,17 +189,36 @@ macro_rules! chain_rows {
                 .bind(before)
                 .bind(hash);
         }
-        let rows = q.fetch_all(&mut *$tx).await?;
-        $tx.commit().await?;
+        let rows = q.fetch_all($exec).await?;
         // RETURNING's order is not promised: each entry is known by its hash.
         let seq_of: std::collections::HashMap<Vec<u8>, i64> =
             rows.into_iter().map(|(seq, hash)| (hash, seq)).collect();
-        let seqs = links
+        links
             .iter()
             .map(|(_, hash)| seq_of.get(hash).copied().ok_or(sqlx::Error::RowNotFound))
-            .collect::<Result<Vec<i64>, sqlx::Error>>()?;
-        Ok((seqs, prev))
+            .collect::<Result<Vec<i64>, sqlx::Error>>()
+            .map(|seqs| (seqs, prev))
     }};
+}
+
+/// The chain's head as the database has it, in the transaction `tx`.
+macro_rules! read_head {
+    ($tx:ident) => {{
+        let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH).fetch_optional(&mut *$tx).await?;
+        prev.map_or_else(genesis, |p| p.0)
+    }};
+}
+
+/// After the head this process remembers, in one statement (its own transaction): a batch
+/// is then one step on the writer's thread instead of four. If another process appended
+/// since, the chain index refuses the whole statement and the caller reads the head.
+async fn sqlite_after(
+    p: &sqlx::SqlitePool,
+    prev: Vec<u8>,
+    recs: &[&AuditRecord],
+    link: ChainLink<'_>,
+) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+    insert_chain!(p, prev, recs, link, false)
 }
 
 async fn sqlite_batch(
@@ -199,7 +229,9 @@ async fn sqlite_batch(
     // IMMEDIATE: the write lock before the head is read, so the head stays the head (another
     // process, a CLI command, waits for it rather than slipping in between).
     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-    chain_rows!(tx, recs, link, false)
+    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, false)?;
+    tx.commit().await?;
+    Ok(written)
 }
 
 async fn postgres_batch(
@@ -212,5 +244,7 @@ async fn postgres_batch(
         .bind(super::audit::AUDIT_LOCK)
         .execute(&mut *tx)
         .await?;
-    chain_rows!(tx, recs, link, true)
+    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, true)?;
+    tx.commit().await?;
+    Ok(written)
 }
