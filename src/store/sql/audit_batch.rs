@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::audit::{HEAD_KEPT, LAST_HASH, SQLITE_TRIES, genesis, lost_race};
+use super::audit::{AUDIT_LOCK, HEAD_KEPT, LAST_HASH, SQLITE_TRIES, genesis, lost_race};
 use super::{Pool, SqlStore, db_err};
 use crate::store::{AuditRecord, ChainLink, StoreError, StoreResult};
 
@@ -102,8 +102,8 @@ impl SqlStore {
         Ok(seq)
     }
 
-    /// Several entries in one transaction, chained one after the other: on SQLite after the
-    /// remembered head if it is still the head; else from the head read in the transaction
+    /// Several entries in one transaction, chained one after the other: after the remembered
+    /// head if it is still the head; else from the head read in the transaction
     /// (on PostgreSQL under the chain's advisory lock; on SQLite tried again if another
     /// process appended first).
     async fn append_many(
@@ -112,10 +112,15 @@ impl SqlStore {
         recs: &[&AuditRecord],
         link: ChainLink<'_>,
     ) -> StoreResult<Vec<i64>> {
-        let remembered = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT);
-        if let (Some((prev, _)), Pool::Sqlite(reader)) = (remembered, &self.pool) {
-            let p = self.sqlite_writer.as_ref().unwrap_or(reader);
-            match sqlite_after(p, prev, recs, link).await {
+        if let Some((prev, _)) = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT) {
+            let after = match &self.pool {
+                Pool::Sqlite(reader) => {
+                    let p = self.sqlite_writer.as_ref().unwrap_or(reader);
+                    sqlite_after(p, prev, recs, link).await
+                }
+                Pool::Postgres(p) => postgres_after(p, prev, recs, link).await,
+            };
+            match after {
                 Ok((seqs, last)) => {
                     *head = Some((last, Instant::now()));
                     return Ok(seqs);
@@ -142,10 +147,12 @@ impl SqlStore {
     }
 }
 
-/// `INSERT … VALUES (…), (…) RETURNING seq, hash` for `rows` entries: plain `?` for SQLite
-/// (sqlx-sqlite looks numbered ones up by name, see `register.rs`), `$n` for PostgreSQL.
-fn insert_many(rows: usize, numbered: bool) -> String {
-    const WIDTH: usize = 9;
+const COLS: &str = "at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
+const WIDTH: usize = 9;
+
+/// `(…), (…)` for `rows` entries: plain `?` for SQLite (sqlx-sqlite looks numbered ones up by
+/// name, see `register.rs`), `$n` for PostgreSQL.
+fn value_groups(rows: usize, numbered: bool) -> String {
     let groups: Vec<String> = (0..rows)
         .map(|r| {
             let params: Vec<String> = (1..=WIDTH)
@@ -157,10 +164,23 @@ fn insert_many(rows: usize, numbered: bool) -> String {
             format!("({})", params.join(","))
         })
         .collect();
+    groups.join(",")
+}
+
+/// `INSERT … VALUES (…), (…) RETURNING seq, hash` for `rows` entries.
+fn insert_many(rows: usize, numbered: bool) -> String {
+    let values = value_groups(rows, numbered);
+    format!("INSERT INTO audit_log ({COLS}) VALUES {values} RETURNING seq, hash")
+}
+
+/// The same for PostgreSQL, holding the chain's advisory lock (the parameter after the rows)
+/// until it commits.
+fn insert_many_locked(rows: usize) -> String {
+    let values = value_groups(rows, true);
+    let lock = rows * WIDTH + 1;
     format!(
-        "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, prev_hash, \
-         hash) VALUES {} RETURNING seq, hash",
-        groups.join(",")
+        "INSERT INTO audit_log ({COLS}) SELECT v.* FROM (VALUES {values}) AS v ({COLS}) \
+         CROSS JOIN (SELECT pg_advisory_xact_lock(${lock})) AS chain RETURNING seq, hash"
     )
 }
 
@@ -168,15 +188,14 @@ fn insert_many(rows: usize, numbered: bool) -> String {
 /// multi-row statement, so a batch costs one round trip to the database, not one per entry;
 /// the seqs and the new head. (A macro: each engine's executor is its own type.)
 macro_rules! insert_chain {
-    ($exec:expr, $prev:expr, $recs:expr, $link:expr, $numbered:expr) => {{
+    ($exec:expr, $prev:expr, $recs:expr, $link:expr, $sql:expr, $lock:expr) => {{
         let mut prev: Vec<u8> = $prev;
         let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity($recs.len());
         for rec in $recs {
             let hash = $link(&prev, rec);
             links.push((std::mem::replace(&mut prev, hash.clone()), hash));
         }
-        let sql = insert_many($recs.len(), $numbered);
-        let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe($sql));
         for (rec, (before, hash)) in $recs.iter().zip(&links) {
             q = q
                 .bind(rec.at)
@@ -188,6 +207,9 @@ macro_rules! insert_chain {
                 .bind(&rec.ip)
                 .bind(before)
                 .bind(hash);
+        }
+        if let Some(lock) = $lock {
+            q = q.bind(lock);
         }
         let rows = q.fetch_all($exec).await?;
         // RETURNING's order is not promised: each entry is known by its hash.
@@ -218,7 +240,26 @@ async fn sqlite_after(
     recs: &[&AuditRecord],
     link: ChainLink<'_>,
 ) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
-    insert_chain!(p, prev, recs, link, false)
+    insert_chain!(
+        p,
+        prev,
+        recs,
+        link,
+        insert_many(recs.len(), false),
+        None::<i64>
+    )
+}
+
+/// The same on PostgreSQL, the statement taking the chain's advisory lock (as every append
+/// there does) before its rows go in.
+async fn postgres_after(
+    p: &sqlx::PgPool,
+    prev: Vec<u8>,
+    recs: &[&AuditRecord],
+    link: ChainLink<'_>,
+) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+    let sql = insert_many_locked(recs.len());
+    insert_chain!(p, prev, recs, link, sql, Some(AUDIT_LOCK))
 }
 
 async fn sqlite_batch(
@@ -229,7 +270,8 @@ async fn sqlite_batch(
     // IMMEDIATE: the write lock before the head is read, so the head stays the head (another
     // process, a CLI command, waits for it rather than slipping in between).
     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, false)?;
+    let sql = insert_many(recs.len(), false);
+    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, sql, None::<i64>)?;
     tx.commit().await?;
     Ok(written)
 }
@@ -241,10 +283,11 @@ async fn postgres_batch(
 ) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
     let mut tx = p.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(super::audit::AUDIT_LOCK)
+        .bind(AUDIT_LOCK)
         .execute(&mut *tx)
         .await?;
-    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, true)?;
+    let sql = insert_many(recs.len(), true);
+    let written = insert_chain!(&mut *tx, read_head!(tx), recs, link, sql, None::<i64>)?;
     tx.commit().await?;
     Ok(written)
 }
