@@ -1,8 +1,9 @@
-//! The audit log: append-only and hash-chained. The chain cannot fork: a unique index on
-//! `prev_hash` (migration 0007) lets no entry have two successors, whoever writes. Appends
-//! within a process go one at a time after the head the last one left; on PostgreSQL each also
-//! holds a transaction-scoped advisory lock, so nodes take turns rather than retry. Appends
-//! that queue while one is written go together in one transaction (`audit_batch.rs`).
+//! The audit log: append-only and hash-chained. The chain cannot fork: each entry takes the
+//! position (`seq`) after the head its writer read, and the primary key lets no two entries
+//! take the same one, whoever writes (migration 0021; before, a unique index on `prev_hash`).
+//! Appends within a process go one at a time after the head the last one left; on PostgreSQL
+//! each also holds a transaction-scoped advisory lock, so nodes take turns rather than retry.
+//! Appends that queue while one is written go together in one transaction (`audit_batch.rs`).
 
 use std::time::Duration;
 
@@ -42,31 +43,36 @@ pub(super) fn record(r: Row) -> AuditRecord {
     }
 }
 
-pub(super) const LAST_HASH: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-const INSERT: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, detail, ip, \
-     prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING seq";
+/// An entry of the chain as the next one needs it: its position and its hash.
+pub(super) type Link = (i64, Vec<u8>);
+
+pub(super) const LAST: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, client_id, detail, \
+     ip, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)";
 /// PostgreSQL: the same insert, holding the chain's advisory lock until it commits. Every
 /// append takes the lock, so the slow path (`append_at_head`) always finds the head it read
 /// still the head when it inserts.
-const INSERT_LOCKED: &str = "INSERT INTO audit_log (at, actor, action, subject, client_id, \
-     detail, ip, prev_hash, hash) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9 \
-     FROM (SELECT pg_advisory_xact_lock($10)) AS chain RETURNING seq";
+const INSERT_LOCKED: &str = "INSERT INTO audit_log (seq, at, actor, action, subject, client_id, \
+     detail, ip, prev_hash, hash) SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10 \
+     FROM (SELECT pg_advisory_xact_lock($11)) AS chain";
 /// Any fixed number: the advisory lock that serialises audit appends on PostgreSQL.
 pub(super) const AUDIT_LOCK: i64 = 0x6569_6470_6175;
-/// How long a remembered head is trusted. Only retention could fool the chain index (a head
-/// whose successor has been pruned), and retention removes entries five years old.
+/// How long a remembered head is trusted. Only retention could fool the chain's positions (a
+/// head whose successor has been pruned), and retention removes entries five years old.
 pub(super) const HEAD_KEPT: Duration = Duration::from_secs(3600);
 /// SQLite: how often to read the head again when another process keeps appending first.
 pub(super) const SQLITE_TRIES: usize = 16;
 
-pub(super) fn genesis() -> Vec<u8> {
-    vec![0u8; 32]
+/// Before the first entry: position 0, a hash of zeros.
+pub(super) fn genesis() -> Link {
+    (0, vec![0u8; 32])
 }
 
 /// The insert, for each engine's own types (a macro, not a function: the query's type differs).
 macro_rules! insert_row {
-    ($sql:expr, $rec:expr, $prev:expr, $hash:expr) => {
-        sqlx::query_as::<_, (i64,)>($sql)
+    ($sql:expr, $seq:expr, $rec:expr, $prev:expr, $hash:expr) => {
+        sqlx::query($sql)
+            .bind($seq)
             .bind($rec.at)
             .bind($rec.actor.clone())
             .bind($rec.action.clone())
@@ -79,33 +85,37 @@ macro_rules! insert_row {
     };
 }
 
+/// Another writer took the position first.
 pub(super) fn lost_race(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 impl SqlStore {
-    /// One INSERT after `prev`: `Ok(None)` if `prev` is no longer the head (the chain index
-    /// refused a second successor).
+    /// One INSERT after `prev`: `Ok(None)` if `prev` is no longer the head (its successor's
+    /// position is taken).
     pub(super) async fn insert_after(
         &self,
         rec: &AuditRecord,
-        prev: &[u8],
+        prev: &Link,
         hash: &[u8],
     ) -> StoreResult<Option<i64>> {
-        let row = match &self.pool {
+        let seq = prev.0 + 1;
+        let done = match &self.pool {
             Pool::Sqlite(reader) => {
                 let p = self.sqlite_writer.as_ref().unwrap_or(reader);
-                insert_row!(INSERT, rec, prev, hash).fetch_one(p).await
-            }
-            Pool::Postgres(p) => {
-                insert_row!(INSERT_LOCKED, rec, prev, hash)
-                    .bind(AUDIT_LOCK)
-                    .fetch_one(p)
+                insert_row!(INSERT, seq, rec, &prev.1, hash)
+                    .execute(p)
                     .await
+                    .map(|_| ())
             }
+            Pool::Postgres(p) => insert_row!(INSERT_LOCKED, seq, rec, &prev.1, hash)
+                .bind(AUDIT_LOCK)
+                .execute(p)
+                .await
+                .map(|_| ()),
         };
-        match row {
-            Ok((seq,)) => Ok(Some(seq)),
+        match done {
+            Ok(_) => Ok(Some(seq)),
             Err(e) if lost_race(&e) => Ok(None),
             Err(e) => Err(db_err(e)),
         }
@@ -118,17 +128,17 @@ impl SqlStore {
         &self,
         rec: &AuditRecord,
         link: ChainLink<'_>,
-    ) -> StoreResult<(i64, Vec<u8>)> {
+    ) -> StoreResult<Link> {
         match &self.pool {
             Pool::Sqlite(reader) => {
                 let p = self.sqlite_writer.as_ref().unwrap_or(reader);
                 for _ in 0..SQLITE_TRIES {
-                    let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH)
+                    let prev: Option<Link> = sqlx::query_as(LAST)
                         .fetch_optional(p)
                         .await
                         .map_err(db_err)?;
-                    let prev = prev.map_or_else(genesis, |p| p.0);
-                    let hash = link(&prev, rec);
+                    let prev = prev.unwrap_or_else(genesis);
+                    let hash = link(&prev.1, rec);
                     if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
                         return Ok((seq, hash));
                     }
@@ -143,12 +153,12 @@ impl SqlStore {
                     .bind(AUDIT_LOCK)
                     .execute(&mut *tx)
                     .await?;
-                let prev: Option<(Vec<u8>,)> =
-                    sqlx::query_as(LAST_HASH).fetch_optional(&mut *tx).await?;
-                let prev = prev.map_or_else(genesis, |p| p.0);
-                let hash = link(&prev, rec);
-                let (seq,) = insert_row!(INSERT, rec, &prev, &hash)
-                    .fetch_one(&mut *tx)
+                let prev: Option<Link> = sqlx::query_as(LAST).fetch_optional(&mut *tx).await?;
+                let prev = prev.unwrap_or_else(genesis);
+                let hash = link(&prev.1, rec);
+                let seq = prev.0 + 1;
+                insert_row!(INSERT, seq, rec, &prev.1, &hash)
+                    .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
                 Ok((seq, hash))
@@ -163,7 +173,7 @@ impl SqlStore {
 impl AuditStore for SqlStore {
     /// Queued and group-committed (`audit_batch.rs`); alone, one INSERT after the head this
     /// process left last time: one round trip where a locked read-then-insert took five. If
-    /// someone else appended since, the chain index refuses it and the head is read again.
+    /// someone else appended since, the position is taken and the head is read again.
     async fn append_audit(&self, rec: &AuditRecord, link: ChainLink<'_>) -> StoreResult<i64> {
         self.append_grouped(rec, link).await
     }

@@ -2,7 +2,8 @@
 //! (issue #15), so UserInfo and token requests append to the chain: one commit each made the
 //! chain the bottleneck. Appends now queue here, and whoever holds the chain's lock writes
 //! everything queued (up to [`MAX_BATCH`]) in one transaction — each entry still linked to
-//! the one before, the chain index still refusing a fork — and hands each waiter its `seq`.
+//! the one before, at the next position, the primary key still refusing a fork — and hands
+//! each waiter its `seq`.
 //! Under light load a batch is one entry and takes the single-INSERT path as before.
 
 use std::sync::Mutex;
@@ -10,7 +11,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::audit::{AUDIT_LOCK, HEAD_KEPT, LAST_HASH, SQLITE_TRIES, genesis, lost_race};
+use super::audit::{AUDIT_LOCK, HEAD_KEPT, LAST, Link, SQLITE_TRIES, genesis, lost_race};
 use super::{Pool, SqlStore, db_err};
 use crate::store::{AuditRecord, ChainLink, StoreError, StoreResult};
 
@@ -35,8 +36,8 @@ impl Queue {
     }
 }
 
-/// The head as this process left it: the hash and when.
-pub(super) type Head = Option<(Vec<u8>, Instant)>;
+/// The head as this process left it: its position and hash, and when.
+pub(super) type Head = Option<(Link, Instant)>;
 
 impl SqlStore {
     /// Queue `rec`; write batches under the chain's lock until it is written.
@@ -91,14 +92,15 @@ impl SqlStore {
     ) -> StoreResult<i64> {
         // Taken, not copied: after any failure the head is read again.
         if let Some((prev, _)) = head.take().filter(|(_, at)| at.elapsed() < HEAD_KEPT) {
-            let hash = link(&prev, rec);
+            let hash = link(&prev.1, rec);
             if let Some(seq) = self.insert_after(rec, &prev, &hash).await? {
-                *head = Some((hash, Instant::now()));
+                *head = Some(((seq, hash), Instant::now()));
                 return Ok(seq);
             }
         }
-        let (seq, hash) = self.append_at_head(rec, link).await?;
-        *head = Some((hash, Instant::now()));
+        let last = self.append_at_head(rec, link).await?;
+        let seq = last.0;
+        *head = Some((last, Instant::now()));
         Ok(seq)
     }
 
@@ -147,8 +149,8 @@ impl SqlStore {
     }
 }
 
-const COLS: &str = "at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
-const WIDTH: usize = 9;
+const COLS: &str = "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
+const WIDTH: usize = 10;
 
 /// `(…), (…)` for `rows` entries: plain `?` for SQLite (sqlx-sqlite looks numbered ones up by
 /// name, see `register.rs`), `$n` for PostgreSQL.
@@ -167,10 +169,10 @@ fn value_groups(rows: usize, numbered: bool) -> String {
     groups.join(",")
 }
 
-/// `INSERT … VALUES (…), (…) RETURNING seq, hash` for `rows` entries.
+/// `INSERT … VALUES (…), (…)` for `rows` entries.
 fn insert_many(rows: usize, numbered: bool) -> String {
     let values = value_groups(rows, numbered);
-    format!("INSERT INTO audit_log ({COLS}) VALUES {values} RETURNING seq, hash")
+    format!("INSERT INTO audit_log ({COLS}) VALUES {values}")
 }
 
 /// The same for PostgreSQL, holding the chain's advisory lock (the parameter after the rows)
@@ -180,24 +182,26 @@ fn insert_many_locked(rows: usize) -> String {
     let lock = rows * WIDTH + 1;
     format!(
         "INSERT INTO audit_log ({COLS}) SELECT v.* FROM (VALUES {values}) AS v ({COLS}) \
-         CROSS JOIN (SELECT pg_advisory_xact_lock(${lock})) AS chain RETURNING seq, hash"
+         CROSS JOIN (SELECT pg_advisory_xact_lock(${lock})) AS chain"
     )
 }
 
-/// Insert `recs` through `exec`, each after the one before starting from `prev` — in one
-/// multi-row statement, so a batch costs one round trip to the database, not one per entry;
-/// the seqs and the new head. (A macro: each engine's executor is its own type.)
+/// Insert `recs` through `exec`, each at the position after the one before starting from
+/// `prev` — in one multi-row statement, so a batch costs one round trip to the database, not
+/// one per entry; the seqs and the new head. (A macro: each engine's executor is its own type.)
 macro_rules! insert_chain {
     ($exec:expr, $prev:expr, $recs:expr, $link:expr, $sql:expr, $lock:expr) => {{
-        let mut prev: Vec<u8> = $prev;
-        let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity($recs.len());
+        let (mut seq, mut prev): Link = $prev;
+        let mut links: Vec<(i64, Vec<u8>, Vec<u8>)> = Vec::with_capacity($recs.len());
         for rec in $recs {
             let hash = $link(&prev, rec);
-            links.push((std::mem::replace(&mut prev, hash.clone()), hash));
+            seq += 1;
+            links.push((seq, std::mem::replace(&mut prev, hash.clone()), hash));
         }
-        let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(sqlx::AssertSqlSafe($sql));
-        for (rec, (before, hash)) in $recs.iter().zip(&links) {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe($sql));
+        for (rec, (seq, before, hash)) in $recs.iter().zip(&links) {
             q = q
+                .bind(*seq)
                 .bind(rec.at)
                 .bind(&rec.actor)
                 .bind(&rec.action)
@@ -211,35 +215,29 @@ macro_rules! insert_chain {
         if let Some(lock) = $lock {
             q = q.bind(lock);
         }
-        let rows = q.fetch_all($exec).await?;
-        // RETURNING's order is not promised: each entry is known by its hash.
-        let seq_of: std::collections::HashMap<Vec<u8>, i64> =
-            rows.into_iter().map(|(seq, hash)| (hash, seq)).collect();
-        links
-            .iter()
-            .map(|(_, hash)| seq_of.get(hash).copied().ok_or(sqlx::Error::RowNotFound))
-            .collect::<Result<Vec<i64>, sqlx::Error>>()
-            .map(|seqs| (seqs, prev))
+        q.execute($exec).await?;
+        let seqs: Vec<i64> = links.iter().map(|(seq, _, _)| *seq).collect();
+        Ok::<_, sqlx::Error>((seqs, (seq, prev)))
     }};
 }
 
 /// The chain's head as the database has it, in the transaction `tx`.
 macro_rules! read_head {
     ($tx:ident) => {{
-        let prev: Option<(Vec<u8>,)> = sqlx::query_as(LAST_HASH).fetch_optional(&mut *$tx).await?;
-        prev.map_or_else(genesis, |p| p.0)
+        let prev: Option<Link> = sqlx::query_as(LAST).fetch_optional(&mut *$tx).await?;
+        prev.unwrap_or_else(genesis)
     }};
 }
 
 /// After the head this process remembers, in one statement (its own transaction): a batch
 /// is then one step on the writer's thread instead of four. If another process appended
-/// since, the chain index refuses the whole statement and the caller reads the head.
+/// since, the primary key refuses the whole statement and the caller reads the head.
 async fn sqlite_after(
     p: &sqlx::SqlitePool,
-    prev: Vec<u8>,
+    prev: Link,
     recs: &[&AuditRecord],
     link: ChainLink<'_>,
-) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+) -> Result<(Vec<i64>, Link), sqlx::Error> {
     insert_chain!(
         p,
         prev,
@@ -254,10 +252,10 @@ async fn sqlite_after(
 /// there does) before its rows go in.
 async fn postgres_after(
     p: &sqlx::PgPool,
-    prev: Vec<u8>,
+    prev: Link,
     recs: &[&AuditRecord],
     link: ChainLink<'_>,
-) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+) -> Result<(Vec<i64>, Link), sqlx::Error> {
     let sql = insert_many_locked(recs.len());
     insert_chain!(p, prev, recs, link, sql, Some(AUDIT_LOCK))
 }
@@ -266,7 +264,7 @@ async fn sqlite_batch(
     p: &sqlx::SqlitePool,
     recs: &[&AuditRecord],
     link: ChainLink<'_>,
-) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+) -> Result<(Vec<i64>, Link), sqlx::Error> {
     // IMMEDIATE: the write lock before the head is read, so the head stays the head (another
     // process, a CLI command, waits for it rather than slipping in between).
     let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
@@ -280,7 +278,7 @@ async fn postgres_batch(
     p: &sqlx::PgPool,
     recs: &[&AuditRecord],
     link: ChainLink<'_>,
-) -> Result<(Vec<i64>, Vec<u8>), sqlx::Error> {
+) -> Result<(Vec<i64>, Link), sqlx::Error> {
     let mut tx = p.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(AUDIT_LOCK)
