@@ -79,12 +79,14 @@ pub trait PersonStore: Send + Sync {
     /// For an import: which of `ids` are on record, each with its content hash (`None`
     /// when it was written before records were hashed).
     async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>>;
-    /// For an import: write `people` (each with its content hash; a record on file keeps its
-    /// `created_at`) and `aliases`, all in one transaction.
+    /// For an import: write the records that were not on file when the batch was classified
+    /// (`new`) and those on file that changed, all in one transaction; a record on file keeps
+    /// its `created_at`. New records are inserted, not upserted, where that is cheaper — one
+    /// written meanwhile (another import) is still updated, never refused.
     async fn upsert_people(
         &self,
-        people: &[(PersonRecord, String)],
-        aliases: &[AliasRecord],
+        new: PeopleBatch<'_>,
+        changed: PeopleBatch<'_>,
     ) -> StoreResult<()>;
 }
 

@@ -42,6 +42,13 @@ pub struct AliasRecord {
     pub id_number: String,
 }
 
+/// Register records to write, each with its content hash, and their aliases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PeopleBatch<'a> {
+    pub people: &'a [(PersonRecord, String)],
+    pub aliases: &'a [AliasRecord],
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfficerRecord {
     pub officer_id: String,

@@ -5,8 +5,8 @@
 use eidp::ids::{ClientId, Subject};
 use eidp::store::sql::SqlStore;
 use eidp::store::{
-    AliasRecord, ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore, PersonRecord,
-    PersonStore,
+    AliasRecord, ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore, PeopleBatch,
+    PersonRecord, PersonStore,
 };
 
 use crate::store_contract::grant;
@@ -127,13 +127,20 @@ pub async fn people(db: &SqlStore) {
         value: "025000001".into(),
         id_number: ids[0].clone(),
     };
-    db.upsert_people(&first, std::slice::from_ref(&alias))
-        .await
-        .unwrap();
+    let new = PeopleBatch {
+        people: &first,
+        aliases: std::slice::from_ref(&alias),
+    };
+    db.upsert_people(new, PeopleBatch::default()).await.unwrap();
     let hashes = db.person_hashes(&ids).await.unwrap();
     assert_eq!(hashes.get(&ids[1]), Some(&Some("h2".to_string())));
     let again = [(person(&ids[0], "Lê Văn Á", 20), "h1b".to_string())];
-    db.upsert_people(&again, &[alias]).await.unwrap();
+    // Classified as new, but on file after all (another import wrote it meanwhile): updated.
+    let new = PeopleBatch {
+        people: &again,
+        aliases: std::slice::from_ref(&alias),
+    };
+    db.upsert_people(new, PeopleBatch::default()).await.unwrap();
     let a = db.person(&ids[0]).await.unwrap().unwrap();
     assert_eq!(
         (a.full_name.as_str(), a.created_at, a.updated_at),
@@ -146,13 +153,37 @@ pub async fn people(db: &SqlStore) {
             .len(),
         1
     );
+    let changed = [(person(&ids[1], "Lê Văn Bê", 30), "h2b".to_string())];
+    let changed = PeopleBatch {
+        people: &changed,
+        aliases: &[],
+    };
+    db.upsert_people(PeopleBatch::default(), changed)
+        .await
+        .unwrap();
     let hashes = db.person_hashes(&ids).await.unwrap();
     assert_eq!(hashes.get(&ids[0]), Some(&Some("h1b".to_string())));
+    assert_eq!(hashes.get(&ids[1]), Some(&Some("h2b".to_string())));
     assert_eq!(
         db.person_hashes(&["079090000003".into()])
             .await
             .unwrap()
             .len(),
         0
+    );
+    let stray = AliasRecord {
+        kind: "cmnd".into(),
+        value: "025000009".into(),
+        id_number: "079090000003".into(),
+    };
+    assert!(
+        db.add_alias(&stray).await.is_err(),
+        "an alias needs a person on file"
+    );
+    assert!(
+        db.persons_by_alias("cmnd", "025000009")
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

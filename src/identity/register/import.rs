@@ -1,21 +1,23 @@
 //! Importing a register file at speed, safely: the file is read as a stream (memory bounded
-//! by four batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
+//! by five batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
 //! one by one while earlier batches are written, and each batch is classified in one read —
 //! new, changed, or unchanged by its content hash — and written in one transaction. An import stopped half-way leaves whole
 //! batches only; running it again finds what was written unchanged and completes the rest.
 
 use std::io::BufRead;
 
+use futures_util::StreamExt;
+
 use serde_json::{Value, json};
 
 use super::cleanse::{self, FileTally};
 use super::{FieldError, ImportReport, date_of, lifecycle, split_csv_line, validate_row};
 use crate::clock::UnixTime;
-use crate::store::{AliasRecord, Durable, PersonRecord, StoreError};
+use crate::store::{AliasRecord, Durable, PeopleBatch, PersonRecord, StoreError};
 
 /// Rows classified and written together. Not small: each commit logs every page it touched,
 /// and a batch's keys land all over the table's indexes — at 2 000 rows a first import of a
-/// million wrote gigabytes of log. Not large either: four batches are in memory at once.
+/// million wrote gigabytes of log. Not large either: five batches are in memory at once.
 pub const BATCH: usize = 10_000;
 /// At most this many rejected rows are listed (all are counted).
 pub const LISTED: usize = 10_000;
@@ -142,6 +144,9 @@ impl Reading {
     }
 }
 
+/// Batches written at once.
+const IN_FLIGHT: usize = 3;
+
 /// Rows read between two chances for the writing side to send its next statement.
 const YIELD_EVERY: usize = 64;
 
@@ -166,7 +171,7 @@ pub async fn import_stream<R: BufRead>(
         header: None,
     });
     let (format, mode) = (opts.format, (opts.dry_run, opts.actor));
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<Valid>, u64)>(1);
+    let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<Valid>, u64)>(1);
     let read = async {
         let (mut line, mut no, mut bytes) = (String::new(), 0usize, 0u64);
         let mut batch: Vec<Valid> = Vec::with_capacity(BATCH);
@@ -194,27 +199,26 @@ pub async fn import_stream<R: BufRead>(
         Ok::<_, ImportError>(())
     };
     let progress = opts.progress;
-    let write = async {
-        // Batches go to the store two at a time: one's look-up overlaps the other's write (and
-        // on PostgreSQL two backends work), each still its own transaction.
-        let mut waiting: Option<Vec<Valid>> = None;
-        while let Some((full, bytes)) = rx.recv().await {
-            let Some(before) = waiting.take() else {
-                waiting = Some(full);
-                continue;
-            };
-            let (a, b) = tokio::join!(flush(db, before, mode, now), flush(db, full, mode, now));
-            let (a, b) = (a?, b?);
-            let mut r = lock(&reading);
-            r.report.add(a);
-            r.report.add(b);
-            progress(&r.report, bytes);
-        }
-        let c = flush(db, waiting.unwrap_or_default(), mode, now).await?;
-        let mut r = lock(&reading);
-        r.report.add(c);
-        Ok::<_, ImportError>(())
-    };
+    let write =
+        async {
+            // Several batches at the store at once, each its own transaction: one's look-up and
+            // commit wait beside another's write (on PostgreSQL each on its own backend; with two
+            // at a time the cores sat idle a fifth of a first import). Results in file order.
+            let batches = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|b| (b, rx))
+            });
+            let mut flushed = std::pin::pin!(
+                batches
+                    .map(|(batch, bytes)| async move { (flush(db, batch, mode, now).await, bytes) })
+                    .buffered(IN_FLIGHT)
+            );
+            while let Some((counted, bytes)) = flushed.next().await {
+                let mut r = lock(&reading);
+                r.report.add(counted?);
+                progress(&r.report, bytes);
+            }
+            Ok::<_, ImportError>(())
+        };
     let (read, written) = tokio::join!(read, write);
     written?;
     read?;
@@ -313,34 +317,33 @@ async fn flush(
     let ids: Vec<String> = batch.iter().map(|(_, p, _)| p.id_number.clone()).collect();
     let known = db.person_hashes(&ids).await?;
     let today = date_of(now);
-    let (mut write, mut aliases, mut lockable) = (Vec::new(), Vec::new(), Vec::new());
-    let mut new = 0;
+    // New records apart from those on file that changed (see `upsert_people`).
+    let (mut new, mut changed) = (Written::default(), Written::default());
+    let mut lockable = Vec::new();
     for (_, person, a) in batch {
         let hash = content_hash(&person, &a);
         if let Some(reason) = lock_reason(&person, &today) {
             lockable.push((person.id_number.clone(), reason));
         }
-        match known.get(&person.id_number) {
+        let to = match known.get(&person.id_number) {
             Some(Some(h)) if *h == hash => {
                 report.unchanged += 1;
                 continue;
             }
-            Some(_) => report.updated += 1,
-            None => {
-                report.imported += 1;
-                new += 1;
-            }
-        }
-        aliases.extend(a);
-        write.push((person, hash));
+            Some(_) => &mut changed,
+            None => &mut new,
+        };
+        to.aliases.extend(a);
+        to.people.push((person, hash));
     }
+    (report.imported, report.updated) = (new.people.len(), changed.people.len());
     if dry_run {
         return Ok(report);
     }
-    if !write.is_empty() {
+    if report.imported + report.updated > 0 {
         // The history first: a batch the audit log cannot hold is not written.
-        record(db, actor, lines, (new, write.len() - new), now).await?;
-        db.upsert_people(&write, &aliases).await?;
+        record(db, actor, lines, (report.imported, report.updated), now).await?;
+        db.upsert_people(new.batch(), changed.batch()).await?;
     }
     for (id, reason) in lockable {
         if lifecycle::lock_from_register(db, &id, reason, now).await? {
@@ -348,6 +351,22 @@ async fn flush(
         }
     }
     Ok(report)
+}
+
+/// Records of a batch to write, and their aliases.
+#[derive(Default)]
+struct Written {
+    people: Vec<(PersonRecord, String)>,
+    aliases: Vec<AliasRecord>,
+}
+
+impl Written {
+    fn batch(&self) -> PeopleBatch<'_> {
+        PeopleBatch {
+            people: &self.people,
+            aliases: &self.aliases,
+        }
+    }
 }
 
 /// The register says the account must not be used: a death, or a card past its expiry.

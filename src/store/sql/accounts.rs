@@ -8,8 +8,8 @@ use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::ids::Subject;
 use crate::store::{
-    AccountRecord, AccountState, AccountStore, AliasRecord, PersonRecord, PersonStore, StoreError,
-    StoreResult,
+    AccountRecord, AccountState, AccountStore, AliasRecord, PeopleBatch, PersonRecord, PersonStore,
+    StoreError, StoreResult,
 };
 
 pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
@@ -140,17 +140,26 @@ impl PersonStore for SqlStore {
         Ok(row.map(person))
     }
 
+    /// An alias of a person on file (the table has no foreign key: see migration 0020).
     async fn add_alias(&self, a: &AliasRecord) -> StoreResult<()> {
-        const SQL: &str = "INSERT INTO person_aliases (kind, value, id_number) VALUES ($1,$2,$3) \
+        const SQL: &str = "INSERT INTO person_aliases (kind, value, id_number) \
+             SELECT $1, $2, id_number FROM persons WHERE id_number = $3 \
              ON CONFLICT (kind, value, id_number) DO NOTHING";
-        on_write!(self, |p| sqlx::query(SQL)
+        let written = on_write!(self, |p| sqlx::query(SQL)
             .bind(&a.kind)
             .bind(&a.value)
             .bind(&a.id_number)
             .execute(p)
             .await
-            .map(|_| ())
-            .map_err(db_err))
+            .map(|r| r.rows_affected())
+            .map_err(db_err))?;
+        if written == 0 && self.person(&a.id_number).await?.is_none() {
+            return Err(StoreError::Other(format!(
+                "no person with ID number {} to hold an alias",
+                a.id_number
+            )));
+        }
+        Ok(())
     }
 
     async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>> {
@@ -159,10 +168,10 @@ impl PersonStore for SqlStore {
 
     async fn upsert_people(
         &self,
-        people: &[(PersonRecord, String)],
-        aliases: &[AliasRecord],
+        new: PeopleBatch<'_>,
+        changed: PeopleBatch<'_>,
     ) -> StoreResult<()> {
-        super::register::upsert_people(self, people, aliases).await
+        super::register::upsert_people(self, new, changed).await
     }
 
     async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>> {

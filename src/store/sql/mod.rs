@@ -139,6 +139,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "face checks", include_str!("../migrations/sqlite/0018_face_checks.sql")),
     (16, "insurance", include_str!("../migrations/sqlite/0016_insurance.sql")),
     (19, "aliases without rowid", include_str!("../migrations/sqlite/0019_aliases_without_rowid.sql")),
+    (20, "aliases without foreign key", include_str!("../migrations/sqlite/0020_aliases_without_foreign_key.sql")),
     (21, "audit chain by position", include_str!("../migrations/sqlite/0021_audit_chain_by_position.sql")),
 ];
 #[rustfmt::skip]
@@ -161,6 +162,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "face checks", include_str!("../migrations/postgres/0018_face_checks.sql")),
     (16, "insurance", include_str!("../migrations/postgres/0016_insurance.sql")),
     (19, "aliases without rowid", include_str!("../migrations/postgres/0019_aliases_without_rowid.sql")),
+    (20, "aliases without foreign key", include_str!("../migrations/postgres/0020_aliases_without_foreign_key.sql")),
     (21, "audit chain by position", include_str!("../migrations/postgres/0021_audit_chain_by_position.sql")),
 ];
 

@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 use super::accounts::PERSON_COLS;
 use super::{Pool, SqlStore, db_err};
 use crate::store::register::match_key;
-use crate::store::{AliasRecord, PersonRecord, StoreResult};
+use crate::store::{AliasRecord, PeopleBatch, PersonRecord, StoreResult};
 
 /// Rows per SQLite statement: 17 values each stays far under its 32 766 bound parameters
 /// (PostgreSQL takes a whole batch as arrays).
@@ -75,24 +75,38 @@ pub(super) async fn person_hashes(
 
 pub(super) async fn upsert_people(
     db: &SqlStore,
-    people: &[(PersonRecord, String)],
-    aliases: &[AliasRecord],
+    new: PeopleBatch<'_>,
+    changed: PeopleBatch<'_>,
 ) -> StoreResult<()> {
     match &db.pool {
-        Pool::Postgres(p) => postgres(p, people, aliases).await,
+        Pool::Postgres(p) => match postgres(p, new, changed, "").await {
+            // Another import wrote one of the "new" records since they were classified: the
+            // batch was rolled back whole; write it again, every record as an upsert.
+            Err(e) if is_unique_violation(&e) => postgres(p, new, changed, UPDATE).await,
+            other => other,
+        },
         Pool::Sqlite(reader) => match db.bulk_writer(reader).await {
-            Ok(writer) => sqlite(&writer, people, aliases).await,
+            Ok(writer) => sqlite(&writer, new, changed).await,
             Err(e) => Err(e),
         },
     }
     .map_err(db_err)
 }
 
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// One batch on SQLite: every record an upsert (a plain insert saves nothing measurable here),
+/// in one transaction.
 async fn sqlite(
     p: &sqlx::SqlitePool,
-    people: &[(PersonRecord, String)],
-    aliases: &[AliasRecord],
+    new: PeopleBatch<'_>,
+    changed: PeopleBatch<'_>,
 ) -> Result<(), sqlx::Error> {
+    let people = new.people.iter().chain(changed.people);
+    let aliases: Vec<&AliasRecord> = new.aliases.iter().chain(changed.aliases).collect();
+    let people: Vec<&(PersonRecord, String)> = people.collect();
     let mut tx = p.begin().await?;
     for chunk in people.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -100,7 +114,7 @@ async fn sqlite(
             placeholders(chunk.len(), 17)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
-        for (r, hash) in chunk {
+        for &(r, hash) in chunk {
             q = q
                 .bind(&r.id_number)
                 .bind(&r.full_name)
@@ -137,11 +151,60 @@ async fn sqlite(
     tx.commit().await
 }
 
+/// One batch on PostgreSQL, one transaction: the new records and their aliases with plain
+/// `INSERT`s when `conflict` is empty — an upsert's speculative insertion cost a first import
+/// of a million records 3.7 s of 10.4 for the persons, 4.1 s of 8.8 for their aliases — the
+/// changed ones as upserts.
 async fn postgres(
     p: &sqlx::PgPool,
-    people: &[(PersonRecord, String)],
-    aliases: &[AliasRecord],
+    new: PeopleBatch<'_>,
+    changed: PeopleBatch<'_>,
+    conflict: &str,
 ) -> Result<(), sqlx::Error> {
+    const KEEP: &str = "ON CONFLICT (kind, value, id_number) DO NOTHING";
+    let mut tx = p.begin().await?;
+    pg_people(&mut tx, new.people, conflict).await?;
+    pg_people(&mut tx, changed.people, UPDATE).await?;
+    let new_aliases = if conflict.is_empty() { "" } else { KEEP };
+    pg_aliases(&mut tx, new.aliases, new_aliases).await?;
+    pg_aliases(&mut tx, changed.aliases, KEEP).await?;
+    tx.commit().await
+}
+
+async fn pg_aliases(
+    tx: &mut sqlx::PgConnection,
+    aliases: &[AliasRecord],
+    conflict: &str,
+) -> Result<(), sqlx::Error> {
+    if aliases.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&AliasRecord) -> &String| -> Vec<String> {
+        aliases.iter().map(|a| f(a).clone()).collect()
+    };
+    let sql = format!(
+        "INSERT INTO person_aliases (kind, value, id_number) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) {conflict}"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(column(|a| &a.kind))
+        .bind(column(|a| &a.value))
+        .bind(column(|a| &a.id_number))
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// `people` as one `INSERT … SELECT * FROM UNNEST(…)`, each column an array, ending in
+/// `conflict` (empty: a plain insert).
+async fn pg_people(
+    tx: &mut sqlx::PgConnection,
+    people: &[(PersonRecord, String)],
+    conflict: &str,
+) -> Result<(), sqlx::Error> {
+    if people.is_empty() {
+        return Ok(());
+    }
     let text = |f: fn(&PersonRecord) -> &String| -> Vec<String> {
         people.iter().map(|(r, _)| f(r).clone()).collect()
     };
@@ -152,9 +215,8 @@ async fn postgres(
         "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) SELECT * FROM UNNEST(\
          $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
          $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
-         $14::bigint[], $15::bigint[], $16::text[], $17::bigint[]) {UPDATE}"
+         $14::bigint[], $15::bigint[], $16::text[], $17::bigint[]) {conflict}"
     );
-    let mut tx = p.begin().await?;
     sqlx::query(AssertSqlSafe(sql))
         .bind(text(|r| &r.id_number))
         .bind(text(|r| &r.full_name))
@@ -178,24 +240,9 @@ async fn postgres(
                 .map(|(r, _)| match_key(&r.full_name, &r.birth_date, &r.sex))
                 .collect::<Vec<_>>(),
         )
-        .execute(&mut *tx)
+        .execute(tx)
         .await?;
-    if !aliases.is_empty() {
-        let column = |f: fn(&AliasRecord) -> &String| -> Vec<String> {
-            aliases.iter().map(|a| f(a).clone()).collect()
-        };
-        sqlx::query(
-            "INSERT INTO person_aliases (kind, value, id_number) \
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) \
-             ON CONFLICT (kind, value, id_number) DO NOTHING",
-        )
-        .bind(column(|a| &a.kind))
-        .bind(column(|a| &a.value))
-        .bind(column(|a| &a.id_number))
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
+    Ok(())
 }
 
 #[cfg(test)]
