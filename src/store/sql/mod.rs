@@ -11,6 +11,7 @@ mod backchannel;
 mod batcher;
 mod clients;
 mod consents;
+mod copy_text;
 mod face;
 mod grants;
 mod insurance;

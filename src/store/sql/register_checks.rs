@@ -3,47 +3,20 @@
 //! built a temporary B-tree and took seconds) — and the full records of suspects by ID number.
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use sqlx::AssertSqlSafe;
 
 use super::accounts::{PERSON_COLS, PersonRow, person};
-use super::{Pool, SqlStore, db_err, on, on_write};
+use super::{Pool, SqlStore, copy_text, db_err, on, on_write};
 use crate::store::register::{PersonSink, RegisterChecks, ScanRow, ScanSink, match_key};
 use crate::store::{PersonRecord, StoreResult};
 
 /// ID numbers per `IN (…)` look-up.
 const IDS_PER_QUERY: usize = 500;
 
-type ScanTuple = (
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    bool,
-);
-
-const SCAN: &str = "SELECT id_number, match_key, phone, household_id, household_relation, \
-     residence, birth_date, nationality, card_expires_on, deceased_on IS NOT NULL FROM persons";
-
-fn scan_row(r: &ScanTuple) -> ScanRow<'_> {
-    ScanRow {
-        id_number: &r.0,
-        match_key: r.1,
-        phone: r.2.as_deref(),
-        household_id: r.3.as_deref(),
-        household_relation: r.4.as_deref(),
-        residence: r.5.as_deref(),
-        birth_date: &r.6,
-        nationality: &r.7,
-        card_expires_on: r.8.as_deref(),
-        deceased: r.9,
-    }
-}
+/// PostgreSQL's scan, as lines (see `copy_text`).
+const SCAN_COPY: &str = "COPY (SELECT id_number, match_key, phone, household_id, \
+     household_relation, residence, birth_date, nationality, card_expires_on, \
+     deceased_on IS NOT NULL FROM persons) TO STDOUT";
 
 /// Rows of a page of SQLite's scan.
 const PAGE: i64 = 4_096;
@@ -129,10 +102,22 @@ impl RegisterChecks for SqlStore {
     async fn scan_persons(&self, each: PersonSink<'_>) -> StoreResult<()> {
         match &self.pool {
             Pool::Postgres(p) => {
-                let mut rows = sqlx::query_as::<_, ScanTuple>(SCAN).fetch(p);
-                while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                    each(scan_row(&r));
-                }
+                copy_text::rows(p, SCAN_COPY, &mut |f| {
+                    let text = |i: usize| f.get(i).and_then(|v| v.as_deref());
+                    each(ScanRow {
+                        id_number: text(0).unwrap_or_default(),
+                        match_key: text(1).and_then(|k| k.parse().ok()),
+                        phone: text(2),
+                        household_id: text(3),
+                        household_relation: text(4),
+                        residence: text(5),
+                        birth_date: text(6).unwrap_or_default(),
+                        nationality: text(7).unwrap_or_default(),
+                        card_expires_on: text(8),
+                        deceased: text(9) == Some("t"),
+                    })
+                })
+                .await?;
             }
             Pool::Sqlite(p) => {
                 let mut after = i64::MIN;
@@ -155,13 +140,16 @@ impl RegisterChecks for SqlStore {
     }
 
     async fn scan_cmnd(&self, each: ScanSink<'_, (String, String)>) -> StoreResult<()> {
-        const SQL: &str = "SELECT id_number, value FROM person_aliases WHERE kind = 'cmnd'";
         match &self.pool {
             Pool::Postgres(p) => {
-                let mut rows = sqlx::query_as::<_, (String, String)>(SQL).fetch(p);
-                while let Some(r) = rows.try_next().await.map_err(db_err)? {
-                    each(r);
-                }
+                const COPY: &str = "COPY (SELECT id_number, value FROM person_aliases \
+                     WHERE kind = 'cmnd') TO STDOUT";
+                copy_text::rows(p, COPY, &mut |f| {
+                    if let [Some(id), Some(value)] = f {
+                        each((id.to_string(), value.to_string()));
+                    }
+                })
+                .await?;
             }
             // In pages as the persons (see `SCAN_PAGE`), after the last (value, person) seen.
             Pool::Sqlite(p) => {
