@@ -85,7 +85,7 @@ macro_rules! insert_row {
     };
 }
 
-/// Another writer took the position first.
+/// Another writer took the position (or the key) first.
 pub(super) fn lost_race(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
