@@ -119,20 +119,20 @@ impl RegisterChecks for SqlStore {
                 })
                 .await?;
             }
+            // The next page is read on SQLite's thread while this one is taken apart here
+            // (`join!` sends the query before it runs the parsing): both cores at work.
             Pool::Sqlite(p) => {
-                let mut after = i64::MIN;
-                loop {
-                    let (last, page): (Option<i64>, Option<String>) = sqlx::query_as(SCAN_PAGE)
+                let page_after = |after: i64| {
+                    sqlx::query_as::<_, (Option<i64>, Option<String>)>(SCAN_PAGE)
                         .bind(after)
                         .bind(PAGE)
                         .fetch_one(p)
-                        .await
-                        .map_err(db_err)?;
-                    let (Some(last), Some(page)) = (last, page) else {
-                        break;
-                    };
-                    page_rows(&page, each);
-                    after = last;
+                };
+                let mut fetched = page_after(i64::MIN).await.map_err(db_err)?;
+                while let (Some(last), Some(page)) = fetched {
+                    let (next, ()) =
+                        tokio::join!(page_after(last), async { page_rows(&page, each) });
+                    fetched = next.map_err(db_err)?;
                 }
             }
         }
@@ -152,23 +152,34 @@ impl RegisterChecks for SqlStore {
                 .await?;
             }
             // In pages as the persons (see `SCAN_PAGE`), after the last (value, person) seen.
+            // The next page read while this one is handed on, as the persons' scan.
             Pool::Sqlite(p) => {
-                let mut after = (String::new(), String::new());
-                loop {
-                    let (page,): (Option<String>,) = sqlx::query_as(CMND_PAGE)
-                        .bind(&after.0)
-                        .bind(&after.1)
+                let page_after = |value: String, id: String| async move {
+                    sqlx::query_as::<_, (Option<String>,)>(CMND_PAGE)
+                        .bind(value)
+                        .bind(id)
                         .bind(PAGE)
                         .fetch_one(p)
                         .await
-                        .map_err(db_err)?;
-                    let Some(page) = page else { break };
-                    for rec in page.split('\u{1e}') {
-                        if let Some((value, id)) = rec.split_once('\u{1f}') {
-                            after = (unhex(value), id.to_string());
-                            each((after.1.clone(), after.0.clone()));
-                        }
-                    }
+                };
+                let (mut fetched,) = page_after(String::new(), String::new())
+                    .await
+                    .map_err(db_err)?;
+                while let Some(page) = fetched {
+                    let recs: Vec<(&str, &str)> = page
+                        .split('\u{1e}')
+                        .filter_map(|rec| rec.split_once('\u{1f}'))
+                        .collect();
+                    let Some(&(value, id)) = recs.last() else {
+                        break;
+                    };
+                    let (next, ()) =
+                        tokio::join!(page_after(unhex(value), id.to_string()), async {
+                            for (value, id) in &recs {
+                                each((id.to_string(), unhex(value)));
+                            }
+                        });
+                    (fetched,) = next.map_err(db_err)?;
                 }
             }
         }
