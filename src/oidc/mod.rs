@@ -70,6 +70,20 @@ impl Provider {
         Ok(c.filter(|c| !clients::is_disabled(c)))
     }
 
+    /// [`Self::client`], its announcement (`clients::cache::announce_key`) read by the caller
+    /// together with other keys.
+    pub async fn client_announced(
+        &self,
+        id: &crate::ids::ClientId,
+        announced: Option<Vec<u8>>,
+    ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
+        let c = match self.client_cache.get_announced(id, announced) {
+            Some(hit) => hit,
+            None => self.read_client(id).await?,
+        };
+        Ok(c.filter(|c| !clients::is_disabled(c)))
+    }
+
     /// A registered client, disabled or not, through a short per-node cache: every token
     /// request needs its client. A change reaches every node at once (`clients::cache`).
     pub async fn registered_client(
@@ -79,6 +93,14 @@ impl Provider {
         if let Some(hit) = self.client_cache.get_current(id, self.eph.as_ref()).await {
             return Ok(hit);
         }
+        self.read_client(id).await
+    }
+
+    /// The client as the database has it now, kept in this node's cache.
+    async fn read_client(
+        &self,
+        id: &crate::ids::ClientId,
+    ) -> Result<Option<crate::store::ClientRecord>, crate::store::StoreError> {
         let fresh = self.db.client(id).await?;
         self.client_cache.put(id, fresh.clone());
         Ok(fresh)

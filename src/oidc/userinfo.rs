@@ -33,14 +33,23 @@ pub async fn check_access_token(
             c
         }
     };
-    if p.eph.get(&revoked_key(&claims.jti)).await?.is_some() {
+    // The revocation mark and the client's announced version in one round trip.
+    let revoked = revoked_key(&claims.jti);
+    let announce = crate::oidc::clients::cache::announce_key(&claims.client_id);
+    let marks = p.eph.get_many(&[&revoked, &announce]).await?;
+    let [revoked_mark, announced] = <[_; 2]>::try_from(marks).map_err(|_| {
+        crate::store::StoreError::Other(
+            "the ephemeral store answered the wrong number of keys".into(),
+        )
+    })?;
+    if revoked_mark.is_some() {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     // A disabled client's tokens die with it, also those without a grant (client
     // credentials) — RFC 6750 §3.1: invalid_token.
     let client = crate::ids::ClientId::parse(claims.client_id.as_str()).ok();
     let live = match &client {
-        Some(id) => p.client(id).await?.is_some(),
+        Some(id) => p.client_announced(id, announced).await?.is_some(),
         None => false,
     };
     if !live {

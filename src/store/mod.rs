@@ -51,6 +51,14 @@ pub trait Ephemeral: Send + Sync + 'static {
     /// Set only when absent (replay caches); `true` when this call stored it.
     async fn put_new(&self, key: &str, value: &[u8], ttl_secs: u64) -> StoreResult<bool>;
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Several keys in one step (one round trip to Redis): a value or `None` for each.
+    async fn get_many(&self, keys: &[&str]) -> StoreResult<Vec<Option<Vec<u8>>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.get(k).await?);
+        }
+        Ok(out)
+    }
     /// Read and delete in one atomic step: at most one caller ever sees the value.
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     async fn delete(&self, key: &str) -> StoreResult<()>;

@@ -1,10 +1,10 @@
 //! Redis ephemeral store: what lets several nodes share sessions, codes and counters.
 //!
 //! A single Redis (`redis://host:6379`) or a Redis Cluster (`redis+cluster://h1:7000,h2:7001`).
-//! Every command touches one key, so cluster slots never matter. Keys carry a prefix so several
-//! deployments (or test runs) can share one Redis. Timeouts are short on purpose: when Redis is
-//! gone, requests fail fast with 503 instead of hanging, and the connection reconnects by
-//! itself when it returns.
+//! Every command but `MGET` touches one key; the cluster client splits an `MGET` by slot. Keys
+//! carry a prefix so several deployments (or test runs) can share one Redis. Timeouts are short
+//! on purpose: when Redis is gone, requests fail fast with 503 instead of hanging, and the
+//! connection reconnects by itself when it returns.
 
 use std::time::Duration;
 
@@ -136,6 +136,14 @@ impl Ephemeral for RedisStore {
 
     async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         self.run(redis::cmd("GET").arg(self.key(key))).await
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> StoreResult<Vec<Option<Vec<u8>>>> {
+        let mut cmd = redis::cmd("MGET");
+        for k in keys {
+            cmd.arg(self.key(k));
+        }
+        self.run(&cmd).await
     }
 
     async fn take(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {

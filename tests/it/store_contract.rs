@@ -21,6 +21,13 @@ async fn ephemeral_contract(e: Arc<dyn Ephemeral>) {
     assert!(e.put_new("n", b"1", 60).await.unwrap());
     assert!(!e.put_new("n", b"2", 60).await.unwrap());
     assert_eq!(e.get("n").await.unwrap().as_deref(), Some(&b"1"[..]));
+    // Several keys at once (on a cluster, keys of different slots), in the order asked.
+    e.put("many:a", b"1", 60).await.unwrap();
+    e.put("many:c", b"3", 60).await.unwrap();
+    assert_eq!(
+        e.get_many(&["many:c", "many:b", "many:a"]).await.unwrap(),
+        vec![Some(b"3".to_vec()), None, Some(b"1".to_vec())]
+    );
     assert_eq!(e.incr("c", 60).await.unwrap(), 1);
     assert_eq!(e.incr("c", 60).await.unwrap(), 2);
     assert_eq!(e.incr_by("c", -2, 60).await.unwrap(), 0, "a refund");

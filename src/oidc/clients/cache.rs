@@ -25,7 +25,7 @@ const CLIENT_CACHE_MAX: usize = 10_000;
 /// How long an announcement is kept: longer than any entry it makes stale can live.
 const ANNOUNCE_TTL_SECS: u64 = 60;
 
-fn announce_key(id: &str) -> String {
+pub fn announce_key(id: &str) -> String {
     format!("clientver:{id}")
 }
 
@@ -53,14 +53,23 @@ impl ClientCache {
     /// A cached client that no change has overtaken: none announced since, or the
     /// announced version is the cached one. A store that cannot answer means "read again".
     pub async fn get_current(&self, id: &str, eph: &dyn Ephemeral) -> Option<Option<ClientRecord>> {
+        self.get(id)?;
+        self.get_announced(id, eph.get(&announce_key(id)).await.ok()?)
+    }
+
+    /// The same, the announcement (under [`announce_key`]) already read by the caller.
+    pub fn get_announced(
+        &self,
+        id: &str,
+        announced: Option<Vec<u8>>,
+    ) -> Option<Option<ClientRecord>> {
         let hit = self.get(id)?;
-        match eph.get(&announce_key(id)).await {
-            Ok(None) => Some(hit),
-            Ok(Some(v)) => {
+        match announced {
+            None => Some(hit),
+            Some(v) => {
                 let cached = hit.as_ref().map(|c| c.updated_at.to_string());
                 (cached.as_deref().map(str::as_bytes) == Some(v.as_slice())).then_some(hit)
             }
-            Err(_) => None,
         }
     }
 
