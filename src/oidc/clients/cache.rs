@@ -53,8 +53,8 @@ impl ClientCache {
     /// A cached client that no change has overtaken: none announced since, or the
     /// announced version is the cached one. A store that cannot answer means "read again".
     pub async fn get_current(&self, id: &str, eph: &dyn Ephemeral) -> Option<Option<ClientRecord>> {
-        self.get(id)?;
-        self.get_announced(id, eph.get(&announce_key(id)).await.ok()?)
+        let hit = self.get(id)?;
+        current(hit, eph.get(&announce_key(id)).await.ok()?)
     }
 
     /// The same, the announcement (under [`announce_key`]) already read by the caller.
@@ -63,14 +63,7 @@ impl ClientCache {
         id: &str,
         announced: Option<Vec<u8>>,
     ) -> Option<Option<ClientRecord>> {
-        let hit = self.get(id)?;
-        match announced {
-            None => Some(hit),
-            Some(v) => {
-                let cached = hit.as_ref().map(|c| c.updated_at.to_string());
-                (cached.as_deref().map(str::as_bytes) == Some(v.as_slice())).then_some(hit)
-            }
-        }
+        current(self.get(id)?, announced)
     }
 
     pub fn put(&self, id: &str, c: Option<ClientRecord>) {
@@ -89,6 +82,17 @@ impl ClientCache {
     pub fn forget(&self, id: &str) {
         if let Ok(mut map) = self.map.lock() {
             map.remove(id);
+        }
+    }
+}
+
+/// A cached entry, unless a newer version than it was announced.
+fn current(hit: Option<ClientRecord>, announced: Option<Vec<u8>>) -> Option<Option<ClientRecord>> {
+    match announced {
+        None => Some(hit),
+        Some(v) => {
+            let cached = hit.as_ref().map(|c| c.updated_at.to_string());
+            (cached.as_deref().map(str::as_bytes) == Some(v.as_slice())).then_some(hit)
         }
     }
 }
@@ -113,5 +117,21 @@ mod tests {
         assert_eq!(cache.get_current("c", &eph).await, Some(None));
         announce(&eph, "c", 7).await.unwrap();
         assert_eq!(cache.get_current("c", &eph).await, None, "read again");
+    }
+
+    #[test]
+    fn an_announcement_read_by_the_caller_is_judged_the_same() {
+        let cache = ClientCache::default();
+        assert_eq!(cache.get_announced("c", None), None, "nothing cached");
+        let mut c = crate::oidc::policy::tests::client(crate::store::ClientKind::Portal, &[], 1);
+        c.updated_at = 7;
+        cache.put("c", Some(c.clone()));
+        assert_eq!(cache.get_announced("c", None), Some(Some(c.clone())));
+        assert_eq!(cache.get_announced("c", Some(b"7".to_vec())), Some(Some(c)));
+        assert_eq!(
+            cache.get_announced("c", Some(b"8".to_vec())),
+            None,
+            "read again"
+        );
     }
 }
