@@ -96,6 +96,11 @@ pub trait PersonStore: Send + Sync {
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
     ) -> StoreResult<()>;
+    /// An import has finished writing (or failed): what the store raised for bulk loads goes
+    /// back to its day-to-day setting — on SQLite, the writer's page cache (see
+    /// `SqlStore::bulk_writer`). Another import still running raises it again with its next
+    /// batch. Nothing is lost if this fails; it is logged.
+    async fn end_bulk_load(&self) {}
 }
 
 #[async_trait]

@@ -42,6 +42,7 @@ mod security;
 mod store_clients;
 mod store_consents;
 mod store_contract;
+mod store_ephemeral;
 mod store_face;
 mod store_transfers;
 mod token_clients;

@@ -112,6 +112,17 @@ impl Rows {
 /// Import `reader` into the insurance register.
 pub async fn import_stream<R: BufRead>(
     db: &dyn Durable,
+    reader: R,
+    opts: Options<'_>,
+    now: UnixTime,
+) -> Result<Report, ImportError> {
+    let imported = import_rows(db, reader, opts, now).await;
+    db.end_bulk_load().await;
+    imported
+}
+
+async fn import_rows<R: BufRead>(
+    db: &dyn Durable,
     mut reader: R,
     opts: Options<'_>,
     now: UnixTime,

@@ -220,6 +220,7 @@ pub async fn import_stream<R: BufRead>(
             Ok::<_, ImportError>(())
         };
     let (read, written) = tokio::join!(read, write);
+    db.end_bulk_load().await;
     written?;
     read?;
     let Reading {

@@ -162,6 +162,10 @@ impl PersonStore for SqlStore {
         Ok(())
     }
 
+    async fn end_bulk_load(&self) {
+        self.end_bulk_writer().await
+    }
+
     async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>> {
         super::register::person_hashes(self, ids).await
     }

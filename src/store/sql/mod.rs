@@ -120,6 +120,11 @@ fn migrator(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
+/// The SQLite writer's page cache for a bulk load, and day to day (SQLite's default), in KiB
+/// (negative: a size, not a page count).
+const BULK_CACHE_KIB: i64 = -65_536;
+const DAY_TO_DAY_CACHE_KIB: i64 = -2_000;
+
 #[rustfmt::skip]
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/sqlite/0001_core.sql")),
@@ -287,10 +292,22 @@ impl SqlStore {
         if let Some(reset) = &self.wal_reset {
             reset.serve(&writer).await;
         }
-        sqlx::query("PRAGMA cache_size = -65536")
-            .execute(&writer)
-            .await?;
+        let sql = format!("PRAGMA cache_size = {BULK_CACHE_KIB}");
+        sqlx::query(AssertSqlSafe(sql)).execute(&writer).await?;
         Ok(writer)
+    }
+
+    /// The writer's page cache back to SQLite's default once an import is over: a server that
+    /// took an upload otherwise kept 64 MiB of cache on its writer, and every commit after it
+    /// paid the walk `bulk_writer` describes.
+    pub(super) async fn end_bulk_writer(&self) {
+        let Some(writer) = &self.sqlite_writer else {
+            return;
+        };
+        let sql = format!("PRAGMA cache_size = {DAY_TO_DAY_CACHE_KIB}");
+        if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(writer).await {
+            tracing::warn!(error = %e, "the writer's page cache stays at its bulk size");
+        }
     }
 
     pub fn engine(&self) -> &'static str {

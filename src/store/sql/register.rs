@@ -243,8 +243,50 @@ async fn pg_people(
 
 #[cfg(test)]
 mod tests {
+    use super::super::SqlStore;
+    use crate::store::{PeopleBatch, PersonRecord, PersonStore};
+
     #[test]
     fn plain_placeholders_in_groups() {
         assert_eq!(super::placeholders(2, 3), "(?,?,?),(?,?,?)");
+    }
+
+    async fn writer_cache(db: &SqlStore) -> i64 {
+        let writer = db
+            .sqlite_writer
+            .as_ref()
+            .expect("a file database has its own writer");
+        sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(writer)
+            .await
+            .unwrap()
+    }
+
+    /// A bulk load raises the writer's page cache; its end gives it back, so a server that
+    /// took an upload does not keep the cost on every later commit.
+    #[tokio::test]
+    async fn the_writer_cache_is_raised_for_an_import_and_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
+        let db = SqlStore::connect(&url).await.unwrap();
+        assert_eq!(writer_cache(&db).await, super::super::DAY_TO_DAY_CACHE_KIB);
+        let person = PersonRecord {
+            id_number: "001099012345".into(),
+            full_name: "Nguyễn Văn A".into(),
+            birth_date: "1999-01-02".into(),
+            sex: "male".into(),
+            nationality: "VN".into(),
+            ..Default::default()
+        };
+        let people = [(person, "hash".to_string())];
+        let new = PeopleBatch {
+            people: &people,
+            aliases: &[],
+        };
+        db.upsert_people(new, PeopleBatch::default()).await.unwrap();
+        assert_eq!(writer_cache(&db).await, super::super::BULK_CACHE_KIB);
+        db.end_bulk_load().await;
+        assert_eq!(writer_cache(&db).await, super::super::DAY_TO_DAY_CACHE_KIB);
+        assert!(db.person("001099012345").await.unwrap().is_some());
     }
 }
