@@ -70,7 +70,9 @@ async fn contents(
 ) -> Result<Map<String, Value>, OAuthError> {
     let now = p.now();
     let sub = tokens::rp_sub(g).ok_or_else(|| OAuthError::server_error("grant without subject"))?;
-    let check = p.db.latest_verification(&account.id_number).await?;
+    let evidence =
+        p.db.identity_evidence(&account.id_number, account.sub.as_str())
+            .await?;
     let mut c = Map::new();
     c.insert("iss".into(), json!(p.issuer()));
     c.insert("sub".into(), json!(sub));
@@ -89,14 +91,17 @@ async fn contents(
     c.insert("amr".into(), json!(g.amr));
     c.insert("auth_time".into(), json!(g.auth_time));
     // The latest face match: what a bank must see for a biometric check (SBV 2345).
-    if let Some(f) = p.db.latest_face_check(account.sub.as_str()).await? {
+    if let Some(f) = evidence.face {
         let face = json!({"method": "face", "matched": f.matched, "score": f.score,
             "matcher": f.matcher, "at": f.at});
         c.insert("biometric".into(), face);
     }
-    if let Some(v) =
-        verified_claims::element(person, account, check.as_ref(), &verified_claims::CLAIMS)
-    {
+    if let Some(v) = verified_claims::element(
+        person,
+        account,
+        evidence.verification.as_ref(),
+        &verified_claims::CLAIMS,
+    ) {
         c.insert("verified_claims".into(), v);
     }
     Ok(c)

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::StoreResult;
+use super::{StoreResult, VerificationRecord};
 use crate::clock::UnixTime;
 
 /// One face match's result.
@@ -24,4 +24,15 @@ pub trait FaceStore: Send + Sync {
     async fn record_face_check(&self, sub: &str, check: &FaceCheck) -> StoreResult<()>;
     /// The account's latest face match result, if it ever had one.
     async fn latest_face_check(&self, sub: &str) -> StoreResult<Option<FaceCheck>>;
+    /// What a KYC assertion cites, in one read: the latest passed in-person check of
+    /// `id_number` (as `OfficerStore::latest_verification`) and the latest face match of the
+    /// account `sub` (as [`FaceStore::latest_face_check`]).
+    async fn identity_evidence(&self, id_number: &str, sub: &str) -> StoreResult<Evidence>;
+}
+
+/// The evidence behind an account's identity and its last biometric sign-in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evidence {
+    pub verification: Option<VerificationRecord>,
+    pub face: Option<FaceCheck>,
 }

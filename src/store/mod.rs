@@ -19,7 +19,7 @@ pub mod sql;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-pub use face::{FaceCheck, FaceStore};
+pub use face::{Evidence, FaceCheck, FaceStore};
 pub use insurance::{InsuranceCardRecord, InsuranceStore};
 pub use model::*;
 pub use model_clients::*;

@@ -184,6 +184,7 @@ async fn durable_contract(db: Arc<SqlStore>) {
     crate::store_consents::people(&db).await;
     crate::store_transfers::transfers(db.clone()).await;
     crate::store_face::face_checks(&db).await;
+    crate::store_face::identity_evidence(&db).await;
 
     // Two nodes spending one refresh token at once: one wins, the other is a replay.
     db.insert_grant(&grant("g2")).await.unwrap();

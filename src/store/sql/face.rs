@@ -1,10 +1,47 @@
 //! Face match results (`face_checks`): appended, the latest read back for the KYC assertion.
 
-use async_trait::async_trait;
+use std::sync::LazyLock;
 
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::officers::{latest_verification_sql, passed_check};
 use super::{SqlStore, db_err, on, on_write};
 use crate::store::StoreResult;
-use crate::store::face::{FaceCheck, FaceStore};
+use crate::store::face::{Evidence, FaceCheck, FaceStore};
+
+/// The latest face match of the account bound to `param` (the id breaks ties within one
+/// second: the later insert is the latest).
+fn latest_face_sql(param: &str) -> String {
+    format!(
+        "SELECT matched, score, matcher, at FROM face_checks WHERE sub = {param} \
+         ORDER BY at DESC, id DESC LIMIT 1"
+    )
+}
+
+static LATEST_FACE: LazyLock<String> = LazyLock::new(|| latest_face_sql("$1"));
+
+/// Both latest rows side by side, each half NULL when there is none: one round trip.
+static EVIDENCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT v.officer_id, v.evidence_ref, v.verified_at, v.unit, \
+         f.matched, f.score, f.matcher, f.at FROM (SELECT 1 AS one) AS o \
+         LEFT JOIN ({}) AS v ON true LEFT JOIN ({}) AS f ON true",
+        latest_verification_sql("$1"),
+        latest_face_sql("$2")
+    )
+});
+
+type EvidenceRow = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<bool>,
+    Option<f64>,
+    Option<String>,
+    Option<i64>,
+);
 
 #[async_trait]
 impl FaceStore for SqlStore {
@@ -24,10 +61,8 @@ impl FaceStore for SqlStore {
     }
 
     async fn latest_face_check(&self, sub: &str) -> StoreResult<Option<FaceCheck>> {
-        // The id breaks ties within one second: the later insert is the latest.
-        const SQL: &str = "SELECT matched, score, matcher, at FROM face_checks WHERE sub = $1 \
-             ORDER BY at DESC, id DESC LIMIT 1";
-        let row = on!(self, |p| sqlx::query_as::<_, (bool, f64, String, i64)>(SQL)
+        let sql = AssertSqlSafe(LATEST_FACE.as_str());
+        let row = on!(self, |p| sqlx::query_as::<_, (bool, f64, String, i64)>(sql)
             .bind(sub)
             .fetch_optional(p)
             .await
@@ -38,5 +73,31 @@ impl FaceStore for SqlStore {
             matcher,
             at,
         }))
+    }
+
+    async fn identity_evidence(&self, id_number: &str, sub: &str) -> StoreResult<Evidence> {
+        let sql = AssertSqlSafe(EVIDENCE.as_str());
+        let r: EvidenceRow = on!(self, |p| sqlx::query_as(sql)
+            .bind(id_number)
+            .bind(sub)
+            .fetch_one(p)
+            .await
+            .map_err(db_err))?;
+        let verification = match (r.0, r.1, r.2) {
+            (Some(officer), Some(evidence), Some(at)) => {
+                Some(passed_check(id_number, (officer, evidence, at, r.3)))
+            }
+            _ => None,
+        };
+        let face = match (r.4, r.5, r.6, r.7) {
+            (Some(matched), Some(score), Some(matcher), Some(at)) => Some(FaceCheck {
+                matched,
+                score,
+                matcher,
+                at,
+            }),
+            _ => None,
+        };
+        Ok(Evidence { verification, face })
     }
 }

@@ -1,9 +1,40 @@
 //! Officers (admin users with roles) and the in-person verifications they record.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 
 use super::{SqlStore, db_err, from_json, on, on_write, to_json};
 use crate::store::{OfficerRecord, OfficerStore, StoreResult, VerificationRecord};
+
+/// The latest passed in-person check (chip authentic, biometrics matched) of the ID number
+/// bound to `param`: officer, evidence, time, unit.
+pub(super) fn latest_verification_sql(param: &str) -> String {
+    format!(
+        "SELECT officer_id, evidence_ref, verified_at, unit FROM level2_verifications \
+         WHERE id_number = {param} AND chip_authentic = 1 AND biometric_match = 1 \
+         ORDER BY verified_at DESC, id DESC LIMIT 1"
+    )
+}
+
+static LATEST_VERIFICATION: LazyLock<String> = LazyLock::new(|| latest_verification_sql("$1"));
+
+/// A passed check of `id_number` from its row.
+pub(super) fn passed_check(
+    id_number: &str,
+    (officer_id, evidence_ref, verified_at, unit): (String, String, i64, Option<String>),
+) -> VerificationRecord {
+    VerificationRecord {
+        id_number: id_number.to_string(),
+        officer_id,
+        unit,
+        evidence_ref,
+        chip_authentic: true,
+        biometric_match: true,
+        verified_at,
+    }
+}
 
 pub(super) type OfficerRow = (String, String, String, Option<String>, i64, Option<String>);
 
@@ -70,24 +101,14 @@ impl OfficerStore for SqlStore {
         &self,
         id_number: &str,
     ) -> StoreResult<Option<VerificationRecord>> {
-        const SQL: &str = "SELECT officer_id, evidence_ref, verified_at, unit \
-             FROM level2_verifications WHERE id_number = $1 AND chip_authentic = 1 \
-             AND biometric_match = 1 ORDER BY verified_at DESC, id DESC LIMIT 1";
+        let sql = AssertSqlSafe(LATEST_VERIFICATION.as_str());
         let row = on!(self, |p| {
-            sqlx::query_as::<_, (String, String, i64, Option<String>)>(SQL)
+            sqlx::query_as::<_, (String, String, i64, Option<String>)>(sql)
                 .bind(id_number)
                 .fetch_optional(p)
                 .await
                 .map_err(db_err)
         })?;
-        Ok(row.map(|r| VerificationRecord {
-            id_number: id_number.to_string(),
-            officer_id: r.0,
-            unit: r.3,
-            evidence_ref: r.1,
-            chip_authentic: true,
-            biometric_match: true,
-            verified_at: r.2,
-        }))
+        Ok(row.map(|r| passed_check(id_number, r)))
     }
 }
