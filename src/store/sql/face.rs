@@ -101,3 +101,50 @@ impl FaceStore for SqlStore {
         Ok(Evidence { verification, face })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::AssertSqlSafe;
+
+    use super::super::{Pool, SqlStore};
+
+    /// SQLite's plan for `sql` (two text parameters), one line per step.
+    async fn plan(db: &SqlStore, sql: &str) -> String {
+        let Pool::Sqlite(p) = &db.pool else {
+            panic!("a SQLite store")
+        };
+        let steps: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .bind("001090000001")
+                .bind("s1")
+                .fetch_all(p)
+                .await
+                .unwrap();
+        steps
+            .into_iter()
+            .map(|s| s.3)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The evidence a KYC assertion cites is found through indexes, never by reading every
+    /// in-person check or face match ever recorded.
+    #[tokio::test]
+    async fn the_evidence_is_read_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
+        let db = SqlStore::connect(&url).await.unwrap();
+        for sql in [
+            super::super::officers::latest_verification_sql("$1"),
+            super::latest_face_sql("$2"),
+            super::EVIDENCE.clone(),
+        ] {
+            let plan = plan(&db, &sql).await;
+            assert!(!plan.contains("SCAN level2"), "{sql}:\n{plan}");
+            assert!(!plan.contains("SCAN face_checks"), "{sql}:\n{plan}");
+        }
+        let plan = plan(&db, &super::EVIDENCE).await;
+        assert!(plan.contains("level2_verifications_person"), "{plan}");
+        assert!(plan.contains("face_checks_sub_at"), "{plan}");
+    }
+}

@@ -147,6 +147,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "aliases without rowid", include_str!("../migrations/sqlite/0019_aliases_without_rowid.sql")),
     (20, "aliases without foreign key", include_str!("../migrations/sqlite/0020_aliases_without_foreign_key.sql")),
     (21, "audit chain by position", include_str!("../migrations/sqlite/0021_audit_chain_by_position.sql")),
+    (22, "verifications by person", include_str!("../migrations/sqlite/0022_verifications_by_person.sql")),
 ];
 #[rustfmt::skip]
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -170,6 +171,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "aliases without rowid", include_str!("../migrations/postgres/0019_aliases_without_rowid.sql")),
     (20, "aliases without foreign key", include_str!("../migrations/postgres/0020_aliases_without_foreign_key.sql")),
     (21, "audit chain by position", include_str!("../migrations/postgres/0021_audit_chain_by_position.sql")),
+    (22, "verifications by person", include_str!("../migrations/postgres/0022_verifications_by_person.sql")),
 ];
 
 /// PostgreSQL pool settings. sqlx pings every connection before handing it out: one more
