@@ -120,6 +120,27 @@ pub struct FileTally {
     pub ids: HashSet<u64>,
 }
 
+/// The file's ID numbers for the report, sorted: the import needs a set it can add to as it
+/// reads (a repeated ID number is refused on the spot), the report only asks whether a number
+/// is the file's — and at a million rows the sorted numbers take 8 MB where the set took 19,
+/// at the moment the report's scans need the most.
+#[derive(Debug, Default)]
+pub struct IdSet(Vec<u64>);
+
+impl IdSet {
+    pub fn contains(&self, n: &u64) -> bool {
+        self.0.binary_search(n).is_ok()
+    }
+}
+
+impl From<HashSet<u64>> for IdSet {
+    fn from(set: HashSet<u64>) -> IdSet {
+        let mut ids: Vec<u64> = set.into_iter().collect();
+        ids.sort_unstable();
+        IdSet(ids)
+    }
+}
+
 impl FileTally {
     /// One valid row of a living person: what it says on its own (`today` as `YYYY-MM-DD`).
     pub fn note(&mut self, line: usize, p: &PersonRecord, aliases: &[AliasRecord], today: &str) {
@@ -214,7 +235,7 @@ async fn gather(
     db: &dyn Durable,
     opts: Options,
     today: &Today,
-    relevant: Option<&HashSet<u64>>,
+    relevant: Option<&IdSet>,
     sink: Sink<'_>,
 ) -> Result<(bool, scan::Counts), StoreError> {
     let expected = db.count_persons().await?;
@@ -275,13 +296,13 @@ pub async fn register(
 /// After an import: the findings that name one of its rows, with its row-level tally.
 pub async fn file(
     db: &dyn Durable,
-    tally: FileTally,
+    mut tally: FileTally,
     opts: Options,
     now: UnixTime,
 ) -> Result<CleanseReport, StoreError> {
     let today = Today::at(now);
     let mut g = Gathered::new();
-    let ids = &tally.ids;
+    let ids = &IdSet::from(std::mem::take(&mut tally.ids));
     let (truncated, _) = gather(db, opts, &today, Some(ids), &mut |c, f| {
         let ours = f
             .persons

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::aggregate::{Bounds, Household};
-use super::{ADULT_AGE, CMND_BORN_BY, HEAD_MIN_AGE, LISTED, SPOUSE_MIN_AGE, Today};
+use super::{ADULT_AGE, CMND_BORN_BY, HEAD_MIN_AGE, IdSet, LISTED, SPOUSE_MIN_AGE, Today};
 use crate::store::register::ScanRow;
 use crate::store::{Durable, StoreError};
 
@@ -250,7 +250,7 @@ fn tally(c: &mut Counts, r: &ScanRow<'_>, today: &str) {
 pub(super) fn groups(
     v: &mut [(u64, u64)],
     at_least: usize,
-    relevant: Option<&HashSet<u64>>,
+    relevant: Option<&IdSet>,
     bound: usize,
 ) -> (Vec<(u64, u64)>, bool) {
     v.sort_unstable();
@@ -273,7 +273,7 @@ impl Scanned {
     pub fn shared_phones(
         &mut self,
         threshold: usize,
-        relevant: Option<&HashSet<u64>>,
+        relevant: Option<&IdSet>,
         bound: usize,
     ) -> (Vec<(u64, u64)>, bool) {
         let mut v = std::mem::take(&mut self.phones);
@@ -296,7 +296,7 @@ impl Scanned {
     /// the same day) — as (key, person), in key order.
     pub fn same_person_groups(
         &mut self,
-        relevant: Option<&HashSet<u64>>,
+        relevant: Option<&IdSet>,
         bound: usize,
     ) -> (Vec<(u64, u64)>, bool) {
         let mut v = std::mem::take(&mut self.match_keys);
@@ -320,7 +320,7 @@ impl Scanned {
     pub fn suspect_households(
         &mut self,
         today: &Today,
-        relevant: Option<&HashSet<u64>>,
+        relevant: Option<&IdSet>,
         bound: usize,
     ) -> (Vec<(u64, u64)>, bool) {
         let b = Bounds {
@@ -365,7 +365,7 @@ mod tests {
             groups(&mut v, 2, None, 100),
             (vec![(3, 2), (3, 5), (3, 6), (7, 1), (7, 3)], false)
         );
-        let only = HashSet::from([3]);
+        let only = IdSet::from(HashSet::from([3]));
         assert_eq!(
             groups(&mut v, 2, Some(&only), 100),
             (vec![(7, 1), (7, 3)], false)

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::scan::{Scanned, fnv, groups};
-use super::{Check, Options, Sink, Today, cmnd, duplicates, households, phones};
+use super::{Check, IdSet, Options, Sink, Today, cmnd, duplicates, households, phones};
 use crate::store::register::SUSPECT_ROWS;
 use crate::store::{Durable, PersonRecord, StoreError};
 
@@ -67,7 +67,7 @@ pub(super) async fn judge_all(
     s: &mut Scanned,
     opts: Options,
     today: &Today,
-    relevant: Option<&HashSet<u64>>,
+    relevant: Option<&IdSet>,
     sink: Sink<'_>,
 ) -> Result<bool, StoreError> {
     let (same, t1) = s.same_person_groups(relevant, SUSPECT_ROWS);
