@@ -6,7 +6,7 @@ use eidp::ids::{ClientId, Subject};
 use eidp::store::sql::SqlStore;
 use eidp::store::{
     AliasRecord, ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore, PeopleBatch,
-    PersonRecord, PersonStore,
+    PersonRecord, PersonStore, VerificationRecord,
 };
 
 use crate::store_contract::grant;
@@ -79,16 +79,24 @@ pub async fn consents(db: &SqlStore) {
     );
 }
 
-/// In-person checks: the latest that passed is the one identity assurance describes.
-pub async fn verifications(db: &SqlStore) {
-    let check = |at: i64, passed: bool, unit: Option<&str>| eidp::store::VerificationRecord {
-        id_number: "079190999001".into(),
+/// A passed in-person check of `id_number` at `at`, by an officer of `unit`.
+pub fn in_person(id_number: &str, at: i64, unit: Option<&str>) -> VerificationRecord {
+    VerificationRecord {
+        id_number: id_number.into(),
         officer_id: "cb-1".into(),
         unit: unit.map(String::from),
         evidence_ref: format!("HS-{at}"),
         chip_authentic: true,
-        biometric_match: passed,
+        biometric_match: true,
         verified_at: at,
+    }
+}
+
+/// In-person checks: the latest that passed is the one identity assurance describes.
+pub async fn verifications(db: &SqlStore) {
+    let check = |at: i64, passed: bool, unit: Option<&str>| VerificationRecord {
+        biometric_match: passed,
+        ..in_person("079190999001", at, unit)
     };
     assert_eq!(db.latest_verification("079190999001").await.unwrap(), None);
     db.insert_verification(&check(10, true, Some("Công an phường Hàng Bài")))

@@ -51,13 +51,8 @@ pub async fn identity_evidence(db: &SqlStore) {
     assert_eq!(face_only.face, db.latest_face_check("s1").await.unwrap());
     assert!(face_only.face.is_some());
     let check = |at: i64, passed: bool, unit: Option<&str>| VerificationRecord {
-        id_number: id.into(),
-        officer_id: "cb-017".into(),
-        unit: unit.map(String::from),
-        evidence_ref: format!("HS-{at}"),
         chip_authentic: passed,
-        biometric_match: true,
-        verified_at: at,
+        ..crate::store_consents::in_person(id, at, unit)
     };
     db.insert_verification(&check(10, true, Some("Công an phường Hàng Bài")))
         .await
