@@ -92,7 +92,19 @@ pub fn link(prev: &[u8], r: &AuditRecord) -> Vec<u8> {
 }
 
 pub async fn record(db: &dyn AuditStore, e: Event, now: UnixTime) -> StoreResult<i64> {
-    let rec = AuditRecord {
+    let rec = entry(e, now);
+    // A history that cannot be written is a reason to stop and try later, whatever the
+    // store's reason: callers refuse the action with 503 (a security record never fails open).
+    db.append_audit(&rec, &link).await.map_err(|e| match e {
+        StoreError::Unavailable(_) => e,
+        other => StoreError::Unavailable(format!("audit log not written: {other}")),
+    })
+}
+
+/// The entry `e` becomes, before the chain gives it its position and hash (for a store that
+/// writes it with something else, e.g. an import's batch; [`link`] links it).
+pub fn entry(e: Event, now: UnixTime) -> AuditRecord {
+    AuditRecord {
         seq: 0,
         at: now,
         actor: e.actor,
@@ -107,13 +119,7 @@ pub async fn record(db: &dyn AuditStore, e: Event, now: UnixTime) -> StoreResult
         ip: e.ip,
         prev_hash: Vec::new(),
         hash: Vec::new(),
-    };
-    // A history that cannot be written is a reason to stop and try later, whatever the
-    // store's reason: callers refuse the action with 503 (a security record never fails open).
-    db.append_audit(&rec, &link).await.map_err(|e| match e {
-        StoreError::Unavailable(_) => e,
-        other => StoreError::Unavailable(format!("audit log not written: {other}")),
-    })
+    }
 }
 
 /// Check a contiguous run of entries (oldest first): each hash is right and points at the one

@@ -88,19 +88,24 @@ pub trait PersonStore: Send + Sync {
     /// when it was written before records were hashed).
     async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>>;
     /// For an import: write the records that were not on file when the batch was classified
-    /// (`new`) and those on file that changed, all in one transaction; a record on file keeps
-    /// its `created_at`. New records are inserted, not upserted, where that is cheaper — one
-    /// written meanwhile (another import) is still updated, never refused.
+    /// (`new`) and those on file that changed, with the batch's `history` entry, all or
+    /// nothing; a record on file keeps its `created_at`. New records are inserted, not
+    /// upserted, where that is cheaper — one written meanwhile (another import) is still
+    /// updated, never refused. A store may hold several batches in one transaction (SQLite
+    /// on a file, see `store/sql/bulk.rs`): what this wrote is certain, and visible to
+    /// other reads, once [`PersonStore::end_bulk_load`] has returned `Ok`.
     async fn upsert_people(
         &self,
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
+        history: Entry<'_>,
     ) -> StoreResult<()>;
-    /// An import has finished writing (or failed): what the store raised for bulk loads goes
-    /// back to its day-to-day setting — on SQLite, the writer's page cache (see
-    /// `SqlStore::bulk_writer`). Another import still running raises it again with its next
-    /// batch. Nothing is lost if this fails; it is logged.
-    async fn end_bulk_load(&self) {}
+    /// An import has finished writing (or failed): batches still held are committed, and what
+    /// the store raised for bulk loads goes back to its day-to-day setting. `Err`: the batches
+    /// since the last commit are not written (whole batches, with their history entries).
+    async fn end_bulk_load(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -160,6 +165,13 @@ pub trait PasskeyStore: Send + Sync {
 
 /// Computes an entry's hash from the previous entry's hash (the chain rule lives in `audit`).
 pub type ChainLink<'a> = &'a (dyn Fn(&[u8], &AuditRecord) -> Vec<u8> + Send + Sync);
+
+/// An entry for the audit chain, and how it is linked to the one before it.
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    pub record: &'a AuditRecord,
+    pub link: ChainLink<'a>,
+}
 
 #[async_trait]
 pub trait AuditStore: Send + Sync {

@@ -114,11 +114,11 @@ async fn an_import_killed_half_way_leaves_whole_batches_and_a_rerun_completes() 
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Killed once the first batches are in. Batches go in two at a time, each recorded in the
-    // history before it is written: two entries can both precede either write; a third is
-    // recorded only after the first two batches are written.
+    // Killed once the first batches are in. A batch's history entry is written with it (on
+    // SQLite's file several batches per commit), or before it, up to three batches in flight
+    // (PostgreSQL): a fourth entry is recorded only after the first batch is written.
     for _ in 0..2_000 {
-        if register_entries(&s).await >= 3 {
+        if register_entries(&s).await >= 4 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -5,8 +5,8 @@
 use eidp::ids::{ClientId, Subject};
 use eidp::store::sql::SqlStore;
 use eidp::store::{
-    AliasRecord, ConsentRecord, ConsentStore, GrantRecord, GrantStore, OfficerStore, PeopleBatch,
-    PersonRecord, PersonStore, VerificationRecord,
+    AliasRecord, AuditStore, ConsentRecord, ConsentStore, Entry, GrantRecord, GrantStore,
+    OfficerStore, PeopleBatch, PersonRecord, PersonStore, VerificationRecord,
 };
 
 use crate::store_contract::grant;
@@ -112,9 +112,22 @@ pub async fn verifications(db: &SqlStore) {
     );
 }
 
-/// Many records in one transaction; their content hashes read back; a record on file keeps its
-/// creation time when written again.
+/// Many records in one transaction, with their history entry; their content hashes read back
+/// once the import has ended; a record on file keeps its creation time when written again.
 pub async fn people(db: &SqlStore) {
+    let before = db.audit_since(0, i64::MAX).await.unwrap().len();
+    let rec = eidp::audit::entry(
+        eidp::audit::Event {
+            actor: "cli".into(),
+            action: "register_updated",
+            ..Default::default()
+        },
+        10,
+    );
+    let history = Entry {
+        record: &rec,
+        link: &eidp::audit::link,
+    };
     let person = |id: &str, name: &str, at: i64| PersonRecord {
         id_number: id.into(),
         full_name: name.into(),
@@ -139,7 +152,10 @@ pub async fn people(db: &SqlStore) {
         people: &first,
         aliases: std::slice::from_ref(&alias),
     };
-    db.upsert_people(new, PeopleBatch::default()).await.unwrap();
+    db.upsert_people(new, PeopleBatch::default(), history)
+        .await
+        .unwrap();
+    db.end_bulk_load().await.unwrap();
     let hashes = db.person_hashes(&ids).await.unwrap();
     assert_eq!(hashes.get(&ids[1]), Some(&Some("h2".to_string())));
     let again = [(person(&ids[0], "Lê Văn Á", 20), "h1b".to_string())];
@@ -148,7 +164,10 @@ pub async fn people(db: &SqlStore) {
         people: &again,
         aliases: std::slice::from_ref(&alias),
     };
-    db.upsert_people(new, PeopleBatch::default()).await.unwrap();
+    db.upsert_people(new, PeopleBatch::default(), history)
+        .await
+        .unwrap();
+    db.end_bulk_load().await.unwrap();
     let a = db.person(&ids[0]).await.unwrap().unwrap();
     assert_eq!(
         (a.full_name.as_str(), a.created_at, a.updated_at),
@@ -166,9 +185,13 @@ pub async fn people(db: &SqlStore) {
         people: &changed,
         aliases: &[],
     };
-    db.upsert_people(PeopleBatch::default(), changed)
+    db.upsert_people(PeopleBatch::default(), changed, history)
         .await
         .unwrap();
+    db.end_bulk_load().await.unwrap();
+    let log = db.audit_since(0, i64::MAX).await.unwrap();
+    assert_eq!(log.len(), before + 3, "one history entry per batch");
+    assert_eq!(eidp::audit::verify_chain(&log), Ok(()));
     let hashes = db.person_hashes(&ids).await.unwrap();
     assert_eq!(hashes.get(&ids[0]), Some(&Some("h1b".to_string())));
     assert_eq!(hashes.get(&ids[1]), Some(&Some("h2b".to_string())));

@@ -117,8 +117,10 @@ pub async fn import_stream<R: BufRead>(
     now: UnixTime,
 ) -> Result<Report, ImportError> {
     let imported = import_rows(db, reader, opts, now).await;
-    db.end_bulk_load().await;
-    imported
+    let ended = db.end_bulk_load().await;
+    let report = imported?;
+    ended?;
+    Ok(report)
 }
 
 async fn import_rows<R: BufRead>(

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::cleanse::{self, FileTally};
 use super::{FieldError, ImportReport, date_of, lifecycle, split_csv_line, validate_row};
 use crate::clock::UnixTime;
-use crate::store::{AliasRecord, Durable, PeopleBatch, PersonRecord, StoreError};
+use crate::store::{AliasRecord, Durable, Entry, PeopleBatch, PersonRecord, StoreError};
 
 /// Rows classified and written together. Not small: each commit logs every page it touched,
 /// and a batch's keys land all over the table's indexes — at 2 000 rows a first import of a
@@ -212,22 +212,32 @@ pub async fn import_stream<R: BufRead>(
                     .map(|(batch, bytes)| async move { (flush(db, batch, mode, now).await, bytes) })
                     .buffered(IN_FLIGHT)
             );
+            let mut lockable = Vec::new();
             while let Some((counted, bytes)) = flushed.next().await {
+                let mut counted = counted?;
+                lockable.append(&mut counted.lockable);
                 let mut r = lock(&reading);
-                r.report.add(counted?);
+                r.report.add(counted);
                 progress(&r.report, bytes);
             }
-            Ok::<_, ImportError>(())
+            Ok::<_, ImportError>(lockable)
         };
     let (read, written) = tokio::join!(read, write);
-    db.end_bulk_load().await;
-    written?;
+    let ended = db.end_bulk_load().await;
+    let lockable = written?;
     read?;
+    ended?;
     let Reading {
         mut report,
         mut tally,
         ..
     } = reading.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Once the records that say so are written (a store may commit several batches at once).
+    for (id, reason) in lockable {
+        if lifecycle::lock_from_register(db, &id, reason, now).await? {
+            report.locked(id, reason);
+        }
+    }
     if let (Some(checks), false) = (opts.cleanse, opts.dry_run) {
         tally.rows = report.rows as u64;
         tally.rejected = (report.invalid_count + report.duplicates_count) as u64;
@@ -279,13 +289,13 @@ fn json_row(text: &str, no: usize, now: UnixTime) -> super::RowResult {
     validate_row(no, get, now)
 }
 
-/// What one batch did.
+/// What one batch did, and the accounts it says to lock (when not a dry run).
 #[derive(Default)]
 struct Counted {
     imported: usize,
     updated: usize,
     unchanged: usize,
-    locked: Vec<(String, lifecycle::LockReason)>,
+    lockable: Vec<(String, lifecycle::LockReason)>,
 }
 
 impl ImportReport {
@@ -293,17 +303,18 @@ impl ImportReport {
         self.imported += c.imported;
         self.updated += c.updated;
         self.unchanged += c.unchanged;
-        for (id, reason) in c.locked {
-            if reason == lifecycle::LockReason::Deceased {
-                self.locked_deceased.push(id.clone());
-            }
-            self.locked.push(id);
+    }
+
+    fn locked(&mut self, id: String, reason: lifecycle::LockReason) {
+        if reason == lifecycle::LockReason::Deceased {
+            self.locked_deceased.push(id.clone());
         }
+        self.locked.push(id);
     }
 }
 
-/// Classify a batch by content hash (one read) and write what is new or changed (one
-/// transaction); lock the accounts the register says must be locked.
+/// Classify a batch by content hash (one read) and write what is new or changed with its
+/// history entry (all or nothing); name the accounts the register says must be locked.
 async fn flush(
     db: &dyn Durable,
     batch: Vec<Valid>,
@@ -320,11 +331,10 @@ async fn flush(
     let today = date_of(now);
     // New records apart from those on file that changed (see `upsert_people`).
     let (mut new, mut changed) = (Written::default(), Written::default());
-    let mut lockable = Vec::new();
     for (_, person, a) in batch {
         let hash = content_hash(&person, &a);
         if let Some(reason) = lock_reason(&person, &today) {
-            lockable.push((person.id_number.clone(), reason));
+            report.lockable.push((person.id_number.clone(), reason));
         }
         let to = match known.get(&person.id_number) {
             Some(Some(h)) if *h == hash => {
@@ -339,17 +349,18 @@ async fn flush(
     }
     (report.imported, report.updated) = (new.people.len(), changed.people.len());
     if dry_run {
+        report.lockable.clear();
         return Ok(report);
     }
     if report.imported + report.updated > 0 {
-        // The history first: a batch the audit log cannot hold is not written.
-        record(db, actor, lines, (report.imported, report.updated), now).await?;
-        db.upsert_people(new.batch(), changed.batch()).await?;
-    }
-    for (id, reason) in lockable {
-        if lifecycle::lock_from_register(db, &id, reason, now).await? {
-            report.locked.push((id, reason));
-        }
+        let counts = (report.imported, report.updated);
+        let entry = crate::audit::entry(history(actor, lines, counts), now);
+        let history = Entry {
+            record: &entry,
+            link: &crate::audit::link,
+        };
+        db.upsert_people(new.batch(), changed.batch(), history)
+            .await?;
     }
     Ok(report)
 }
@@ -380,20 +391,17 @@ fn lock_reason(p: &PersonRecord, today: &str) -> Option<lifecycle::LockReason> {
 }
 
 /// One history entry per batch written: which lines, how many new and changed records.
-async fn record(
-    db: &dyn Durable,
+fn history(
     actor: &str,
     (first, last): (usize, usize),
     (imported, updated): (usize, usize),
-    now: UnixTime,
-) -> Result<(), StoreError> {
-    let event = crate::audit::Event {
+) -> crate::audit::Event {
+    crate::audit::Event {
         actor: actor.into(),
         action: crate::audit::actions::REGISTER_UPDATED,
         detail: json!({"lines": [first, last], "imported": imported, "updated": updated}),
         ..Default::default()
-    };
-    crate::audit::record(db, event, now).await.map(|_| ())
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use super::{SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
 use crate::ids::Subject;
 use crate::store::{
-    AccountRecord, AccountState, AccountStore, AliasRecord, PeopleBatch, PersonRecord, PersonStore,
-    StoreError, StoreResult,
+    AccountRecord, AccountState, AccountStore, AliasRecord, Entry, PeopleBatch, PersonRecord,
+    PersonStore, StoreError, StoreResult,
 };
 
 pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nationality, phone, email, \
@@ -162,8 +162,13 @@ impl PersonStore for SqlStore {
         Ok(())
     }
 
-    async fn end_bulk_load(&self) {
-        self.end_bulk_writer().await
+    async fn end_bulk_load(&self) -> StoreResult<()> {
+        let ended = match &self.bulk {
+            Some(bulk) => bulk.end().await.map_err(db_err),
+            None => Ok(()),
+        };
+        self.end_bulk_writer().await;
+        ended
     }
 
     async fn person_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, Option<String>>> {
@@ -174,8 +179,9 @@ impl PersonStore for SqlStore {
         &self,
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
+        history: Entry<'_>,
     ) -> StoreResult<()> {
-        super::register::upsert_people(self, new, changed).await
+        super::register::upsert_people(self, new, changed, history).await
     }
 
     async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>> {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::{Pool, SqlStore, db_err, on, on_write};
 use crate::clock::UnixTime;
-use crate::store::{AuditRecord, AuditStore, ChainLink, StoreError, StoreResult};
+use crate::store::{AuditRecord, AuditStore, ChainLink, Entry, StoreError, StoreResult};
 
 pub(super) const COLS: &str =
     "seq, at, actor, action, subject, client_id, detail, ip, prev_hash, hash";
@@ -83,6 +83,24 @@ macro_rules! insert_row {
             .bind($prev)
             .bind($hash)
     };
+}
+
+/// Append `entry` on SQLite's `conn` inside the write transaction it holds (a bulk load's,
+/// `bulk.rs`), after the head as that transaction sees it: holding the write lock, it sees
+/// the head. This process's remembered head may be left behind; its next append finds the
+/// position taken and reads the head again, as after another process's append.
+pub(super) async fn append_in(
+    conn: &mut sqlx::SqliteConnection,
+    entry: Entry<'_>,
+) -> Result<i64, sqlx::Error> {
+    let prev: Option<Link> = sqlx::query_as(LAST).fetch_optional(&mut *conn).await?;
+    let prev = prev.unwrap_or_else(genesis);
+    let hash = (entry.link)(&prev.1, entry.record);
+    let seq = prev.0 + 1;
+    insert_row!(INSERT, seq, entry.record, &prev.1, &hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
 }
 
 /// Another writer took the position (or the key) first.

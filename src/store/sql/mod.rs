@@ -9,6 +9,7 @@ mod audit;
 mod audit_batch;
 mod backchannel;
 mod batcher;
+mod bulk;
 mod clients;
 mod consents;
 mod copy_text;
@@ -50,6 +51,9 @@ pub struct SqlStore {
     /// SQLite's one writer: writes queue here instead of meeting SQLite's busy handler, whose
     /// sleeps made p99 spike; reads keep their own connections (WAL lets them run alongside).
     sqlite_writer: Option<SqlitePool>,
+    /// The register import's own connection on a SQLite file, several batches per commit
+    /// (`bulk.rs`).
+    bulk: Option<bulk::Bulk>,
     /// Asks SQLite's writer to rewind the log between two of its transactions (`wal.rs`).
     wal_reset: Option<wal::Reset>,
     /// Group-committed refresh rotations (see `batcher.rs`).
@@ -215,6 +219,7 @@ impl SqlStore {
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
         let mut sqlite_writer = None;
         let mut store_reset = None;
+        let mut bulk = None;
         let rotation_writer;
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(db_err)?;
@@ -243,11 +248,11 @@ impl SqlStore {
             // With a file, the checkpointer below does the checkpoints (0 = none on commit).
             let writer_autocheckpoint = if in_memory { "1000" } else { "0" };
             // The writer's page cache stays SQLite's 2 MiB: it is raised only for bulk loads
-            // (`bulk_writer`).
+            // (`bulk_writer`); the register import's own connection has 64 MiB (`bulk.rs`).
             let writer_opts = opts
                 .clone()
                 .pragma("wal_autocheckpoint", writer_autocheckpoint);
-            let writer = sqlite_pool(1, writer_opts).await?;
+            let writer = sqlite_pool(1, writer_opts.clone()).await?;
             migrator(SQLITE_MIGRATIONS)
                 .run(&writer)
                 .await
@@ -262,6 +267,8 @@ impl SqlStore {
                 // made a million-row scan wait on a wake-up every few rows.
                 let readers = sqlite_pool(4, opts.clone().row_buffer_size(1024)).await?;
                 wal::spawn_checkpointer(sqlite_pool(1, opts).await?, wal_reset.clone());
+                let cache = BULK_CACHE_KIB.to_string();
+                bulk = Some(bulk::Bulk::new(writer_opts.pragma("cache_size", cache)));
                 store_reset = Some(wal_reset);
                 sqlite_writer = Some(writer);
                 Pool::Sqlite(readers)
@@ -276,19 +283,21 @@ impl SqlStore {
             pool,
             rotations: batcher::Rotations::start(rotation_writer),
             sqlite_writer,
+            bulk,
             wal_reset: store_reset,
             audit_head: tokio::sync::Mutex::new(None),
             audit_queue: audit_batch::Queue::default(),
         })
     }
 
-    /// SQLite's writer for a bulk load (a register or insurance import batch): its page cache
-    /// raised to 64 MiB, so inserts at random places of a million-row table find their pages
-    /// in memory, and the log rewound first if the checkpointer asks (see `wal.rs`). Set on
-    /// every batch, so a connection the pool renews mid-import gets it too. Day-to-day writes
-    /// keep the small default: every commit walks the page cache's hash table to drop pages
-    /// past the end of the file, and at 64 MiB that walk was a fifth of the writer's time
-    /// under audited look-ups.
+    /// SQLite's writer for a bulk load on the pool's writer (an insurance import batch; a
+    /// register import on an in-memory database — on a file it has its own connection,
+    /// `bulk.rs`): its page cache raised to 64 MiB, so inserts at random places of a
+    /// million-row table find their pages in memory, and the log rewound first if the
+    /// checkpointer asks (see `wal.rs`). Set on every batch, so a connection the pool renews
+    /// mid-import gets it too. Day-to-day writes keep the small default: every commit walks
+    /// the page cache's hash table to drop pages past the end of the file, and at 64 MiB that
+    /// walk was a fifth of the writer's time under audited look-ups.
     async fn bulk_writer(&self, reader: &SqlitePool) -> Result<SqlitePool, sqlx::Error> {
         let writer = self.sqlite_writer.clone().unwrap_or_else(|| reader.clone());
         if let Some(reset) = &self.wal_reset {

@@ -10,7 +10,7 @@ use super::accounts::PERSON_COLS;
 use super::audit::lost_race;
 use super::{Pool, SqlStore, db_err};
 use crate::store::register::match_key;
-use crate::store::{AliasRecord, PeopleBatch, PersonRecord, StoreResult};
+use crate::store::{AliasRecord, AuditStore, Entry, PeopleBatch, PersonRecord, StoreResult};
 
 /// Rows per SQLite statement: 17 values each stays far under its 32 766 bound parameters
 /// (PostgreSQL takes a whole batch as arrays).
@@ -78,7 +78,17 @@ pub(super) async fn upsert_people(
     db: &SqlStore,
     new: PeopleBatch<'_>,
     changed: PeopleBatch<'_>,
+    history: Entry<'_>,
 ) -> StoreResult<()> {
+    if let Some(bulk) = &db.bulk {
+        let reset = db.wal_reset.as_ref();
+        return bulk
+            .write(reset, history, new, changed)
+            .await
+            .map_err(db_err);
+    }
+    // The history first, through the chain's queue: a batch it cannot hold is not written.
+    db.append_audit(history.record, history.link).await?;
     match &db.pool {
         Pool::Postgres(p) => match postgres(p, new, changed, false).await {
             // Another import wrote one of the "new" records since they were classified: the
@@ -86,24 +96,33 @@ pub(super) async fn upsert_people(
             Err(e) if lost_race(&e) => postgres(p, new, changed, true).await,
             other => other,
         },
-        Pool::Sqlite(reader) => match db.bulk_writer(reader).await {
-            Ok(writer) => sqlite(&writer, new, changed).await,
-            Err(e) => Err(e),
-        },
+        Pool::Sqlite(reader) => sqlite(db, reader, new, changed).await,
     }
     .map_err(db_err)
 }
 
-/// One batch on SQLite: every record an upsert (a plain insert saves nothing measurable here),
-/// in one transaction.
+/// One batch in its own transaction, on SQLite's one connection (an in-memory database).
 async fn sqlite(
-    p: &sqlx::SqlitePool,
+    db: &SqlStore,
+    reader: &sqlx::SqlitePool,
+    new: PeopleBatch<'_>,
+    changed: PeopleBatch<'_>,
+) -> Result<(), sqlx::Error> {
+    let writer = db.bulk_writer(reader).await?;
+    let mut tx = writer.begin().await?;
+    write_rows(&mut tx, new, changed).await?;
+    tx.commit().await
+}
+
+/// A batch's records and aliases on SQLite, in the transaction `conn` holds: every record an
+/// upsert (a plain insert saves nothing measurable here).
+pub(super) async fn write_rows(
+    conn: &mut sqlx::SqliteConnection,
     new: PeopleBatch<'_>,
     changed: PeopleBatch<'_>,
 ) -> Result<(), sqlx::Error> {
     let people: Vec<&(PersonRecord, String)> = new.people.iter().chain(changed.people).collect();
     let aliases: Vec<&AliasRecord> = new.aliases.iter().chain(changed.aliases).collect();
-    let mut tx = p.begin().await?;
     for chunk in people.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) VALUES {} {UPDATE}",
@@ -130,7 +149,7 @@ async fn sqlite(
                 .bind(hash)
                 .bind(match_key(&r.full_name, &r.birth_date, &r.sex));
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut *conn).await?;
     }
     for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -142,9 +161,9 @@ async fn sqlite(
         for a in chunk {
             q = q.bind(&a.kind).bind(&a.value).bind(&a.id_number);
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut *conn).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// One batch on PostgreSQL, one transaction: the new records and their aliases with plain
@@ -243,50 +262,8 @@ async fn pg_people(
 
 #[cfg(test)]
 mod tests {
-    use super::super::SqlStore;
-    use crate::store::{PeopleBatch, PersonRecord, PersonStore};
-
     #[test]
     fn plain_placeholders_in_groups() {
         assert_eq!(super::placeholders(2, 3), "(?,?,?),(?,?,?)");
-    }
-
-    async fn writer_cache(db: &SqlStore) -> i64 {
-        let writer = db
-            .sqlite_writer
-            .as_ref()
-            .expect("a file database has its own writer");
-        sqlx::query_scalar("PRAGMA cache_size")
-            .fetch_one(writer)
-            .await
-            .unwrap()
-    }
-
-    /// A bulk load raises the writer's page cache; its end gives it back, so a server that
-    /// took an upload does not keep the cost on every later commit.
-    #[tokio::test]
-    async fn the_writer_cache_is_raised_for_an_import_and_given_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
-        let db = SqlStore::connect(&url).await.unwrap();
-        assert_eq!(writer_cache(&db).await, super::super::DAY_TO_DAY_CACHE_KIB);
-        let person = PersonRecord {
-            id_number: "001099012345".into(),
-            full_name: "Nguyễn Văn A".into(),
-            birth_date: "1999-01-02".into(),
-            sex: "male".into(),
-            nationality: "VN".into(),
-            ..Default::default()
-        };
-        let people = [(person, "hash".to_string())];
-        let new = PeopleBatch {
-            people: &people,
-            aliases: &[],
-        };
-        db.upsert_people(new, PeopleBatch::default()).await.unwrap();
-        assert_eq!(writer_cache(&db).await, super::super::BULK_CACHE_KIB);
-        db.end_bulk_load().await;
-        assert_eq!(writer_cache(&db).await, super::super::DAY_TO_DAY_CACHE_KIB);
-        assert!(db.person("001099012345").await.unwrap().is_some());
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
 const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 const RESTART: &str = "PRAGMA wal_checkpoint(RESTART)";
@@ -37,19 +37,31 @@ impl Reset {
     /// so that the next write rewinds it; only a log that has grown to twice the bound (the
     /// rewinds keep failing) is restarted here, waiting for readers.
     pub(super) async fn serve(&self, writer: &SqlitePool) {
+        if !self.0.load(Ordering::Acquire) {
+            return;
+        }
+        match writer.acquire().await {
+            Ok(mut conn) => self.serve_on(&mut conn).await,
+            Err(sqlx::Error::PoolClosed) => {}
+            Err(e) => tracing::warn!(error = %e, "no writer to rewind the log"),
+        }
+    }
+
+    /// The same on a connection of its own (a bulk load's), between two of its transactions.
+    pub(super) async fn serve_on(&self, conn: &mut SqliteConnection) {
         if self.0.swap(false, Ordering::AcqRel)
-            && checkpoint(writer, PASSIVE)
+            && checkpoint(&mut *conn, PASSIVE)
                 .await
                 .is_some_and(|frames| frames > 2 * MAX_FRAMES)
         {
-            checkpoint(writer, RESTART).await;
+            checkpoint(conn, RESTART).await;
         }
     }
 }
 
-async fn checkpoint(pool: &SqlitePool, mode: &'static str) -> Option<i64> {
+async fn checkpoint<'e, E: SqliteExecutor<'e>>(on: E, mode: &'static str) -> Option<i64> {
     match sqlx::query_as::<_, (i64, i64, i64)>(mode)
-        .fetch_one(pool)
+        .fetch_one(on)
         .await
     {
         Ok((_, frames, _)) => Some(frames),
