@@ -27,6 +27,9 @@ pub enum Citizens {
         json: bool,
         #[arg(long, default_value_t = 5)]
         phone_threshold: usize,
+        /// Persons the scans hold per pass (lower: less memory, more passes).
+        #[arg(long, default_value_t = crate::identity::register::cleanse::PASS_PERSONS)]
+        pass_size: u64,
     },
     /// Write a synthetic register as CSV to standard output.
     Generate {
@@ -223,7 +226,14 @@ pub async fn citizens(db: &dyn Durable, c: Citizens) -> Result<(), String> {
         Citizens::Report {
             json,
             phone_threshold,
-        } => super::register::report(db, json, phone_threshold).await?,
+            pass_size,
+        } => {
+            let opts = crate::identity::register::cleanse::Options {
+                phone_threshold,
+                pass_persons: pass_size,
+            };
+            super::register::report(db, json, opts).await?
+        }
         Citizens::Generate {
             count,
             seed,

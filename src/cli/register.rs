@@ -32,6 +32,9 @@ pub struct Asked {
     /// A phone shared by at least this many adults of different households is reported.
     #[arg(long, default_value_t = 5)]
     pub phone_threshold: usize,
+    /// Persons the cleansing report's scans hold per pass (lower: less memory, more passes).
+    #[arg(long, default_value_t = cleanse::PASS_PERSONS)]
+    pub pass_size: u64,
 }
 
 impl Asked {
@@ -67,6 +70,7 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
         progress: &mut |r, bytes| shown.update(r, bytes),
         cleanse: Some(cleanse::Options {
             phone_threshold: a.phone_threshold,
+            pass_persons: a.pass_size,
         }),
     };
     let started = Instant::now();
@@ -97,8 +101,7 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
 }
 
 /// `eidp admin citizens report`.
-pub async fn report(db: &dyn Durable, json: bool, phone_threshold: usize) -> Result<(), String> {
-    let opts = cleanse::Options { phone_threshold };
+pub async fn report(db: &dyn Durable, json: bool, opts: cleanse::Options) -> Result<(), String> {
     let r = cleanse::register(db, opts, SystemClock.now())
         .await
         .map_err(|e| e.to_string())?;

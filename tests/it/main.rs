@@ -36,6 +36,7 @@ mod nodes;
 mod passkeys;
 mod protocol_hardening;
 mod register_cleanse;
+mod register_generated;
 mod register_import;
 mod relying_parties;
 mod security;

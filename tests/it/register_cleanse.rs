@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::common::{Options, TestServer, services};
 
 /// A fresh SQLite server, and a PostgreSQL one when the suite has a database.
-async fn servers() -> Vec<TestServer> {
+pub(crate) async fn servers() -> Vec<TestServer> {
     let mut out = vec![TestServer::start().await];
     if let Some(url) = services::fresh_postgres().await {
         let o = Options {
@@ -115,14 +115,14 @@ fn import(s: &TestServer, rows: &[Row], extra: &[&str]) -> Value {
     serde_json::from_str(out.trim()).unwrap()
 }
 
-fn report(s: &TestServer) -> Value {
+pub(crate) fn report(s: &TestServer) -> Value {
     let (ok, out, err) = s.cli(&["admin", "citizens", "report", "--json"], None);
     assert!(ok, "{err}");
     serde_json::from_str(out.trim()).unwrap()
 }
 
 /// The counts of every check that found something.
-fn found(cleansing: &Value) -> Vec<(String, u64)> {
+pub(crate) fn found(cleansing: &Value) -> Vec<(String, u64)> {
     let mut v: Vec<(String, u64)> = cleansing["findings"]
         .as_object()
         .unwrap()
@@ -390,82 +390,6 @@ async fn the_register_report_locks_an_open_account_of_the_deceased() {
         );
         let again = report(&s);
         assert_eq!(again["findings"]["deceased_active_account"]["count"], 0);
-    }
-}
-
-/// A generated register of 4 000 rows; its seed is the defect rate's, so two never overlap.
-fn generated(s: &TestServer, dir: &std::path::Path, defects: &str) -> String {
-    let seed = if defects == "0" { "9" } else { "10" };
-    let args = [
-        "admin",
-        "citizens",
-        "generate",
-        "--count",
-        "4000",
-        "--seed",
-        seed,
-        "--defects",
-        defects,
-    ];
-    let (ok, out, err) = s.cli(&args, None);
-    assert!(ok, "{err}");
-    let file = dir.join(format!("register-{defects}.csv"));
-    std::fs::write(&file, out).unwrap();
-    file.to_str().unwrap().to_string()
-}
-
-#[tokio::test]
-async fn a_clean_generated_register_has_no_findings_and_a_dirty_one_every_class() {
-    for s in servers().await {
-        let dir = tempfile::tempdir().unwrap();
-        let clean = generated(&s, dir.path(), "0");
-        let (ok, out, err) = s.cli(&["admin", "citizens", "import", &clean, "--json"], None);
-        assert!(ok, "{err}");
-        let r: Value = serde_json::from_str(out.trim()).unwrap();
-        assert_eq!(found(&r["cleansing"]), vec![], "{}", r["cleansing"]);
-        for q in ["correct", "complete", "clean", "live"] {
-            assert_eq!(r["cleansing"]["scores"][q]["score"], 100.0, "{q}");
-        }
-        assert_eq!(found(&report(&s)), vec![]);
-
-        let dirty = generated(&s, dir.path(), "0.05");
-        let path = dir.path().join("report.json");
-        let args = [
-            "admin",
-            "citizens",
-            "import",
-            &dirty,
-            "--report",
-            path.to_str().unwrap(),
-        ];
-        let (ok, text, err) = s.cli(&args, None);
-        assert!(ok, "{err}");
-        assert!(text.contains("clean    (sạch)"), "{text}");
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let names: Vec<String> = found(&written["cleansing"])
-            .into_iter()
-            .map(|f| f.0)
-            .collect();
-        let reg = report(&s);
-        let in_register: Vec<String> = found(&reg).into_iter().map(|f| f.0).collect();
-        for check in [
-            "duplicate_person",
-            "cmnd_shared",
-            "cmnd_unlinked",
-            "household_no_head",
-            "household_several_heads",
-            "household_head_under_15",
-            "household_head_not_member",
-            "household_relation_age",
-            "card_expired",
-            "phone_shared",
-        ] {
-            assert!(names.contains(&check.to_string()), "{check} in {names:?}");
-            assert!(in_register.contains(&check.to_string()), "{check}");
-        }
-        assert!(reg["scores"]["clean"]["score"].as_f64().unwrap() < 100.0);
-        assert_eq!(reg["records"], 8000);
     }
 }
 

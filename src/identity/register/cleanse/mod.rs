@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 pub use checks::{CHECKS, Check, Quality};
+pub use scan::PASS_PERSONS;
 pub use score::{Score, Scores};
 pub use summary::summary;
 
@@ -59,11 +60,17 @@ pub const ADULT_AGE: i64 = 18;
 pub struct Options {
     /// A phone shared by at least this many adults of different households is reported.
     pub phone_threshold: usize,
+    /// Persons one pass of the scans holds at most: fewer, less memory and more passes
+    /// (each reads the persons again).
+    pub pass_persons: u64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { phone_threshold: 5 }
+        Options {
+            phone_threshold: 5,
+            pass_persons: scan::PASS_PERSONS,
+        }
     }
 }
 
@@ -239,17 +246,19 @@ async fn gather(
     sink: Sink<'_>,
 ) -> Result<(bool, scan::Counts), StoreError> {
     let expected = db.count_persons().await?;
-    let of = expected.div_ceil(scan::PASS_PERSONS).max(1);
+    let of = expected.div_ceil(opts.pass_persons.max(1)).max(1);
     let (mut truncated, mut counts) = (false, scan::Counts::default());
+    let mut cmnds = None;
     for index in 0..of {
         let pass = scan::Pass { index, of };
-        let mut s = scan::scan(db, pass, expected, today).await?;
+        let mut s = scan::scan(db, pass, expected, today, cmnds.take()).await?;
         if s.counts.missing_match_keys > 0 {
             db.fill_match_keys().await?;
-            s = scan::scan(db, pass, expected, today).await?;
+            s = scan::scan(db, pass, expected, today, None).await?;
         }
         truncated |= suspects::judge_all(db, &mut s, opts, today, relevant, sink).await?;
         counts.merge(std::mem::take(&mut s.counts));
+        cmnds = Some(s.into_cmnds());
     }
     Ok((truncated, counts))
 }

@@ -154,25 +154,55 @@ pub(super) struct Scanned {
     pub counts: Counts,
 }
 
-/// Read one pass of the register (see the module note).
+/// Every CMND alias as a pass reads it, kept for the next pass: the same for all of them (the
+/// ID numbers' numbering with it), so the aliases are read once, not once per pass.
+pub(super) struct Cmnds {
+    ids: Ids,
+    by_person: Vec<(u64, u64)>,
+}
+
+impl Scanned {
+    /// What the next pass can take over instead of reading the aliases again.
+    pub fn into_cmnds(self) -> Cmnds {
+        Cmnds {
+            ids: self.ids,
+            by_person: self.cmnd_by_person,
+        }
+    }
+}
+
+/// Read one pass of the register (see the module note), the CMND aliases from the pass
+/// before where there was one.
 pub(super) async fn scan(
     db: &dyn Durable,
     pass: Pass,
     expected: u64,
     today: &Today,
+    before: Option<Cmnds>,
 ) -> Result<Scanned, StoreError> {
     let mut s = Scanned::default();
     let room = usize::try_from(expected / pass.of + expected / pass.of / 8).unwrap_or(0);
-    db.scan_cmnd(&mut |(id, value): (String, String)| {
-        let n = s.ids.num(&id);
-        let h = fnv(&value);
-        if pass.mine(h) {
-            s.cmnds.push((h, n));
+    match before {
+        Some(c) => {
+            s.cmnds = (c.by_person.iter())
+                .filter(|(_, h)| pass.mine(*h))
+                .map(|&(n, h)| (h, n))
+                .collect();
+            (s.ids, s.cmnd_by_person) = (c.ids, c.by_person);
         }
-        s.cmnd_by_person.push((n, h));
-    })
-    .await?;
-    s.cmnd_by_person.sort_unstable();
+        None => {
+            db.scan_cmnd(&mut |(id, value): (String, String)| {
+                let n = s.ids.num(&id);
+                let h = fnv(&value);
+                if pass.mine(h) {
+                    s.cmnds.push((h, n));
+                }
+                s.cmnd_by_person.push((n, h));
+            })
+            .await?;
+            s.cmnd_by_person.sort_unstable();
+        }
+    }
     let with_cmnd = std::mem::take(&mut s.cmnd_by_person);
     s.match_keys.reserve(room);
     s.members.reserve(room);
