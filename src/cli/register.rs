@@ -72,6 +72,9 @@ pub async fn run(db: &dyn Durable, a: Asked) -> Result<(), String> {
             phone_threshold: a.phone_threshold,
             pass_persons: a.pass_size,
         }),
+        // The command line is its own process: beside a running server on the same SQLite
+        // file, the server's writes wait for each commit (docs/identity.md).
+        alone: true,
     };
     let started = Instant::now();
     let r = import::import_stream(

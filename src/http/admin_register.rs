@@ -76,6 +76,7 @@ pub async fn import(
         actor: &actor,
         progress: &mut |_, _| {},
         cleanse: Some(Default::default()),
+        alone: false,
     };
     match import::import_stream(s.p.db.as_ref(), &body[..], opts, s.p.now()).await {
         Ok(report) => answer(

@@ -289,6 +289,7 @@ pub async fn import(
         actor: "register",
         progress: &mut |_, _| {},
         cleanse: None,
+        alone: false,
     };
     import::import_stream(db, csv.as_bytes(), opts, now)
         .await

@@ -91,14 +91,17 @@ pub trait PersonStore: Send + Sync {
     /// (`new`) and those on file that changed, with the batch's `history` entry, all or
     /// nothing; a record on file keeps its `created_at`. New records are inserted, not
     /// upserted, where that is cheaper — one written meanwhile (another import) is still
-    /// updated, never refused. A store may hold several batches in one transaction (SQLite
-    /// on a file, see `store/sql/bulk.rs`): what this wrote is certain, and visible to
-    /// other reads, once [`PersonStore::end_bulk_load`] has returned `Ok`.
+    /// updated, never refused. When the import writes `alone` (nothing else of this process
+    /// writes meanwhile: the command line, not an upload to a running server) a store may hold
+    /// several batches in one transaction (SQLite on a file, see `store/sql/bulk.rs`): what
+    /// this wrote is then certain, and visible to other reads, once
+    /// [`PersonStore::end_bulk_load`] has returned `Ok`.
     async fn upsert_people(
         &self,
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
         history: Entry<'_>,
+        alone: bool,
     ) -> StoreResult<()>;
     /// An import has finished writing (or failed): batches still held are committed, and what
     /// the store raised for bulk loads goes back to its day-to-day setting. `Err`: the batches

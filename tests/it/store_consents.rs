@@ -114,6 +114,7 @@ pub async fn verifications(db: &SqlStore) {
 
 /// Many records in one transaction, with their history entry; their content hashes read back
 /// once the import has ended; a record on file keeps its creation time when written again.
+/// The first batches as the command line writes them (alone), the last as an upload.
 pub async fn people(db: &SqlStore) {
     let before = db.audit_since(0, i64::MAX).await.unwrap().len();
     let rec = eidp::audit::entry(
@@ -152,7 +153,7 @@ pub async fn people(db: &SqlStore) {
         people: &first,
         aliases: std::slice::from_ref(&alias),
     };
-    db.upsert_people(new, PeopleBatch::default(), history)
+    db.upsert_people(new, PeopleBatch::default(), history, true)
         .await
         .unwrap();
     db.end_bulk_load().await.unwrap();
@@ -164,7 +165,7 @@ pub async fn people(db: &SqlStore) {
         people: &again,
         aliases: std::slice::from_ref(&alias),
     };
-    db.upsert_people(new, PeopleBatch::default(), history)
+    db.upsert_people(new, PeopleBatch::default(), history, true)
         .await
         .unwrap();
     db.end_bulk_load().await.unwrap();
@@ -185,7 +186,7 @@ pub async fn people(db: &SqlStore) {
         people: &changed,
         aliases: &[],
     };
-    db.upsert_people(PeopleBatch::default(), changed, history)
+    db.upsert_people(PeopleBatch::default(), changed, history, false)
         .await
         .unwrap();
     db.end_bulk_load().await.unwrap();

@@ -59,6 +59,9 @@ pub struct Options<'a> {
     pub progress: &'a mut (dyn FnMut(&ImportReport, u64) + Send),
     /// The cleansing report's checks after the write (`None`: none; a dry run has none).
     pub cleanse: Option<cleanse::Options>,
+    /// Nothing else in this process writes meanwhile (the command line; not an upload to a
+    /// running server, whose sign-ins must not wait behind the import).
+    pub alone: bool,
 }
 
 /// The content that makes a record: every register field and its aliases, hashed. Two rows
@@ -170,7 +173,7 @@ pub async fn import_stream<R: BufRead>(
         today: date_of(now),
         header: None,
     });
-    let (format, mode) = (opts.format, (opts.dry_run, opts.actor));
+    let (format, mode) = (opts.format, (opts.dry_run, opts.actor, opts.alone));
     let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<Valid>, u64)>(1);
     let read = async {
         let (mut line, mut no, mut bytes) = (String::new(), 0usize, 0u64);
@@ -318,7 +321,7 @@ impl ImportReport {
 async fn flush(
     db: &dyn Durable,
     batch: Vec<Valid>,
-    (dry_run, actor): (bool, &str),
+    (dry_run, actor, alone): (bool, &str, bool),
     now: UnixTime,
 ) -> Result<Counted, StoreError> {
     let mut report = Counted::default();
@@ -359,7 +362,7 @@ async fn flush(
             record: &entry,
             link: &crate::audit::link,
         };
-        db.upsert_people(new.batch(), changed.batch(), history)
+        db.upsert_people(new.batch(), changed.batch(), history, alone)
             .await?;
     }
     Ok(report)

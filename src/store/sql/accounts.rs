@@ -180,8 +180,9 @@ impl PersonStore for SqlStore {
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
         history: Entry<'_>,
+        alone: bool,
     ) -> StoreResult<()> {
-        super::register::upsert_people(self, new, changed, history).await
+        super::register::upsert_people(self, new, changed, history, alone).await
     }
 
     async fn persons_by_alias(&self, kind: &str, value: &str) -> StoreResult<Vec<PersonRecord>> {

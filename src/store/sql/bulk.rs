@@ -12,10 +12,12 @@
 //! connection's), and day-to-day writes keep the writer's small cache.
 //!
 //! A batch's history entry is appended in its transaction, which holds the write lock, so the
-//! entry and the batch are written together or not at all. Other writers (the server's, when
-//! an officer uploads a file, or a CLI import beside a running server) wait for the next
-//! commit, at most [`GROUP_ROWS`] records or [`GROUP_TIME`] away. An import stopped half-way
-//! loses the batches since the last commit, whole, with their entries; the next run writes them.
+//! entry and the batch are written together or not at all. Only for an import that writes
+//! alone (the command line): a commit is at most [`GROUP_ROWS`] records or [`GROUP_TIME`]
+//! away, but other writers meet SQLite's busy handler, whose sleeps rarely find the lock free
+//! between two transactions — an upload to a running server commits each batch on the pool's
+//! writer instead, in turn with the sign-ins' writes. An import stopped half-way loses the
+//! batches since the last commit, whole, with their entries; the next run writes them.
 
 use std::time::{Duration, Instant};
 
@@ -186,7 +188,7 @@ mod tests {
                 record: &rec,
                 link: &link,
             };
-            db.upsert_people(new, PeopleBatch::default(), history)
+            db.upsert_people(new, PeopleBatch::default(), history, true)
                 .await
                 .unwrap();
             assert_eq!(
@@ -247,18 +249,44 @@ mod tests {
             people,
             aliases: &[],
         };
-        db.upsert_people(batch(&good), PeopleBatch::default(), history)
+        db.upsert_people(batch(&good), PeopleBatch::default(), history, true)
             .await
             .unwrap();
         let refused = [person("001099012399")];
-        let failed = db.upsert_people(batch(&refused), PeopleBatch::default(), history);
+        let failed = db.upsert_people(batch(&refused), PeopleBatch::default(), history, true);
         assert!(failed.await.is_err());
         db.end_bulk_load().await.unwrap();
         assert_eq!(on_file(&db, &["001099012345".into()]).await, 0);
         assert!(db.audit_since(0, 100).await.unwrap().is_empty());
-        let again = db.upsert_people(batch(&good), PeopleBatch::default(), history);
+        let again = db.upsert_people(batch(&good), PeopleBatch::default(), history, true);
         again.await.unwrap();
         db.end_bulk_load().await.unwrap();
         assert_eq!(on_file(&db, &["001099012345".into()]).await, 1);
+    }
+
+    /// An import beside a running server's writes (an upload) commits each batch on the
+    /// pool's writer, in turn with them: nothing is held between two batches.
+    #[tokio::test]
+    async fn an_import_not_alone_commits_each_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
+        let db = SqlStore::connect(&url).await.unwrap();
+        let rec = entry("register_updated");
+        let history = Entry {
+            record: &rec,
+            link: &link,
+        };
+        let people = [person("001099012345")];
+        let new = PeopleBatch {
+            people: &people,
+            aliases: &[],
+        };
+        db.upsert_people(new, PeopleBatch::default(), history, false)
+            .await
+            .unwrap();
+        assert_eq!(on_file(&db, &["001099012345".into()]).await, 1);
+        db.append_audit(&entry("after"), &link).await.unwrap();
+        assert_eq!(db.audit_since(0, 100).await.unwrap().len(), 2);
+        db.end_bulk_load().await.unwrap();
     }
 }

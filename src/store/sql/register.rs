@@ -79,8 +79,11 @@ pub(super) async fn upsert_people(
     new: PeopleBatch<'_>,
     changed: PeopleBatch<'_>,
     history: Entry<'_>,
+    alone: bool,
 ) -> StoreResult<()> {
-    if let Some(bulk) = &db.bulk {
+    // Not beside a running server's writes: they would meet SQLite's busy handler, and its
+    // sleeps would rarely find the lock free between two of the import's transactions.
+    if let Some(bulk) = db.bulk.as_ref().filter(|_| alone) {
         let reset = db.wal_reset.as_ref();
         return bulk
             .write(reset, history, new, changed)
