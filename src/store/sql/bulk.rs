@@ -163,6 +163,22 @@ mod tests {
         h
     }
 
+    fn with_link(record: &AuditRecord) -> Entry<'_> {
+        Entry {
+            record,
+            link: &link,
+        }
+    }
+
+    /// A store on a SQLite file (the import's own connection needs one), in a directory that
+    /// lives as long as the first half.
+    async fn on_a_file() -> (tempfile::TempDir, SqlStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
+        let db = SqlStore::connect(&url).await.unwrap();
+        (dir, db)
+    }
+
     async fn on_file(db: &SqlStore, ids: &[String]) -> usize {
         db.person_hashes(ids).await.unwrap().len()
     }
@@ -172,9 +188,7 @@ mod tests {
     /// by the import's) keep one unbroken chain; the day-to-day writer keeps its small cache.
     #[tokio::test]
     async fn batches_share_a_commit_with_their_history_and_the_chain_goes_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
-        let db = SqlStore::connect(&url).await.unwrap();
+        let (_dir, db) = on_a_file().await;
         db.append_audit(&entry("before"), &link).await.unwrap();
         let ids: Vec<String> = ["001099012345", "001099012346"].map(String::from).into();
         for (i, id) in ids.iter().enumerate() {
@@ -184,10 +198,7 @@ mod tests {
                 aliases: &[],
             };
             let rec = entry("register_updated");
-            let history = Entry {
-                record: &rec,
-                link: &link,
-            };
+            let history = with_link(&rec);
             db.upsert_people(new, PeopleBatch::default(), history, true)
                 .await
                 .unwrap();
@@ -228,14 +239,9 @@ mod tests {
     /// the next import starts afresh.
     #[tokio::test]
     async fn a_failed_batch_leaves_nothing_of_its_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
-        let db = SqlStore::connect(&url).await.unwrap();
+        let (_dir, db) = on_a_file().await;
         let rec = entry("register_updated");
-        let history = Entry {
-            record: &rec,
-            link: &link,
-        };
+        let history = with_link(&rec);
         // A record the database refuses, as a full disk or a broken file would refuse a batch.
         const REFUSE: &str = "CREATE TRIGGER refuse BEFORE INSERT ON persons \
              WHEN NEW.id_number = '001099012399' BEGIN SELECT RAISE(ABORT, 'refused'); END";
@@ -268,14 +274,9 @@ mod tests {
     /// pool's writer, in turn with them: nothing is held between two batches.
     #[tokio::test]
     async fn an_import_not_alone_commits_each_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("eidp.db").display());
-        let db = SqlStore::connect(&url).await.unwrap();
+        let (_dir, db) = on_a_file().await;
         let rec = entry("register_updated");
-        let history = Entry {
-            record: &rec,
-            link: &link,
-        };
+        let history = with_link(&rec);
         let people = [person("001099012345")];
         let new = PeopleBatch {
             people: &people,
