@@ -1,8 +1,11 @@
 //! Importing a register file at speed, safely: the file is read as a stream (memory bounded
 //! by five batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
 //! one by one while earlier batches are written, and each batch is classified in one read —
-//! new, changed, or unchanged by its content hash — and written in one transaction. An import stopped half-way leaves whole
-//! batches only; running it again finds what was written unchanged and completes the rest.
+//! new, changed, or unchanged by its content hash — and written with its history entry, all
+//! or nothing (a store may commit several batches at once). An import stopped half-way leaves
+//! whole batches only; running it again finds what was written unchanged and completes the
+//! rest. Accounts the register says to lock are locked after their batch, or — an import that
+//! writes alone, whose store may hold the writer across batches — once everything is written.
 
 use std::io::BufRead;
 
@@ -235,7 +238,7 @@ pub async fn import_stream<R: BufRead>(
         mut tally,
         ..
     } = reading.into_inner().unwrap_or_else(|e| e.into_inner());
-    // Once the records that say so are written (a store may commit several batches at once).
+    // Writing alone, once the records that say so are committed (see `flush`).
     for (id, reason) in lockable {
         if lifecycle::lock_from_register(db, &id, reason, now).await? {
             report.locked(id, reason);
@@ -292,12 +295,14 @@ fn json_row(text: &str, no: usize, now: UnixTime) -> super::RowResult {
     validate_row(no, get, now)
 }
 
-/// What one batch did, and the accounts it says to lock (when not a dry run).
+/// What one batch did: the accounts it locked, and those it says to lock once the store has
+/// committed it (an import that writes alone; none in a dry run).
 #[derive(Default)]
 struct Counted {
     imported: usize,
     updated: usize,
     unchanged: usize,
+    locked: Vec<(String, lifecycle::LockReason)>,
     lockable: Vec<(String, lifecycle::LockReason)>,
 }
 
@@ -306,6 +311,9 @@ impl ImportReport {
         self.imported += c.imported;
         self.updated += c.updated;
         self.unchanged += c.unchanged;
+        for (id, reason) in c.locked {
+            self.locked(id, reason);
+        }
     }
 
     fn locked(&mut self, id: String, reason: lifecycle::LockReason) {
@@ -317,7 +325,9 @@ impl ImportReport {
 }
 
 /// Classify a batch by content hash (one read) and write what is new or changed with its
-/// history entry (all or nothing); name the accounts the register says must be locked.
+/// history entry (all or nothing); lock the accounts the register says must be locked — or,
+/// writing alone, name them, to be locked once the store has committed the batch (a lock
+/// needs the writer such an import holds).
 async fn flush(
     db: &dyn Durable,
     batch: Vec<Valid>,
@@ -364,6 +374,13 @@ async fn flush(
         };
         db.upsert_people(new.batch(), changed.batch(), history, alone)
             .await?;
+    }
+    if !alone {
+        for (id, reason) in std::mem::take(&mut report.lockable) {
+            if lifecycle::lock_from_register(db, &id, reason, now).await? {
+                report.locked.push((id, reason));
+            }
+        }
     }
     Ok(report)
 }
