@@ -93,12 +93,9 @@ pub fn link(prev: &[u8], r: &AuditRecord) -> Vec<u8> {
 
 pub async fn record(db: &dyn AuditStore, e: Event, now: UnixTime) -> StoreResult<i64> {
     let rec = entry(e, now);
-    // A history that cannot be written is a reason to stop and try later, whatever the
-    // store's reason: callers refuse the action with 503 (a security record never fails open).
-    db.append_audit(&rec, &link).await.map_err(|e| match e {
-        StoreError::Unavailable(_) => e,
-        other => StoreError::Unavailable(format!("audit log not written: {other}")),
-    })
+    db.append_audit(&rec, &link)
+        .await
+        .map_err(StoreError::history_unwritten)
 }
 
 /// The entry `e` becomes, before the chain gives it its position and hash (for a store that

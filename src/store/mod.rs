@@ -44,6 +44,17 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// An audit entry that could not be written, whatever the store's reason: a reason to stop
+    /// and try later (503), never to go on — a security record never fails open.
+    pub fn history_unwritten(self) -> StoreError {
+        match self {
+            StoreError::Unavailable(_) => self,
+            other => StoreError::Unavailable(format!("audit log not written: {other}")),
+        }
+    }
+}
+
 /// TTL key-value state. Keys are namespaced by the caller (`sess:…`, `code:…`).
 #[async_trait]
 pub trait Ephemeral: Send + Sync + 'static {

@@ -196,3 +196,48 @@ async fn a_disclosure_the_history_cannot_hold_is_not_made() {
         "released once it can be recorded"
     );
 }
+
+/// A register import whose history cannot be written writes nothing: an upload answers 503,
+/// the command line fails; both go through once the history can be written.
+#[tokio::test]
+async fn an_import_the_history_cannot_hold_writes_nothing() {
+    let s = TestServer::start().await;
+    let admin = common::officer(&s, "qt-9", "admin", "001080000999").await;
+    let csv = "id_number,full_name,birth_date,sex\n001085000456,Đặng Văn Nam,1985-12-01,male\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("register.csv");
+    std::fs::write(&file, csv).unwrap();
+    let pool = sqlx::SqlitePool::connect(&s.database_url).await.unwrap();
+    sqlx::query("CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let upload = || {
+        reqwest::Client::new()
+            .post(s.url("/admin/v1/citizens/import"))
+            .bearer_auth(&admin)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
+    let refused = upload().await.unwrap();
+    assert_eq!(refused.status(), 503, "{}", refused.text().await.unwrap());
+    let path = file.to_str().unwrap();
+    let (ok, _, err) = s.cli(&["admin", "citizens", "import", path, "--json"], None);
+    assert!(!ok, "the command line fails too");
+    assert!(err.contains("audit log not written"), "{err}");
+    assert_eq!(s.provider.db.person("001085000456").await.unwrap(), None);
+    sqlx::query("DROP TRIGGER audit_down")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(upload().await.unwrap().status(), 200);
+    assert!(
+        s.provider
+            .db
+            .person("001085000456")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 
-use super::wal;
-use crate::store::{Entry, PeopleBatch};
+use super::{db_err, wal};
+use crate::store::{Entry, PeopleBatch, StoreResult};
 
 /// Records per commit, at most ...
 pub(super) const GROUP_ROWS: usize = 50_000;
@@ -54,14 +54,15 @@ impl Bulk {
 
     /// Write one batch with its history entry; commit when the group is full. On an error the
     /// connection is closed, which rolls its transaction back: the batches since the last
-    /// commit are not written.
+    /// commit are not written. An entry that cannot be appended is `Unavailable`, as every
+    /// unwritten history is.
     pub async fn write(
         &self,
         reset: Option<&wal::Reset>,
         history: Entry<'_>,
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> StoreResult<()> {
         let mut open = self.open.lock().await;
         let written = self.write_in(&mut open, reset, history, new, changed).await;
         if written.is_err()
@@ -79,11 +80,11 @@ impl Bulk {
         history: Entry<'_>,
         new: PeopleBatch<'_>,
         changed: PeopleBatch<'_>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> StoreResult<()> {
         let o = match open {
             Some(o) => o,
             None => open.insert(Open {
-                conn: self.opts.connect().await?,
+                conn: self.opts.connect().await.map_err(db_err)?,
                 group: None,
             }),
         };
@@ -94,16 +95,24 @@ impl Bulk {
                 if let Some(r) = reset {
                     r.serve_on(&mut o.conn).await;
                 }
-                sqlx::query("BEGIN IMMEDIATE").execute(&mut o.conn).await?;
+                let begin = sqlx::query("BEGIN IMMEDIATE").execute(&mut o.conn).await;
+                begin.map_err(db_err)?;
                 (Instant::now(), 0)
             }
         };
-        super::audit::append_in(&mut o.conn, history).await?;
-        super::register::write_rows(&mut o.conn, new, changed).await?;
+        super::audit::append_in(&mut o.conn, history)
+            .await
+            .map_err(|e| db_err(e).history_unwritten())?;
+        super::register::write_rows(&mut o.conn, new, changed)
+            .await
+            .map_err(db_err)?;
         let rows = rows + new.people.len() + changed.people.len();
         o.group = Some((since, rows));
         if rows >= GROUP_ROWS || since.elapsed() >= GROUP_TIME {
-            sqlx::query("COMMIT").execute(&mut o.conn).await?;
+            sqlx::query("COMMIT")
+                .execute(&mut o.conn)
+                .await
+                .map_err(db_err)?;
             o.group = None;
         }
         Ok(())

@@ -10,7 +10,9 @@ use super::accounts::PERSON_COLS;
 use super::audit::lost_race;
 use super::{Pool, SqlStore, db_err};
 use crate::store::register::match_key;
-use crate::store::{AliasRecord, AuditStore, Entry, PeopleBatch, PersonRecord, StoreResult};
+use crate::store::{
+    AliasRecord, AuditStore, Entry, PeopleBatch, PersonRecord, StoreError, StoreResult,
+};
 
 /// Rows per SQLite statement: 17 values each stays far under its 32 766 bound parameters
 /// (PostgreSQL takes a whole batch as arrays).
@@ -85,13 +87,12 @@ pub(super) async fn upsert_people(
     // sleeps would rarely find the lock free between two of the import's transactions.
     if let Some(bulk) = db.bulk.as_ref().filter(|_| alone) {
         let reset = db.wal_reset.as_ref();
-        return bulk
-            .write(reset, history, new, changed)
-            .await
-            .map_err(db_err);
+        return bulk.write(reset, history, new, changed).await;
     }
     // The history first, through the chain's queue: a batch it cannot hold is not written.
-    db.append_audit(history.record, history.link).await?;
+    db.append_audit(history.record, history.link)
+        .await
+        .map_err(StoreError::history_unwritten)?;
     match &db.pool {
         Pool::Postgres(p) => match postgres(p, new, changed, false).await {
             // Another import wrote one of the "new" records since they were classified: the
