@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
 done
 command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
 cargo build --release --locked --quiet
-BIN=$ROOT/target/release/eidp
+BIN=${EIDP_BIN:-$ROOT/target/release/eidp}  # EIDP_BIN: another build to compare
 WORK=$(mktemp -d)
 PIDS=()
 DB=

@@ -1,5 +1,5 @@
 //! Importing a register file at speed, safely: the file is read as a stream (memory bounded
-//! by five batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
+//! by eight batches, plus 8 bytes per ID number seen, to report repeats), rows are validated
 //! one by one while earlier batches are written, and each batch is classified in one read —
 //! new, changed, or unchanged by its content hash — and written with its history entry, all
 //! or nothing (a store may commit several batches at once). An import stopped half-way leaves
@@ -18,10 +18,13 @@ use super::{FieldError, ImportReport, date_of, lifecycle, split_csv_line, valida
 use crate::clock::UnixTime;
 use crate::store::{AliasRecord, Durable, Entry, PeopleBatch, PersonRecord, StoreError};
 
-/// Rows classified and written together. Not small: each commit logs every page it touched,
-/// and a batch's keys land all over the table's indexes — at 2 000 rows a first import of a
-/// million wrote gigabytes of log. Not large either: five batches are in memory at once.
-pub const BATCH: usize = 10_000;
+/// Rows classified and written together. A batch is a transaction on PostgreSQL (and on
+/// SQLite for an upload to a running server; the command line's import groups several per
+/// commit, see `store::sql::bulk`): at 2 000 rows a first import of a million wrote gigabytes
+/// of log. Not large: eight batches are in memory at once, and at 10 000 rows they were the
+/// larger part of a first import's peak (~1 KB a row) — 4 000 took it from 235–261 MiB to
+/// 210–212 on SQLite, and more batches in flight keep PostgreSQL's backends as busy.
+pub const BATCH: usize = 4_000;
 /// At most this many rejected rows are listed (all are counted).
 pub const LISTED: usize = 10_000;
 
@@ -94,7 +97,10 @@ pub fn content_hash(p: &PersonRecord, aliases: &[AliasRecord]) -> String {
     crate::crypto::digest_hex_bytes(doc.to_string().as_bytes())
 }
 
-type Valid = (usize, PersonRecord, Vec<AliasRecord>);
+/// A valid row: its line, the record, its aliases and their content hash (hashed here, on the
+/// reading side, which yields every few rows: hashed in one go per batch on the writing side it
+/// kept the task from sending the store its next statement for tens of milliseconds).
+type Valid = (usize, PersonRecord, Vec<AliasRecord>, String);
 
 /// What the reading side learns row by row: the report's row counts and rejections, and the
 /// cleansing tally.
@@ -146,12 +152,16 @@ impl Reading {
             return None;
         }
         self.tally.note(no, &person, &aliases, &self.today);
-        Some((no, person, aliases))
+        let hash = content_hash(&person, &aliases);
+        Some((no, person, aliases, hash))
     }
 }
 
-/// Batches written at once.
-const IN_FLIGHT: usize = 3;
+/// Batches at the store at once. On PostgreSQL each is a transaction on its own backend, and
+/// three left a quarter of both cores idle while each waited for its commit and look-up
+/// (first import of a million: 49 000 rows/s with three of 5 000 rows, 63 000 with six of
+/// 4 000).
+const IN_FLIGHT: usize = 6;
 
 /// Rows read between two chances for the writing side to send its next statement.
 const YIELD_EVERY: usize = 64;
@@ -339,13 +349,12 @@ async fn flush(
         return Ok(report);
     }
     let lines = (batch[0].0, batch[batch.len() - 1].0);
-    let ids: Vec<String> = batch.iter().map(|(_, p, _)| p.id_number.clone()).collect();
+    let ids: Vec<String> = batch.iter().map(|(_, p, ..)| p.id_number.clone()).collect();
     let known = db.person_hashes(&ids).await?;
     let today = date_of(now);
     // New records apart from those on file that changed (see `upsert_people`).
     let (mut new, mut changed) = (Written::default(), Written::default());
-    for (_, person, a) in batch {
-        let hash = content_hash(&person, &a);
+    for (_, person, a, hash) in batch {
         if let Some(reason) = lock_reason(&person, &today) {
             report.lockable.push((person.id_number.clone(), reason));
         }

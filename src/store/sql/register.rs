@@ -118,8 +118,11 @@ async fn sqlite(
     tx.commit().await
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
 /// A batch's records and aliases on SQLite, in the transaction `conn` holds: every record an
-/// upsert (a plain insert saves nothing measurable here).
+/// upsert (a plain insert saves nothing measurable here). Each statement's values are bound
+/// while the one before runs on SQLite's thread, which would otherwise wait for them.
 pub(super) async fn write_rows(
     conn: &mut sqlx::SqliteConnection,
     new: PeopleBatch<'_>,
@@ -127,47 +130,64 @@ pub(super) async fn write_rows(
 ) -> Result<(), sqlx::Error> {
     let people: Vec<&(PersonRecord, String)> = new.people.iter().chain(changed.people).collect();
     let aliases: Vec<&AliasRecord> = new.aliases.iter().chain(changed.aliases).collect();
-    for chunk in people.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) VALUES {} {UPDATE}",
-            placeholders(chunk.len(), 17)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
-        for &(r, hash) in chunk {
-            q = q
-                .bind(&r.id_number)
-                .bind(&r.full_name)
-                .bind(&r.birth_date)
-                .bind(&r.sex)
-                .bind(&r.nationality)
-                .bind(&r.phone)
-                .bind(&r.email)
-                .bind(&r.residence)
-                .bind(&r.birth_place)
-                .bind(&r.household_id)
-                .bind(&r.household_relation)
-                .bind(&r.card_expires_on)
-                .bind(&r.deceased_on)
-                .bind(r.created_at)
-                .bind(r.updated_at)
-                .bind(hash)
-                .bind(match_key(&r.full_name, &r.birth_date, &r.sex));
-        }
-        q.execute(&mut *conn).await?;
-    }
-    for chunk in aliases.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO person_aliases (kind, value, id_number) VALUES {} \
-             ON CONFLICT (kind, value, id_number) DO NOTHING",
-            placeholders(chunk.len(), 3)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
-        for a in chunk {
-            q = q.bind(&a.kind).bind(&a.value).bind(&a.id_number);
-        }
-        q.execute(&mut *conn).await?;
+    let mut statements = people
+        .chunks(ROWS_PER_STATEMENT)
+        .map(people_statement)
+        .chain(aliases.chunks(ROWS_PER_STATEMENT).map(aliases_statement));
+    let mut next = statements.next();
+    while let Some(q) = next {
+        let mut run = std::pin::pin!(q.execute(&mut *conn));
+        // Polled once, the statement is on its way to SQLite's thread; then bind the next.
+        let sent = std::future::poll_fn(|cx| std::task::Poll::Ready(run.as_mut().poll(cx))).await;
+        next = statements.next();
+        match sent {
+            std::task::Poll::Ready(done) => done?,
+            std::task::Poll::Pending => run.await?,
+        };
     }
     Ok(())
+}
+
+fn people_statement<'q>(chunk: &[&'q (PersonRecord, String)]) -> SqliteQuery<'q> {
+    let sql = format!(
+        "INSERT INTO persons ({PERSON_COLS}, content_hash, match_key) VALUES {} {UPDATE}",
+        placeholders(chunk.len(), 17)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
+    for &(r, hash) in chunk {
+        q = q
+            .bind(&r.id_number)
+            .bind(&r.full_name)
+            .bind(&r.birth_date)
+            .bind(&r.sex)
+            .bind(&r.nationality)
+            .bind(&r.phone)
+            .bind(&r.email)
+            .bind(&r.residence)
+            .bind(&r.birth_place)
+            .bind(&r.household_id)
+            .bind(&r.household_relation)
+            .bind(&r.card_expires_on)
+            .bind(&r.deceased_on)
+            .bind(r.created_at)
+            .bind(r.updated_at)
+            .bind(hash)
+            .bind(match_key(&r.full_name, &r.birth_date, &r.sex));
+    }
+    q
+}
+
+fn aliases_statement<'q>(chunk: &[&'q AliasRecord]) -> SqliteQuery<'q> {
+    let sql = format!(
+        "INSERT INTO person_aliases (kind, value, id_number) VALUES {} \
+         ON CONFLICT (kind, value, id_number) DO NOTHING",
+        placeholders(chunk.len(), 3)
+    );
+    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
+    for a in chunk {
+        q = q.bind(&a.kind).bind(&a.value).bind(&a.id_number);
+    }
+    q
 }
 
 /// One batch on PostgreSQL, one transaction: the new records and their aliases with plain
