@@ -16,6 +16,7 @@ mod checks;
 mod cmnd;
 mod duplicates;
 mod households;
+mod numbering;
 mod phones;
 mod scan;
 mod score;

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::aggregate::{Bounds, Household};
+use super::numbering::{Ids, Values};
 use super::{ADULT_AGE, CMND_BORN_BY, HEAD_MIN_AGE, IdSet, LISTED, SPOUSE_MIN_AGE, Today};
 use crate::store::register::ScanRow;
 use crate::store::{Durable, StoreError};
@@ -62,38 +63,6 @@ fn ymd(date: &str) -> Option<u32> {
         .flatten()
 }
 
-/// ID numbers as numbers: twelve digits are their own value; anything else gets a number
-/// above every twelve-digit one, the same each time it is seen.
-#[derive(Default)]
-pub(super) struct Ids {
-    odd: Vec<String>,
-    odd_index: HashMap<String, u64>,
-}
-
-const ODD: u64 = 1 << 62;
-
-impl Ids {
-    pub fn num(&mut self, id: &str) -> u64 {
-        if id.len() == 12 && id.bytes().all(|c| c.is_ascii_digit()) {
-            return id.parse().unwrap_or(ODD - 1);
-        }
-        if let Some(n) = self.odd_index.get(id) {
-            return *n;
-        }
-        let n = ODD + self.odd.len() as u64;
-        self.odd.push(id.to_string());
-        self.odd_index.insert(id.to_string(), n);
-        n
-    }
-
-    pub fn text(&self, n: u64) -> String {
-        match n.checked_sub(ODD) {
-            Some(i) => self.odd.get(i as usize).cloned().unwrap_or_default(),
-            None => format!("{n:012}"),
-        }
-    }
-}
-
 /// Facts over every person, for the register's scores (the first pass gathers them, except
 /// the unlinked CMND numbers, which each pass adds to for its share of ID numbers).
 #[derive(Debug, Default)]
@@ -142,9 +111,11 @@ pub(super) struct Scanned {
     pub ids: Ids,
     /// (match key, person, phone's hash or 0).
     match_keys: Vec<(u64, u64, u64)>,
-    /// (person, CMND's hash) of every CMND alias — all, whatever the pass: the same-person
+    /// (person, CMND number) of every CMND alias — all, whatever the pass: the same-person
     /// check asks for the CMND numbers of any person.
     cmnd_by_person: Vec<(u64, u64)>,
+    /// The CMND numbers' texts (see [`Values`]).
+    pub values: Values,
     /// (phone's hash, person, household's hash — or the person's, alone) of living adults:
     /// the only persons `phones` counts.
     phones: Vec<(u64, u64, u64)>,
@@ -158,6 +129,7 @@ pub(super) struct Scanned {
 /// ID numbers' numbering with it), so the aliases are read once, not once per pass.
 pub(super) struct Cmnds {
     ids: Ids,
+    values: Values,
     by_person: Vec<(u64, u64)>,
 }
 
@@ -166,8 +138,18 @@ impl Scanned {
     pub fn into_cmnds(self) -> Cmnds {
         Cmnds {
             ids: self.ids,
+            values: self.values,
             by_person: self.cmnd_by_person,
         }
+    }
+
+    /// The CMND numbers of person `n`, sorted.
+    pub fn cmnds_of(&self, n: u64) -> Vec<String> {
+        let mut v: Vec<String> = cmnd_hashes(&self.cmnd_by_person, n)
+            .map(|c| self.values.text(c))
+            .collect();
+        v.sort_unstable();
+        v
     }
 }
 
@@ -188,12 +170,12 @@ pub(super) async fn scan(
                 .filter(|(_, h)| pass.mine(*h))
                 .map(|&(n, h)| (h, n))
                 .collect();
-            (s.ids, s.cmnd_by_person) = (c.ids, c.by_person);
+            (s.ids, s.values, s.cmnd_by_person) = (c.ids, c.values, c.by_person);
         }
         None => {
             db.scan_cmnd(&mut |(id, value): (String, String)| {
                 let n = s.ids.num(&id);
-                let h = fnv(&value);
+                let h = s.values.num(&value);
                 if pass.mine(h) {
                     s.cmnds.push((h, n));
                 }
@@ -247,7 +229,7 @@ pub(super) async fn scan(
     Ok(s)
 }
 
-/// The CMND hashes of person `n` (`by_person` sorted by person).
+/// The CMND numbers of person `n` (`by_person` sorted by person).
 fn cmnd_hashes(by_person: &[(u64, u64)], n: u64) -> impl Iterator<Item = u64> + '_ {
     let at = by_person.partition_point(|(p, _)| *p < n);
     by_person[at..]
@@ -376,16 +358,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_ids_as_numbers() {
+    fn dates_as_numbers() {
         assert_eq!(ymd("1990-05-15"), Some(19_900_515));
         assert_eq!(ymd("1990-5-15"), None);
         assert_eq!(ymd("199a-05-15"), None);
-        let mut ids = Ids::default();
-        assert_eq!(ids.num("079301000123"), 79_301_000_123);
-        assert_eq!(ids.text(79_301_000_123), "079301000123");
-        let odd = ids.num("A-1");
-        assert_eq!(ids.num("A-1"), odd);
-        assert_eq!(ids.text(odd), "A-1");
     }
 
     #[test]

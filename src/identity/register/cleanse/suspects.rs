@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::scan::{Scanned, fnv, groups};
+use super::scan::{Scanned, groups};
 use super::{Check, IdSet, Options, Sink, Today, cmnd, duplicates, households, phones};
 use crate::store::register::SUSPECT_ROWS;
 use crate::store::{Durable, PersonRecord, StoreError};
@@ -39,26 +39,13 @@ fn keyed(
         .collect()
 }
 
-/// The CMND numbers of `ids`, by ID number (one more scan of the aliases: the table has no
-/// index by person, which would cost every import a random insert per alias).
-async fn cmnds_of(
-    db: &dyn Durable,
-    ids: &HashSet<String>,
-) -> Result<HashMap<String, Vec<String>>, StoreError> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    db.scan_cmnd(&mut |(id, value): (String, String)| {
-        if ids.contains(&id) {
-            out.entry(id).or_default().push(value);
-        }
-    })
-    .await?;
-    for values in out.values_mut() {
-        values.sort_unstable();
-    }
-    Ok(out)
+/// The CMND numbers of `wanted` persons, sorted, from the scan's (person, number) list.
+fn cmnds_of(s: &Scanned, wanted: &HashSet<u64>) -> HashMap<String, Vec<String>> {
+    wanted
+        .iter()
+        .map(|&n| (s.ids.text(n), s.cmnds_of(n)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
 }
 
 /// Judge every check on one pass; whether a check had more suspects than it reads.
@@ -73,12 +60,8 @@ pub(super) async fn judge_all(
     let (same, t1) = s.same_person_groups(relevant, SUSPECT_ROWS);
     let (held, t2) = groups(&mut std::mem::take(&mut s.cmnds), 2, relevant, SUSPECT_ROWS);
     let mut truncated = t1 || t2;
-    let wanted: HashSet<String> = same
-        .iter()
-        .chain(&held)
-        .map(|(_, n)| s.ids.text(*n))
-        .collect();
-    let cmnds = cmnds_of(db, &wanted).await?;
+    let wanted: HashSet<u64> = same.iter().chain(&held).map(|(_, n)| *n).collect();
+    let cmnds = cmnds_of(s, &wanted);
 
     let found = records(db, s, &same).await?;
     let same_key = keyed(s, &same, found, |k, _| {
@@ -118,8 +101,8 @@ pub(super) async fn judge_all(
     Ok(truncated)
 }
 
-/// CMND numbers held by several persons: the groups are by the number's hash, so the numbers
-/// themselves (`cmnds`) regroup them.
+/// CMND numbers held by several persons: `rows` are grouped by the number; a person's numbers
+/// (`cmnds`) name which of their numbers put them in a group.
 async fn judge_cmnd(
     db: &dyn Durable,
     s: &Scanned,
@@ -127,12 +110,12 @@ async fn judge_cmnd(
     cmnds: &HashMap<String, Vec<String>>,
     sink: Sink<'_>,
 ) -> Result<(), StoreError> {
-    let hashes: HashSet<u64> = rows.iter().map(|(h, _)| *h).collect();
+    let numbers: HashSet<u64> = rows.iter().map(|(c, _)| *c).collect();
     let found = records(db, s, rows).await?;
     let mut held: Vec<(String, PersonRecord)> = Vec::new();
     for (id, p) in &found {
         for value in cmnds.get(id).into_iter().flatten() {
-            if hashes.contains(&fnv(value)) {
+            if s.values.code(value).is_some_and(|c| numbers.contains(&c)) {
                 held.push((value.clone(), p.clone()));
             }
         }
