@@ -145,7 +145,7 @@ impl Scanned {
 
     /// The CMND numbers of person `n`, sorted.
     pub fn cmnds_of(&self, n: u64) -> Vec<String> {
-        let mut v: Vec<String> = cmnd_hashes(&self.cmnd_by_person, n)
+        let mut v: Vec<String> = cmnd_numbers(&self.cmnd_by_person, n)
             .map(|c| self.values.text(c))
             .collect();
         v.sort_unstable();
@@ -200,7 +200,7 @@ pub(super) async fn scan(
             && !r.deceased
             && r.nationality == "VN"
             && r.birth_date <= CMND_BORN_BY
-            && cmnd_hashes(&with_cmnd, n).next().is_none()
+            && cmnd_numbers(&with_cmnd, n).next().is_none()
         {
             s.counts.unlinked_cmnd += 1;
             list(&mut s.counts.unlinked_listed, r.id_number);
@@ -230,7 +230,7 @@ pub(super) async fn scan(
 }
 
 /// The CMND numbers of person `n` (`by_person` sorted by person).
-fn cmnd_hashes(by_person: &[(u64, u64)], n: u64) -> impl Iterator<Item = u64> + '_ {
+fn cmnd_numbers(by_person: &[(u64, u64)], n: u64) -> impl Iterator<Item = u64> + '_ {
     let at = by_person.partition_point(|(p, _)| *p < n);
     by_person[at..]
         .iter()
@@ -313,7 +313,7 @@ impl Scanned {
     ) -> (Vec<(u64, u64)>, bool) {
         let mut v = std::mem::take(&mut self.match_keys);
         v.sort_unstable();
-        let cmnds = |n: u64| cmnd_hashes(&self.cmnd_by_person, n);
+        let cmnds = |n: u64| cmnd_numbers(&self.cmnd_by_person, n);
         let mut keep = Vec::new();
         for g in v.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() >= 2) {
             let shares = g.iter().enumerate().any(|(i, a)| {
