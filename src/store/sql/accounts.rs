@@ -16,6 +16,33 @@ pub(super) const PERSON_COLS: &str = "id_number, full_name, birth_date, sex, nat
      residence, birth_place, household_id, household_relation, card_expires_on, deceased_on, \
      created_at, updated_at";
 
+/// A person's [`PERSON_COLS`] bound in their order, on either engine.
+pub(super) fn bind_person<'q, DB: sqlx::Database>(
+    q: sqlx::query::Query<'q, DB, DB::Arguments>,
+    p: &'q PersonRecord,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
+where
+    &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q Opt: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(&p.id_number)
+        .bind(&p.full_name)
+        .bind(&p.birth_date)
+        .bind(&p.sex)
+        .bind(&p.nationality)
+        .bind(&p.phone)
+        .bind(&p.email)
+        .bind(&p.residence)
+        .bind(&p.birth_place)
+        .bind(&p.household_id)
+        .bind(&p.household_relation)
+        .bind(&p.card_expires_on)
+        .bind(&p.deceased_on)
+        .bind(p.created_at)
+        .bind(p.updated_at)
+}
+
 pub(super) type Opt = Option<String>;
 pub(super) type PersonRow = (
     String,
@@ -105,27 +132,15 @@ impl PersonStore for SqlStore {
         );
         let key = crate::store::register::match_key(&p.full_name, &p.birth_date, &p.sex);
         // A record written one by one is no longer what the last import hashed.
-        on_write!(self, |p_| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&p.id_number)
-            .bind(&p.full_name)
-            .bind(&p.birth_date)
-            .bind(&p.sex)
-            .bind(&p.nationality)
-            .bind(&p.phone)
-            .bind(&p.email)
-            .bind(&p.residence)
-            .bind(&p.birth_place)
-            .bind(&p.household_id)
-            .bind(&p.household_relation)
-            .bind(&p.card_expires_on)
-            .bind(&p.deceased_on)
-            .bind(p.created_at)
-            .bind(p.updated_at)
-            .bind(key)
-            .execute(p_)
-            .await
-            .map(|_| ())
-            .map_err(db_err))
+        on_write!(self, |p_| bind_person(
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+            p
+        )
+        .bind(key)
+        .execute(p_)
+        .await
+        .map(|_| ())
+        .map_err(db_err))
     }
 
     async fn person(&self, id_number: &str) -> StoreResult<Option<PersonRecord>> {

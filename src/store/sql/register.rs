@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::AssertSqlSafe;
 
-use super::accounts::PERSON_COLS;
+use super::accounts::{PERSON_COLS, bind_person};
 use super::audit::lost_race;
 use super::{Pool, SqlStore, db_err};
 use crate::store::register::match_key;
@@ -155,22 +155,7 @@ fn people_statement<'q>(chunk: &[&'q (PersonRecord, String)]) -> SqliteQuery<'q>
     );
     let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(keep(chunk.len(), 1));
     for &(r, hash) in chunk {
-        q = q
-            .bind(&r.id_number)
-            .bind(&r.full_name)
-            .bind(&r.birth_date)
-            .bind(&r.sex)
-            .bind(&r.nationality)
-            .bind(&r.phone)
-            .bind(&r.email)
-            .bind(&r.residence)
-            .bind(&r.birth_place)
-            .bind(&r.household_id)
-            .bind(&r.household_relation)
-            .bind(&r.card_expires_on)
-            .bind(&r.deceased_on)
-            .bind(r.created_at)
-            .bind(r.updated_at)
+        q = bind_person(q, r)
             .bind(hash)
             .bind(match_key(&r.full_name, &r.birth_date, &r.sex));
     }
