@@ -12,7 +12,7 @@ use super::{EligibilityRequest, PatientRef};
 use crate::clock::UnixTime;
 use crate::identity::insurance::{LOCAL_OFFSET_SECS, Standing, benefit_percent, standing};
 use crate::identity::register::date_of;
-use crate::store::{Durable, Ephemeral, InsuranceCardRecord, StoreResult};
+use crate::store::{Durable, InsuranceCardRecord, StoreResult};
 
 /// Today's date where the cards are used.
 pub fn local_today(now: UnixTime) -> String {
@@ -61,31 +61,12 @@ pub struct Caller<'a> {
     pub ip: Option<&'a str>,
 }
 
-/// Count a look-up against the client's per-minute allowance; `Err(seconds)` to wait when it
-/// is spent. Counted before any work, atomically, so parallel requests cannot exceed it.
-pub async fn admit(
-    eph: &dyn Ephemeral,
-    client_id: &str,
-    per_minute: i64,
-    now: UnixTime,
-) -> StoreResult<Result<(), i64>> {
-    let minute = now.div_euclid(60);
-    let n = eph
-        .incr(&format!("ins-rate:{client_id}:{minute}"), 120)
-        .await?;
-    Ok(if n > per_minute {
-        Err(60 - now.rem_euclid(60))
-    } else {
-        Ok(())
-    })
-}
-
-/// The patient's card: by ID number, or by card code — a code this register does not hold
-/// may still be the population register's alias of one person, whose card is then found.
-async fn find(db: &dyn Durable, patient: &PatientRef) -> StoreResult<Option<InsuranceCardRecord>> {
-    if let Some(id) = &patient.id_number {
-        return db.insurance_card(id).await;
-    }
+/// The card of a patient named by card code: a code this register does not hold may still be
+/// the population register's alias of one person, whose card is then found.
+async fn by_code(
+    db: &dyn Durable,
+    patient: &PatientRef,
+) -> StoreResult<Option<InsuranceCardRecord>> {
     let Some(code) = &patient.card_code else {
         return Ok(None);
     };
@@ -141,29 +122,24 @@ fn answer(
     }
 }
 
-/// Look the patient up, record the look-up, answer. `Err` only when a store (the audit log
-/// among them) cannot be used: the caller answers 503 and nothing was disclosed.
-pub async fn look_up(
-    db: &dyn Durable,
-    by: &Caller<'_>,
+/// What the audit log keeps of a look-up: who asked (the hospital, the operator), where,
+/// why, about whom, and what it found.
+fn event(
+    client_id: &str,
+    ip: Option<String>,
     req: &EligibilityRequest,
-    now: UnixTime,
-) -> StoreResult<EligibilityAnswer> {
-    let card = find(db, &req.patient).await?;
-    let today = local_today(now);
-    let lookup_id =
-        crate::crypto::random_id().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
-    let a = answer(lookup_id, card.as_ref(), &req.facility, &today);
+    card: Option<&InsuranceCardRecord>,
+    a: &EligibilityAnswer,
+) -> crate::audit::Event {
     // The person the look-up was about: the card's holder, else the ID number asked for.
     let subject = card
-        .as_ref()
         .map(|c| c.id_number.clone())
         .or_else(|| req.patient.id_number.clone());
-    let event = crate::audit::Event {
-        actor: format!("client:{}", by.client_id),
+    crate::audit::Event {
+        actor: format!("client:{client_id}"),
         action: crate::audit::actions::INSURANCE_LOOKUP,
         subject,
-        client_id: Some(by.client_id.to_string()),
+        client_id: Some(client_id.to_string()),
         detail: json!({
             "lookup_id": a.lookup_id,
             "operator": {"name": req.operator.name, "id_number": req.operator.id_number},
@@ -173,8 +149,44 @@ pub async fn look_up(
             "eligible": a.eligible,
             "reason": a.reason,
         }),
-        ip: by.ip.map(String::from),
-    };
-    crate::audit::record(db, event, now).await?;
+        ip,
+    }
+}
+
+/// Look the patient up, record the look-up, answer. `Err` only when a store (the audit log
+/// among them) cannot be used: the caller answers 503 and nothing was disclosed.
+pub async fn look_up(
+    db: &dyn Durable,
+    by: &Caller<'_>,
+    req: &EligibilityRequest,
+    now: UnixTime,
+) -> StoreResult<EligibilityAnswer> {
+    let today = local_today(now);
+    let lookup_id =
+        crate::crypto::random_id().map_err(|e| crate::store::StoreError::Other(e.to_string()))?;
+    if let Some(id_number) = &req.patient.id_number {
+        // By ID number (the chip card): the card is read as the entry is written, in one
+        // step with the other look-ups waiting for the log.
+        let (client_id, ip) = (by.client_id.to_string(), by.ip.map(String::from));
+        let (id, req_kept, day) = (lookup_id.clone(), req.clone(), today.clone());
+        let entry = Box::new(move |card: Option<&InsuranceCardRecord>| {
+            let a = answer(id, card, &req_kept.facility, &day);
+            crate::audit::entry(event(&client_id, ip, &req_kept, card, &a), now)
+        });
+        let (_, card) = db
+            .audited_card(id_number, entry, &crate::audit::link)
+            .await?;
+        return Ok(answer(lookup_id, card.as_ref(), &req.facility, &today));
+    }
+    let card = by_code(db, &req.patient).await?;
+    let a = answer(lookup_id, card.as_ref(), &req.facility, &today);
+    let e = event(
+        by.client_id,
+        by.ip.map(String::from),
+        req,
+        card.as_ref(),
+        &a,
+    );
+    crate::audit::record(db, e, now).await?;
     Ok(a)
 }

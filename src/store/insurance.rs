@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::{AuditRecord, OfficerRecord, StoreResult};
+use super::{AuditRecord, ChainLink, OfficerRecord, StoreResult};
 use crate::clock::UnixTime;
 
 /// The audit action of an eligibility look-up (migration 0016 indexes it by client).
@@ -44,9 +44,22 @@ pub enum Lookups<'a> {
     Patient(&'a str),
 }
 
+/// Builds a look-up's audit entry from the card it found (or `None`).
+pub type CardEntry = Box<dyn FnOnce(Option<&InsuranceCardRecord>) -> AuditRecord + Send>;
+
 #[async_trait]
 pub trait InsuranceStore: Send + Sync {
     async fn insurance_card(&self, id_number: &str) -> StoreResult<Option<InsuranceCardRecord>>;
+    /// The card of `id_number`, and the audit entry `entry` makes of it appended to the chain
+    /// (`link`) before either is returned: the entry's position and the card. Look-ups that
+    /// wait together share one read of their cards and one write of their entries. Nothing
+    /// is returned unless the entry was written.
+    async fn audited_card(
+        &self,
+        id_number: &str,
+        entry: CardEntry,
+        link: ChainLink<'_>,
+    ) -> StoreResult<(i64, Option<InsuranceCardRecord>)>;
     async fn insurance_card_by_code(&self, code: &str) -> StoreResult<Option<InsuranceCardRecord>>;
     /// For an import: which of `ids` hold a card, each with its code and content hash.
     async fn card_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, (String, String)>>;

@@ -40,6 +40,7 @@ mod register_generated;
 mod register_import;
 mod relying_parties;
 mod security;
+mod store_audited_cards;
 mod store_clients;
 mod store_consents;
 mod store_contract;

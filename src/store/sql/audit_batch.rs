@@ -5,7 +5,12 @@
 //! the one before, at the next position, the primary key still refusing a fork — and hands
 //! each waiter its `seq`.
 //! Under light load a batch is one entry and takes the single-INSERT path as before.
+//!
+//! An eligibility look-up's entry says what the look-up found, so it is made from the card
+//! when the batch is written: the cards of all look-ups in a batch are read in one statement
+//! just before it (issue #17), where each look-up read its own card before.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -13,12 +18,22 @@ use tokio::sync::oneshot;
 
 use super::audit::{AUDIT_LOCK, HEAD_KEPT, LAST, Link, SQLITE_TRIES, genesis, lost_race};
 use super::{Pool, SqlStore, db_err};
+use crate::store::insurance::{CardEntry, InsuranceCardRecord};
 use crate::store::{AuditRecord, ChainLink, StoreError, StoreResult};
 
 /// At most this many entries per transaction, so one batch never holds the writer long.
 pub(super) const MAX_BATCH: usize = 256;
 
-type Waiter = (AuditRecord, oneshot::Sender<StoreResult<i64>>);
+/// An append waiting for its batch: an entry, or a look-up's entry still to be made from the
+/// card of this ID number.
+pub(super) enum Pending {
+    Entry(AuditRecord),
+    Card(String, CardEntry),
+}
+
+type Written = StoreResult<(i64, Option<InsuranceCardRecord>)>;
+type Reply = oneshot::Sender<Written>;
+type Waiter = (Pending, Reply);
 
 /// Appends waiting for the chain's lock.
 #[derive(Default)]
@@ -46,8 +61,16 @@ impl SqlStore {
         rec: &AuditRecord,
         link: ChainLink<'_>,
     ) -> StoreResult<i64> {
+        let (seq, _) = self
+            .append_pending(Pending::Entry(rec.clone()), link)
+            .await?;
+        Ok(seq)
+    }
+
+    /// Queue `pending`; write batches under the chain's lock until it is written.
+    pub(super) async fn append_pending(&self, pending: Pending, link: ChainLink<'_>) -> Written {
         let (tx, mut rx) = oneshot::channel();
-        self.audit_queue.push((rec.clone(), tx));
+        self.audit_queue.push((pending, tx));
         let mut head = self.audit_head.lock().await;
         loop {
             // A batch written before this one got the lock may have carried it.
@@ -63,24 +86,65 @@ impl SqlStore {
             if batch.is_empty() {
                 return Err(StoreError::Other("audit append lost from its queue".into()));
             }
-            let recs: Vec<&AuditRecord> = batch.iter().map(|(r, _)| r).collect();
-            let written = match recs.as_slice() {
+            let (recs, replies) = self.make_entries(batch).await;
+            let refs: Vec<&AuditRecord> = recs.iter().collect();
+            let written = match refs.as_slice() {
+                [] => continue,
                 [one] => self.append_one(&mut head, one, link).await.map(|s| vec![s]),
                 many => self.append_many(&mut head, many, link).await,
             };
             match written {
                 Ok(seqs) => {
-                    for ((_, w), seq) in batch.into_iter().zip(seqs) {
-                        let _ = w.send(Ok(seq));
+                    for ((w, card), seq) in replies.into_iter().zip(seqs) {
+                        let _ = w.send(Ok((seq, card)));
                     }
                 }
                 Err(e) => {
-                    for (_, w) in batch {
+                    for (w, _) in replies {
                         let _ = w.send(Err(e.clone()));
                     }
                 }
             }
         }
+    }
+
+    /// The batch's entries, the look-ups' made from their cards (read in one go), each with
+    /// its waiter. If the cards cannot be read, the look-ups are answered with the error
+    /// here and the other entries go on.
+    async fn make_entries(
+        &self,
+        batch: Vec<Waiter>,
+    ) -> (Vec<AuditRecord>, Vec<(Reply, Option<InsuranceCardRecord>)>) {
+        let ids: Vec<String> = batch
+            .iter()
+            .filter_map(|(p, _)| match p {
+                Pending::Card(id, _) => Some(id.clone()),
+                Pending::Entry(_) => None,
+            })
+            .collect();
+        let cards = match ids.is_empty() {
+            true => Ok(HashMap::new()),
+            false => self.cards_by_id(&ids).await,
+        };
+        let mut recs = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for (pending, reply) in batch {
+            match (pending, &cards) {
+                (Pending::Entry(rec), _) => {
+                    recs.push(rec);
+                    replies.push((reply, None));
+                }
+                (Pending::Card(id, make), Ok(found)) => {
+                    let card = found.get(&id).cloned();
+                    recs.push(make(card.as_ref()));
+                    replies.push((reply, card));
+                }
+                (Pending::Card(..), Err(e)) => {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+        (recs, replies)
     }
 
     /// One entry: one INSERT after the remembered head, or the locked read-then-insert.

@@ -8,12 +8,15 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
 use super::audit::{COLS as AUDIT_COLS, Row as AuditRow, record as audit_record};
+use super::audit_batch::Pending;
 use super::officers::{OfficerRow, officer};
 use super::register::{ROWS_PER_STATEMENT, keep, placeholders};
 use super::{Pool, SqlStore, db_err, on};
 use crate::clock::UnixTime;
-use crate::store::insurance::{InsuranceCardRecord, InsuranceStore, LOOKUP_ACTION, Lookups};
-use crate::store::{AuditRecord, OfficerRecord, StoreResult};
+use crate::store::insurance::{
+    CardEntry, InsuranceCardRecord, InsuranceStore, LOOKUP_ACTION, Lookups,
+};
+use crate::store::{AuditRecord, ChainLink, OfficerRecord, StoreError, StoreResult};
 
 const CARD_COLS: &str = "id_number, card_code, valid_from, valid_to, facility_code, \
      facility_name, benefit_level, five_years_since, status, created_at, updated_at";
@@ -72,6 +75,38 @@ impl SqlStore {
         Ok(row.map(card))
     }
 
+    /// The cards of `ids` by ID number, in one statement on PostgreSQL and in statements of
+    /// up to [`CARDS_PER_READ`] on SQLite (each size kept prepared: a batch of look-ups is
+    /// small, so the sizes are few).
+    pub(super) async fn cards_by_id(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<HashMap<String, InsuranceCardRecord>> {
+        let mut rows: Vec<CardRow> = Vec::with_capacity(ids.len());
+        match &self.pool {
+            Pool::Postgres(p) => {
+                let sql =
+                    format!("SELECT {CARD_COLS} FROM insurance_cards WHERE id_number = ANY($1)");
+                let q = sqlx::query_as(AssertSqlSafe(sql)).bind(ids);
+                rows = q.fetch_all(p).await.map_err(db_err)?;
+            }
+            Pool::Sqlite(p) => {
+                for chunk in ids.chunks(CARDS_PER_READ) {
+                    let sql = format!(
+                        "SELECT {CARD_COLS} FROM insurance_cards WHERE id_number IN {}",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    rows.extend(q.fetch_all(p).await.map_err(db_err)?);
+                }
+            }
+        }
+        Ok(rows.into_iter().map(|r| (r.0.clone(), card(r))).collect())
+    }
+
     /// `{select} {column} IN (values)` (`select` ends in `WHERE` or `AND`), in chunks, on
     /// either engine.
     async fn rows_in<T>(&self, select: &str, column: &str, values: &[String]) -> StoreResult<Vec<T>>
@@ -108,10 +143,25 @@ impl SqlStore {
     }
 }
 
+/// The most ID numbers one SQLite statement of [`SqlStore::cards_by_id`] asks for.
+const CARDS_PER_READ: usize = 32;
+
 #[async_trait]
 impl InsuranceStore for SqlStore {
     async fn insurance_card(&self, id_number: &str) -> StoreResult<Option<InsuranceCardRecord>> {
         self.card_where("id_number", id_number).await
+    }
+
+    async fn audited_card(
+        &self,
+        id_number: &str,
+        entry: CardEntry,
+        link: ChainLink<'_>,
+    ) -> StoreResult<(i64, Option<InsuranceCardRecord>)> {
+        let pending = Pending::Card(id_number.to_string(), entry);
+        self.append_pending(pending, link)
+            .await
+            .map_err(StoreError::history_unwritten)
     }
 
     async fn insurance_card_by_code(&self, code: &str) -> StoreResult<Option<InsuranceCardRecord>> {
