@@ -153,6 +153,7 @@ pub async fn build_app_on(
             sms,
             email,
             face,
+            lookups: Default::default(),
         }),
     };
     Ok(App {

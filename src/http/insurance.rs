@@ -50,7 +50,11 @@ pub async fn eligibility(
     };
     let now = s.p.now();
     let limit = s.p.cfg.insurance_lookups_per_minute;
-    match insurance::admit(s.p.eph.as_ref(), &client_id, limit, now).await {
+    let allowance = &s.services.lookups;
+    match allowance
+        .admit(s.p.eph.as_ref(), &client_id, limit, now)
+        .await
+    {
         Ok(Ok(())) => {}
         Ok(Err(wait)) => {
             let mut r = status_json(

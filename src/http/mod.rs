@@ -73,6 +73,8 @@ pub struct Services {
     pub email: Arc<dyn MessageSender>,
     /// The face matcher of the biometric step (absent when the face step is off).
     pub face: Option<Arc<dyn crate::authn::biometric::FaceMatcher>>,
+    /// This node's leases of the hospitals' per-minute look-up allowances.
+    pub lookups: crate::rp_api::allowance::Allowance,
 }
 
 pub const SESSION_COOKIE: &str = "eidp_session";
