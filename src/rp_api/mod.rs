@@ -1,8 +1,8 @@
 //! Relying-party APIs beyond OpenID Connect, on top of identity, consent and audit: the
 //! banks' KYC identity assertion (`kyc`), the hospitals' health-insurance eligibility look-up
-//! (`insurance`, counted against the hospital's allowance in `allowance`) and what admins see of those look-ups (`lookups`). Each rests on the
-//! person's consent or the client's scope and is audited before it answers. Framework-free:
-//! the HTTP side maps outcomes to statuses.
+//! (`insurance`, counted against the hospital's per-minute `allowance`) and what admins see
+//! of those look-ups (`lookups`). Each rests on the person's consent or the client's scope and
+//! is audited before it answers. Framework-free: the HTTP side maps outcomes to statuses.
 
 pub mod allowance;
 pub mod insurance;
