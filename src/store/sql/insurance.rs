@@ -75,49 +75,41 @@ impl SqlStore {
         Ok(row.map(card))
     }
 
-    /// The cards of `ids` by ID number, in one statement on PostgreSQL and in statements of
-    /// up to [`CARDS_PER_READ`] on SQLite (each size kept prepared: a batch of look-ups is
-    /// small, so the sizes are few).
+    /// The cards of `ids` by ID number (a batch of look-ups, `audit_batch.rs`).
     pub(super) async fn cards_by_id(
         &self,
         ids: &[String],
     ) -> StoreResult<HashMap<String, InsuranceCardRecord>> {
-        let mut rows: Vec<CardRow> = Vec::with_capacity(ids.len());
-        match &self.pool {
-            Pool::Postgres(p) => {
-                let sql =
-                    format!("SELECT {CARD_COLS} FROM insurance_cards WHERE id_number = ANY($1)");
-                let q = sqlx::query_as(AssertSqlSafe(sql)).bind(ids);
-                rows = q.fetch_all(p).await.map_err(db_err)?;
-            }
-            Pool::Sqlite(p) => {
-                for chunk in ids.chunks(CARDS_PER_READ) {
-                    let sql = format!(
-                        "SELECT {CARD_COLS} FROM insurance_cards WHERE id_number IN {}",
-                        placeholders(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as(AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    rows.extend(q.fetch_all(p).await.map_err(db_err)?);
-                }
-            }
-        }
+        let select = format!("SELECT {CARD_COLS} FROM insurance_cards WHERE");
+        let rows: Vec<CardRow> = self
+            .rows_in(&select, "id_number", ids, CARDS_PER_READ)
+            .await?;
         Ok(rows.into_iter().map(|r| (r.0.clone(), card(r))).collect())
     }
 
     /// `{select} {column} IN (values)` (`select` ends in `WHERE` or `AND`), in chunks, on
-    /// either engine.
-    async fn rows_in<T>(&self, select: &str, column: &str, values: &[String]) -> StoreResult<Vec<T>>
+    /// either engine: on SQLite up to `per_statement` values a statement, kept prepared at
+    /// that full size — or at every size when `per_statement` is small (a batch of look-ups:
+    /// few sizes, each met again and again).
+    async fn rows_in<T>(
+        &self,
+        select: &str,
+        column: &str,
+        values: &[String],
+        per_statement: usize,
+    ) -> StoreResult<Vec<T>>
     where
         T: Send
             + Unpin
             + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
             + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
+        let chunk_size = match &self.pool {
+            Pool::Postgres(_) => BULK_READ,
+            Pool::Sqlite(_) => per_statement,
+        };
         let mut out = Vec::with_capacity(values.len());
-        for chunk in values.chunks(ROWS_PER_STATEMENT * 4) {
+        for chunk in values.chunks(chunk_size) {
             let rows: Vec<T> = match &self.pool {
                 Pool::Postgres(p) => {
                     let sql = format!("{select} {column} = ANY($1)");
@@ -128,8 +120,8 @@ impl SqlStore {
                 }
                 Pool::Sqlite(p) => {
                     let sql = format!("{select} {column} IN {}", placeholders(1, chunk.len()));
-                    let full = keep(chunk.len(), 4);
-                    let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(full);
+                    let kept = chunk.len() == per_statement || per_statement <= CARDS_PER_READ;
+                    let mut q = sqlx::query_as(AssertSqlSafe(sql)).persistent(kept);
                     for v in chunk {
                         q = q.bind(v);
                     }
@@ -143,6 +135,8 @@ impl SqlStore {
     }
 }
 
+/// Values per statement of an import's reads.
+const BULK_READ: usize = ROWS_PER_STATEMENT * 4;
 /// The most ID numbers one SQLite statement of [`SqlStore::cards_by_id`] asks for.
 const CARDS_PER_READ: usize = 32;
 
@@ -170,16 +164,18 @@ impl InsuranceStore for SqlStore {
 
     async fn card_hashes(&self, ids: &[String]) -> StoreResult<HashMap<String, (String, String)>> {
         const SELECT: &str = "SELECT id_number, card_code, content_hash FROM insurance_cards WHERE";
-        let rows: Vec<(String, String, String)> = self.rows_in(SELECT, "id_number", ids).await?;
+        let rows: Vec<(String, String, String)> =
+            self.rows_in(SELECT, "id_number", ids, BULK_READ).await?;
         Ok(rows.into_iter().map(|(id, c, h)| (id, (c, h))).collect())
     }
 
     async fn card_code_holders(&self, codes: &[String]) -> StoreResult<Vec<(String, String)>> {
         const CARDS: &str = "SELECT card_code, id_number FROM insurance_cards WHERE";
         const ALIASES: &str = "SELECT value, id_number FROM person_aliases WHERE kind = 'bhyt' AND";
-        let mut out: Vec<(String, String)> = self.rows_in(CARDS, "card_code", codes).await?;
+        let mut out: Vec<(String, String)> =
+            self.rows_in(CARDS, "card_code", codes, BULK_READ).await?;
         out.extend(
-            self.rows_in::<(String, String)>(ALIASES, "value", codes)
+            self.rows_in::<(String, String)>(ALIASES, "value", codes, BULK_READ)
                 .await?,
         );
         Ok(out)
