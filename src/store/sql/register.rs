@@ -118,6 +118,27 @@ async fn sqlite(
     tx.commit().await
 }
 
+/// A batch's records in the order of the persons' key, and its aliases in theirs: both
+/// B-trees grow at random places, and rows in key order walk each one's leaves once, front to
+/// back, where the file's order jumped about them (a first import of a million records:
+/// SQLite 34.7–36.1 s → 29.7–30.2 s, PostgreSQL 28.0–33.5 s → 25.6–27.2 s). Same rows, same
+/// report.
+fn people_in_key_order<'a>(
+    people: impl Iterator<Item = &'a (PersonRecord, String)>,
+) -> Vec<&'a (PersonRecord, String)> {
+    let mut people: Vec<_> = people.collect();
+    people.sort_unstable_by(|a, b| a.0.id_number.cmp(&b.0.id_number));
+    people
+}
+
+fn aliases_in_key_order<'a>(
+    aliases: impl Iterator<Item = &'a AliasRecord>,
+) -> Vec<&'a AliasRecord> {
+    let mut aliases: Vec<_> = aliases.collect();
+    aliases.sort_unstable_by(|a, b| (&a.kind, &a.value).cmp(&(&b.kind, &b.value)));
+    aliases
+}
+
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 /// A batch's records and aliases on SQLite, in the transaction `conn` holds: every record an
@@ -128,8 +149,8 @@ pub(super) async fn write_rows(
     new: PeopleBatch<'_>,
     changed: PeopleBatch<'_>,
 ) -> Result<(), sqlx::Error> {
-    let people: Vec<&(PersonRecord, String)> = new.people.iter().chain(changed.people).collect();
-    let aliases: Vec<&AliasRecord> = new.aliases.iter().chain(changed.aliases).collect();
+    let people = people_in_key_order(new.people.iter().chain(changed.people));
+    let aliases = aliases_in_key_order(new.aliases.iter().chain(changed.aliases));
     let mut statements = people
         .chunks(ROWS_PER_STATEMENT)
         .map(people_statement)
@@ -188,16 +209,16 @@ async fn postgres(
     const KEEP: &str = "ON CONFLICT (kind, value, id_number) DO NOTHING";
     let (people, aliases) = if upsert_all { (UPDATE, KEEP) } else { ("", "") };
     let mut tx = p.begin().await?;
-    pg_people(&mut tx, new.people, people).await?;
-    pg_people(&mut tx, changed.people, UPDATE).await?;
-    pg_aliases(&mut tx, new.aliases, aliases).await?;
-    pg_aliases(&mut tx, changed.aliases, KEEP).await?;
+    pg_people(&mut tx, &people_in_key_order(new.people.iter()), people).await?;
+    pg_people(&mut tx, &people_in_key_order(changed.people.iter()), UPDATE).await?;
+    pg_aliases(&mut tx, &aliases_in_key_order(new.aliases.iter()), aliases).await?;
+    pg_aliases(&mut tx, &aliases_in_key_order(changed.aliases.iter()), KEEP).await?;
     tx.commit().await
 }
 
 async fn pg_aliases(
     tx: &mut sqlx::PgConnection,
-    aliases: &[AliasRecord],
+    aliases: &[&AliasRecord],
     conflict: &str,
 ) -> Result<(), sqlx::Error> {
     if aliases.is_empty() {
@@ -223,7 +244,7 @@ async fn pg_aliases(
 /// `conflict` (empty: a plain insert).
 async fn pg_people(
     tx: &mut sqlx::PgConnection,
-    people: &[(PersonRecord, String)],
+    people: &[&(PersonRecord, String)],
     conflict: &str,
 ) -> Result<(), sqlx::Error> {
     if people.is_empty() {
